@@ -1,0 +1,158 @@
+// One ONNX Runtime session of a decoder-only model with a KV cache. Input and output names, the layer count and the
+// KV shapes are read from the session's metadata (Optimum's conventions), never hard-coded:
+//   inputs  input_ids [batch, seq], attention_mask [batch, past+seq], position_ids [batch, seq] (optional),
+//           past_key_values.{i}.key / .value [batch, kv_heads, past, head_dim], use_cache_branch [1] (merged exports)
+//   outputs logits [batch, seq, vocab], present.{i}.key / .value, attentions.{i} [batch, heads, seq, past+seq] (ours)
+
+import * as os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { EngineError } from '../protocol/engine';
+import type { ModelConfig } from './modelFolder';
+
+export interface KvCache {
+  /** Number of positions already in the cache. */
+  length: number;
+  /** present.* tensors of the previous step, keyed by the past_key_values input name they feed. */
+  tensors: Map<string, ort.Tensor>;
+}
+
+export interface StepOutput {
+  /** Logits of the last position: [vocab]. */
+  lastLogits: Float32Array;
+  /** All positions' logits, [seq, vocab] row-major, only when asked for. */
+  allLogits?: Float32Array;
+  cache: KvCache;
+  /** Per layer [heads, seq, past+seq] when attention was asked for. */
+  attentions?: Float32Array[];
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, Math.floor(os.cpus().length / 2));
+}
+
+interface PastInput {
+  input: string;
+  present: string;
+}
+
+export class DecoderSession {
+  private readonly pastInputs: PastInput[];
+  private readonly hasPositionIds: boolean;
+  private readonly hasAttentionMask: boolean;
+  private readonly hasCacheBranch: boolean;
+  readonly attentionOutputs: string[];
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly vocabSize: number;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    config: ModelConfig,
+    readonly threads: number,
+  ) {
+    const inputs = new Set(session.inputNames);
+    const outputs = new Set(session.outputNames);
+    if (!inputs.has('input_ids') || !outputs.has('logits')) {
+      throw new EngineError('The ONNX model has no input_ids input or no logits output: not a decoder-only LM export', 'model-invalid');
+    }
+    this.hasPositionIds = inputs.has('position_ids');
+    this.hasAttentionMask = inputs.has('attention_mask');
+    this.hasCacheBranch = inputs.has('use_cache_branch');
+    this.pastInputs = session.inputNames
+      .filter((name) => name.startsWith('past_key_values.'))
+      .map((input) => ({ input, present: input.replace('past_key_values.', 'present.') }));
+    for (const { input, present } of this.pastInputs) {
+      if (!outputs.has(present)) throw new EngineError(`The ONNX model has ${input} but no ${present} output`, 'model-invalid');
+    }
+    if (this.pastInputs.length === 0) {
+      throw new EngineError('The ONNX model has no past_key_values inputs: export it with a KV cache (Optimum "text-generation-with-past")', 'model-invalid');
+    }
+    if (this.pastInputs.some(({ input }) => !/\.(key|value)$/.test(input))) {
+      throw new EngineError('This ONNX model packs keys and values into one tensor (GPT-BigCode style), which is not supported yet', 'model-invalid');
+    }
+    this.attentionOutputs = session.outputNames
+      .filter((name) => /^attentions\.\d+$/.test(name))
+      .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
+
+    // KV shapes from the metadata where they are concrete numbers, else from config.json.
+    const meta = session.inputMetadata.find((m) => m.name === this.pastInputs[0]!.input);
+    const shape = meta && meta.isTensor ? meta.shape : [];
+    this.kvHeads = typeof shape[1] === 'number' ? shape[1] : config.kvHeads;
+    this.headDim = typeof shape[3] === 'number' ? shape[3] : config.headDim;
+    const logitsMeta = session.outputMetadata.find((m) => m.name === 'logits');
+    const logitsShape = logitsMeta && logitsMeta.isTensor ? logitsMeta.shape : [];
+    this.vocabSize = typeof logitsShape[2] === 'number' ? logitsShape[2] : config.vocabSize;
+  }
+
+  static async create(onnxPath: string, config: ModelConfig, threads = defaultThreads()): Promise<DecoderSession> {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(onnxPath, {
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        // An editor extension must not keep cores spinning between steps.
+        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+      });
+    } catch (error) {
+      const reason = (error as Error).message.split('\n')[0];
+      throw new EngineError(`ONNX Runtime could not load ${onnxPath}: ${reason}`, 'model-invalid');
+    }
+    return new DecoderSession(session, config, threads);
+  }
+
+  get layers(): number {
+    return this.pastInputs.length / 2;
+  }
+
+  get hasAttention(): boolean {
+    return this.attentionOutputs.length > 0;
+  }
+
+  emptyCache(): KvCache {
+    const tensors = new Map<string, ort.Tensor>();
+    for (const { input } of this.pastInputs) {
+      // [batch, kv_heads, past=0, head_dim]
+      tensors.set(input, new ort.Tensor('float32', new Float32Array(0), [1, this.kvHeads, 0, this.headDim]));
+    }
+    return { length: 0, tensors };
+  }
+
+  /**
+   * Runs `ids` after the cached positions. Positions continue from the cache length.
+   * `wantAttentions` fetches attentions.{i}; `wantAllLogits` keeps every position's logits.
+   */
+  async step(ids: readonly number[], cache: KvCache, options: { wantAttentions?: boolean; wantAllLogits?: boolean } = {}): Promise<StepOutput> {
+    const seq = ids.length;
+    const total = cache.length + seq;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, seq]), // [batch, seq]
+    };
+    if (this.hasAttentionMask) feeds['attention_mask'] = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]); // [batch, past+seq]
+    if (this.hasPositionIds) {
+      feeds['position_ids'] = new ort.Tensor('int64', BigInt64Array.from({ length: seq }, (_, i) => BigInt(cache.length + i)), [1, seq]); // [batch, seq]
+    }
+    if (this.hasCacheBranch) feeds['use_cache_branch'] = new ort.Tensor('bool', new Uint8Array([cache.length > 0 ? 1 : 0]), [1]);
+    for (const [name, tensor] of cache.tensors) feeds[name] = tensor;
+
+    const fetches = ['logits', ...this.pastInputs.map((p) => p.present)];
+    if (options.wantAttentions) fetches.push(...this.attentionOutputs);
+    const results = await this.session.run(feeds, fetches);
+
+    const logits = results['logits']!.data as Float32Array; // [batch, seq, vocab]
+    const vocab = logits.length / seq;
+    const next: KvCache = { length: total, tensors: new Map() };
+    for (const { input, present } of this.pastInputs) next.tensors.set(input, results[present] as ort.Tensor);
+    const output: StepOutput = { lastLogits: logits.slice((seq - 1) * vocab, seq * vocab), cache: next };
+    if (options.wantAllLogits) output.allLogits = logits;
+    if (options.wantAttentions) {
+      output.attentions = this.attentionOutputs.map((name) => results[name]!.data as Float32Array); // [batch, heads, seq, past+seq]
+    }
+    return output;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

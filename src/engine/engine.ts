@@ -1,0 +1,213 @@
+// The engine: one loaded model, generation with the KV cache, and attention capture.
+// Runs inside the worker thread (or in-process for the CLI and unit tests); never imports `vscode`.
+
+import * as fs from 'node:fs';
+import {
+  EngineError,
+  type AttentionParams,
+  type AttentionResult,
+  type ChatParams,
+  type CompleteParams,
+  type EngineEvent,
+  type EngineOptions,
+  type GenerateParams,
+  type GenerateResult,
+  type ModelInfo,
+} from '../protocol/engine';
+import { fitPrompt, type OverflowPolicy } from './contextWindow';
+import { DecoderSession, defaultThreads } from './decoderSession';
+import { detectFimFormat, type FimFormat } from './fim';
+import { readModelFolder, type ModelFolder } from './modelFolder';
+import { createSampler } from './sampling';
+import { TextStream } from './textStream';
+import { ModelTokenizer } from './tokenizer';
+
+export const DEFAULT_MAX_NEW_TOKENS = 256;
+
+export interface RunContext {
+  signal?: AbortSignal;
+  emit?: (event: EngineEvent) => void;
+  /** What to do with a prompt longer than the context: trim its oldest tokens (default) or refuse. */
+  overflow?: OverflowPolicy;
+}
+
+/** Yields to the event loop so a cancel message can arrive between decoding steps. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class LoadedModel {
+  private constructor(
+    readonly folder: ModelFolder,
+    readonly session: DecoderSession,
+    readonly tokenizer: ModelTokenizer,
+    readonly fim: FimFormat | null,
+    private readonly eosIds: Set<number>,
+  ) {}
+
+  static async load(folder: string, options: EngineOptions = {}): Promise<LoadedModel> {
+    const model = readModelFolder(folder, options.quantization);
+    const tokenizer = new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig);
+    const session = await DecoderSession.create(model.onnxPath, model.config, options.threads ?? defaultThreads());
+    if (tokenizer.vocabSize > session.vocabSize) {
+      await session.release();
+      throw new EngineError(
+        `The tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary has ${session.vocabSize}: tokenizer.json does not belong to this model`,
+        'model-invalid',
+      );
+    }
+    const eosIds = new Set(model.config.eosTokenIds);
+    const eosToken = tokenizer.eosToken !== undefined ? tokenizer.tokenId(tokenizer.eosToken) : undefined;
+    if (eosToken !== undefined) eosIds.add(eosToken);
+    const fim = detectFimFormat((token) => tokenizer.tokenId(token) !== undefined);
+    return new LoadedModel(model, session, tokenizer, fim, eosIds);
+  }
+
+  info(): ModelInfo {
+    const { config } = this.folder;
+    return {
+      name: this.folder.name,
+      folder: this.folder.folder,
+      architecture: config.architecture,
+      modelType: config.modelType,
+      onnxFile: this.folder.onnxPath,
+      quantization: this.folder.quantization,
+      fileSizeBytes: fs.statSync(this.folder.onnxPath).size,
+      parameters: estimateParameters(config.raw, config.vocabSize, config.hiddenSize, config.layers),
+      layers: this.session.layers,
+      heads: config.heads,
+      kvHeads: this.session.kvHeads,
+      headDim: this.session.headDim,
+      hiddenSize: config.hiddenSize,
+      vocabSize: this.session.vocabSize,
+      contextLength: config.contextLength,
+      hasAttentionOutputs: this.session.hasAttention,
+      hasChatTemplate: this.tokenizer.hasChatTemplate,
+      fim: this.fim && { prefix: this.fim.prefix, suffix: this.fim.suffix, middle: this.fim.middle },
+      threads: this.session.threads,
+    };
+  }
+
+  async generate(params: GenerateParams, context: RunContext = {}, extraStopIds: number[] = []): Promise<GenerateResult> {
+    const started = performance.now();
+    const maxNewTokens = params.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+    const promptIds = this.tokenizer.encode(params.prompt);
+    if (promptIds.length === 0) throw new EngineError('The prompt is empty', 'bad-request');
+    const keepPrefix = params.keepPrefix ? this.tokenizer.encode(params.keepPrefix).length : 0;
+    const fitted = fitPrompt(promptIds, keepPrefix, this.folder.config.contextLength, maxNewTokens, context.overflow);
+
+    const stopIds = new Set([...this.eosIds, ...extraStopIds]);
+    const sampler = createSampler(params);
+    const stream = new TextStream((ids) => this.tokenizer.decode(ids), params.stop ?? []);
+    const history = [...fitted.ids];
+    const generated: number[] = [];
+    const probabilities: number[] = [];
+    let finishReason: GenerateResult['finishReason'] = 'length';
+    let firstTokenAt = 0;
+
+    let input: number[] = fitted.ids;
+    let cache = this.session.emptyCache();
+    while (generated.length < fitted.maxNewTokens) {
+      if (context.signal?.aborted) {
+        finishReason = 'cancelled';
+        break;
+      }
+      const output = await this.session.step(input, cache);
+      cache = output.cache;
+      const { token, probability } = sampler.next(output.lastLogits, history);
+      if (generated.length === 0) firstTokenAt = performance.now();
+      if (stopIds.has(token)) {
+        finishReason = 'eos';
+        break;
+      }
+      generated.push(token);
+      history.push(token);
+      if (params.returnTokenProbabilities) probabilities.push(probability);
+      const step = stream.push(token);
+      if (step.delta) context.emit?.({ type: 'delta', text: step.delta });
+      if (step.stopped) {
+        finishReason = 'stop';
+        break;
+      }
+      input = [token];
+      await yieldToEventLoop();
+    }
+    const tail = finishReason === 'stop' ? '' : stream.flush();
+    if (tail) context.emit?.({ type: 'delta', text: tail });
+
+    const finished = performance.now();
+    const decodeSteps = Math.max(0, generated.length - 1);
+    const result: GenerateResult = {
+      text: stream.fullText,
+      tokenIds: generated,
+      finishReason,
+      usage: {
+        promptTokens: fitted.ids.length,
+        generatedTokens: generated.length,
+        timeToFirstTokenMs: firstTokenAt ? firstTokenAt - started : 0,
+        decodeTokensPerSecond: decodeSteps > 0 ? (decodeSteps * 1000) / (finished - firstTokenAt) : 0,
+        trimmedPromptTokens: fitted.trimmed,
+      },
+    };
+    if (params.returnTokenProbabilities) result.tokenProbabilities = probabilities;
+    return result;
+  }
+
+  async chat(params: ChatParams, context: RunContext = {}): Promise<GenerateResult> {
+    if (params.messages.length === 0) throw new EngineError('A chat needs at least one message', 'bad-request');
+    const prompt = this.tokenizer.applyChatTemplate(params.messages);
+    const system = params.messages[0]!.role === 'system' ? this.tokenizer.applyChatTemplate([params.messages[0]!]) : undefined;
+    // Chat turns end with the template's end-of-turn token, which is not always the model's EOS.
+    const endOfTurn = ['<|im_end|>', '<|eot_id|>', '<|end|>', '<|EOT|>']
+      .map((token) => this.tokenizer.tokenId(token))
+      .filter((id): id is number => id !== undefined);
+    const { messages: _messages, ...rest } = params;
+    const generateParams: GenerateParams = { ...rest, prompt };
+    if (system !== undefined) generateParams.keepPrefix = system;
+    return this.generate(generateParams, context, endOfTurn);
+  }
+
+  async complete(params: CompleteParams, context: RunContext = {}): Promise<GenerateResult> {
+    const { prefix, suffix, ...rest } = params;
+    if (!this.fim || !suffix) return this.generate({ ...rest, prompt: prefix }, context);
+    const fimStops = this.fim.stopTokens.map((token) => this.tokenizer.tokenId(token)).filter((id): id is number => id !== undefined);
+    return this.generate({ ...rest, prompt: this.fim.build(prefix, suffix) }, context, fimStops);
+  }
+
+  /** Runs `text` once and returns every layer's and head's attention probabilities over its tokens. */
+  async attention(params: AttentionParams, context: RunContext = {}): Promise<AttentionResult> {
+    if (!this.session.hasAttention) {
+      throw new EngineError('This model has no attention outputs (attentions.{i}); the ONNX graph must expose them', 'bad-request');
+    }
+    const ids = this.tokenizer.encode(params.text);
+    if (ids.length === 0) throw new EngineError('The text is empty', 'bad-request');
+    fitPrompt(ids, 0, this.folder.config.contextLength, 0, 'error');
+    if (context.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
+    const output = await this.session.step(ids, this.session.emptyCache(), { wantAttentions: true });
+    const offsets = this.tokenizer.offsets(ids);
+    const decodedText = this.tokenizer.decode(ids, false);
+    // Offsets index the decoded text; it equals the input unless the tokenizer normalises it.
+    const sameText = decodedText === params.text;
+    return {
+      tokens: ids.map((id, i) => ({
+        id,
+        text: this.tokenizer.decode([id], false),
+        start: sameText ? offsets[i]![0] : -1,
+        end: sameText ? offsets[i]![1] : -1,
+      })),
+      layers: output.attentions!.length,
+      heads: this.folder.config.heads,
+      weights: output.attentions!, // per layer [heads, seq, seq] (batch 1, no past)
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Parameter count from config.json when it states one, else a Transformer estimate (12·d² per layer + embeddings). */
+function estimateParameters(raw: Record<string, unknown>, vocab: number, hidden: number, layers: number): number {
+  const stated = raw['num_parameters'];
+  if (typeof stated === 'number') return stated;
+  const intermediate = typeof raw['intermediate_size'] === 'number' ? raw['intermediate_size'] : 4 * hidden;
+  return layers * (4 * hidden * hidden + 2 * hidden * intermediate) + vocab * hidden;
+}

@@ -1,0 +1,51 @@
+// Fill-in-the-middle prompt formats per model family, detected from the tokenizer's special tokens.
+// All use prefix-suffix-middle (PSM) order: the model writes the middle after the last sentinel.
+
+export interface FimFormat {
+  family: string;
+  prefix: string;
+  suffix: string;
+  middle: string;
+  /** Tokens that end a middle (besides the model's EOS). */
+  stopTokens: string[];
+  /** Builds the prompt text from the code before and after the cursor. */
+  build(prefix: string, suffix: string): string;
+}
+
+interface FimFamily {
+  family: string;
+  prefix: string;
+  suffix: string;
+  middle: string;
+  stopTokens: string[];
+}
+
+const FAMILIES: FimFamily[] = [
+  // Ours and Qwen2.5-Coder.
+  { family: 'qwen', prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>', stopTokens: ['<|endoftext|>', '<|fim_pad|>', '<|file_sep|>', '<|im_end|>'] },
+  // StarCoder / SantaCoder.
+  { family: 'starcoder', prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>', stopTokens: ['<|endoftext|>', '<file_sep>'] },
+  // DeepSeek-Coder: <｜fim▁begin｜>prefix<｜fim▁hole｜>suffix<｜fim▁end｜>, the same order under other names.
+  { family: 'deepseek', prefix: '<｜fim▁begin｜>', suffix: '<｜fim▁hole｜>', middle: '<｜fim▁end｜>', stopTokens: ['<｜end▁of▁sentence｜>', '<|EOT|>'] },
+  // CodeLlama.
+  { family: 'codellama', prefix: '▁<PRE>', suffix: '▁<SUF>', middle: '▁<MID>', stopTokens: ['▁<EOT>', '</s>'] },
+];
+
+/** The FIM format whose three sentinels are all tokens of this vocabulary, or null (prefix-only completion). */
+export function detectFimFormat(hasToken: (token: string) => boolean): FimFormat | null {
+  for (const family of FAMILIES) {
+    if (hasToken(family.prefix) && hasToken(family.suffix) && hasToken(family.middle)) {
+      const spacing = family.family === 'codellama' ? ' ' : '';
+      return {
+        family: family.family,
+        prefix: family.prefix,
+        suffix: family.suffix,
+        middle: family.middle,
+        stopTokens: family.stopTokens.filter(hasToken),
+        build: (prefix, suffix) =>
+          `${family.prefix}${spacing}${prefix}${spacing}${family.suffix}${spacing}${suffix}${spacing}${family.middle}`,
+      };
+    }
+  }
+  return null;
+}

@@ -1,0 +1,138 @@
+// Reads a model folder in the Hugging Face layout and picks its ONNX file by quantization preference.
+//   config.json, generation_config.json, tokenizer.json, tokenizer_config.json, onnx/*.onnx
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EngineError, type Quantization } from '../protocol/engine';
+
+export const DEFAULT_QUANTIZATION: Quantization[] = ['q4', 'int8', 'fp32'];
+
+/** File names that Optimum / transformers.js exports use for each precision, best first. */
+const ONNX_FILES: Record<Quantization, string[]> = {
+  q4: ['model_q4.onnx', 'decoder_model_merged_q4.onnx'],
+  int8: ['model_quantized.onnx', 'model_int8.onnx', 'model_uint8.onnx', 'decoder_model_merged_quantized.onnx'],
+  fp32: ['model.onnx', 'decoder_model_merged.onnx'],
+};
+
+export interface ModelConfig {
+  modelType: string;
+  architecture: string;
+  vocabSize: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  hiddenSize: number;
+  headDim: number;
+  contextLength: number;
+  eosTokenIds: number[];
+  raw: Record<string, unknown>;
+}
+
+export interface ModelFolder {
+  folder: string;
+  name: string;
+  config: ModelConfig;
+  generationConfig: Record<string, unknown>;
+  tokenizerJson: Record<string, unknown>;
+  tokenizerConfig: Record<string, unknown>;
+  onnxPath: string;
+  quantization: Quantization;
+}
+
+function readJson(file: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new EngineError(`Model folder is missing ${what} (${file})`, 'model-invalid');
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+    return value as Record<string, unknown>;
+  } catch {
+    throw new EngineError(`${what} is not valid JSON (${file})`, 'model-invalid');
+  }
+}
+
+function readOptionalJson(file: string, what: string): Record<string, unknown> {
+  return fs.existsSync(file) ? readJson(file, what) : {};
+}
+
+function firstNumber(raw: Record<string, unknown>, keys: string[]): number | undefined {
+  for (const key of keys) {
+    const value = raw[key];
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+  }
+  return undefined;
+}
+
+function tokenIds(value: unknown): number[] {
+  if (typeof value === 'number') return [value];
+  if (Array.isArray(value)) return value.filter((v): v is number => typeof v === 'number');
+  return [];
+}
+
+/** Normalises the field names of the model families we run (GPT-2, Llama/Qwen2, ours). */
+export function parseModelConfig(raw: Record<string, unknown>, generationConfig: Record<string, unknown>): ModelConfig {
+  const layers = firstNumber(raw, ['num_hidden_layers', 'n_layer', 'num_layers']);
+  const heads = firstNumber(raw, ['num_attention_heads', 'n_head']);
+  const hiddenSize = firstNumber(raw, ['hidden_size', 'n_embd', 'd_model']);
+  const vocabSize = firstNumber(raw, ['vocab_size']);
+  if (layers === undefined || heads === undefined || hiddenSize === undefined || vocabSize === undefined) {
+    throw new EngineError('config.json lacks the layer count, head count, hidden size or vocabulary size', 'model-invalid');
+  }
+  const multiQuery = raw['multi_query'] === true;
+  const kvHeads = firstNumber(raw, ['num_key_value_heads']) ?? (multiQuery ? 1 : heads);
+  const architectures = raw['architectures'];
+  return {
+    modelType: typeof raw['model_type'] === 'string' ? raw['model_type'] : 'unknown',
+    architecture: Array.isArray(architectures) && typeof architectures[0] === 'string' ? architectures[0] : 'unknown',
+    vocabSize,
+    layers,
+    heads,
+    kvHeads,
+    hiddenSize,
+    headDim: firstNumber(raw, ['head_dim']) ?? hiddenSize / heads,
+    contextLength: firstNumber(raw, ['max_position_embeddings', 'n_positions', 'n_ctx', 'seq_length']) ?? 2048,
+    eosTokenIds: [...new Set([...tokenIds(generationConfig['eos_token_id']), ...tokenIds(raw['eos_token_id'])])],
+    raw,
+  };
+}
+
+export function pickOnnxFile(
+  folder: string,
+  preference: Quantization[] = DEFAULT_QUANTIZATION,
+): { onnxPath: string; quantization: Quantization } {
+  const onnxDir = path.join(folder, 'onnx');
+  const present = new Set(fs.existsSync(onnxDir) ? fs.readdirSync(onnxDir) : []);
+  for (const quantization of preference) {
+    for (const name of ONNX_FILES[quantization]) {
+      if (present.has(name)) return { onnxPath: path.join(onnxDir, name), quantization };
+    }
+  }
+  const wanted = preference.flatMap((q) => ONNX_FILES[q]).join(', ');
+  throw new EngineError(`No ONNX model in ${onnxDir} (looked for ${wanted})`, 'model-invalid');
+}
+
+export function readModelFolder(folder: string, preference?: Quantization[]): ModelFolder {
+  const resolved = path.resolve(folder);
+  if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory()) {
+    throw new EngineError(`Model folder not found: ${resolved}`, 'model-not-found');
+  }
+  const generationConfig = readOptionalJson(path.join(resolved, 'generation_config.json'), 'generation_config.json');
+  const config = parseModelConfig(readJson(path.join(resolved, 'config.json'), 'config.json'), generationConfig);
+  const tokenizerJson = readJson(path.join(resolved, 'tokenizer.json'), 'tokenizer.json');
+  const tokenizerConfig = readOptionalJson(path.join(resolved, 'tokenizer_config.json'), 'tokenizer_config.json');
+  const { onnxPath, quantization } = pickOnnxFile(resolved, preference);
+  return {
+    folder: resolved,
+    name: path.basename(resolved),
+    config,
+    generationConfig,
+    tokenizerJson,
+    tokenizerConfig,
+    onnxPath,
+    quantization,
+  };
+}

@@ -1,0 +1,86 @@
+// Tokenizer and chat template of a model folder: @huggingface/tokenizers for tokenizer.json,
+// @huggingface/jinja for the chat template in tokenizer_config.json.
+
+import { Template } from '@huggingface/jinja';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { EngineError, type ChatMessage } from '../protocol/engine';
+
+function tokenContent(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') {
+    return (value as { content: string }).content;
+  }
+  return undefined;
+}
+
+export class ModelTokenizer {
+  private readonly tokenizer: Tokenizer;
+  private readonly chatTemplate: Template | null;
+  readonly bosToken: string | undefined;
+  readonly eosToken: string | undefined;
+  /** Largest token id + 1, counting added tokens. */
+  readonly vocabSize: number;
+
+  constructor(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown>) {
+    try {
+      this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    } catch (error) {
+      throw new EngineError(`tokenizer.json could not be loaded: ${(error as Error).message}`, 'model-invalid');
+    }
+    this.bosToken = tokenContent(tokenizerConfig['bos_token']);
+    this.eosToken = tokenContent(tokenizerConfig['eos_token']);
+    const template = tokenizerConfig['chat_template'];
+    this.chatTemplate = typeof template === 'string' ? new Template(template) : null;
+    let maxId = -1;
+    for (const id of this.tokenizer.get_vocab(true).values()) if (id > maxId) maxId = id;
+    this.vocabSize = maxId + 1;
+  }
+
+  get hasChatTemplate(): boolean {
+    return this.chatTemplate !== null;
+  }
+
+  /** Encodes text; special tokens written in the text (e.g. `<|im_start|>`) become their ids. */
+  encode(text: string, addSpecialTokens = false): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+  }
+
+  decode(ids: readonly number[], skipSpecialTokens = true): string {
+    return this.tokenizer.decode([...ids], { skip_special_tokens: skipSpecialTokens, clean_up_tokenization_spaces: false });
+  }
+
+  tokenId(token: string): number | undefined {
+    return this.tokenizer.token_to_id(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.tokenizer.id_to_token(id);
+  }
+
+  applyChatTemplate(messages: ChatMessage[]): string {
+    if (!this.chatTemplate) throw new EngineError('This model has no chat template (tokenizer_config.json)', 'bad-request');
+    return this.chatTemplate.render({
+      messages,
+      add_generation_prompt: true,
+      bos_token: this.bosToken ?? '',
+      eos_token: this.eosToken ?? '',
+    });
+  }
+
+  /**
+   * UTF-16 [start, end) of each token in the decoded text, found by decoding growing prefixes: this works for
+   * byte-level and sentencepiece tokenizers alike. A token that ends inside a multi-byte character gets an empty
+   * range; the token completing the character covers it.
+   */
+  offsets(ids: readonly number[]): Array<[number, number]> {
+    const ranges: Array<[number, number]> = [];
+    let previousEnd = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const decoded = this.decode(ids.slice(0, i + 1), false);
+      const end = decoded.endsWith('\uFFFD') ? previousEnd : decoded.length;
+      ranges.push([previousEnd, Math.max(previousEnd, end)]);
+      previousEnd = Math.max(previousEnd, end);
+    }
+    return ranges;
+  }
+}

@@ -1,0 +1,56 @@
+// How the host reaches an EngineServer: a worker thread (the product) or the same thread (CLI, unit tests).
+
+import { Worker } from 'node:worker_threads';
+import type { HostToWorker, WorkerToHost } from '../protocol/engine';
+import { EngineServer } from './server';
+
+export interface Transport {
+  post(message: HostToWorker): void;
+  /** The worker thread, when there is one (diagnostics and crash tests). */
+  readonly worker?: Worker;
+  /** Stops the server; pending calls are the client's to reject. */
+  terminate(): Promise<void>;
+}
+
+export interface TransportHandlers {
+  onMessage(message: WorkerToHost): void;
+  /** The server is gone (the worker exited or crashed). */
+  onExit(reason: string): void;
+}
+
+export type TransportFactory = (handlers: TransportHandlers) => Transport;
+
+/** Runs the engine in a worker thread so `session.run` never blocks the extension host. */
+export function workerTransport(workerScript: string): TransportFactory {
+  return (handlers) => {
+    const worker = new Worker(workerScript);
+    let exited = false;
+    const exit = (reason: string) => {
+      if (exited) return;
+      exited = true;
+      handlers.onExit(reason);
+    };
+    worker.on('message', (message: WorkerToHost) => handlers.onMessage(message));
+    worker.on('error', (error) => exit(`the engine worker crashed: ${error.message}`));
+    worker.on('exit', (code) => exit(`the engine worker exited with code ${code}`));
+    return {
+      worker,
+      post: (message) => worker.postMessage(message),
+      terminate: async () => {
+        exited = true;
+        await worker.terminate();
+      },
+    };
+  };
+}
+
+/** The server in this thread: for the CLI and tests. Messages still go through structured cloning semantics. */
+export function inProcessTransport(): TransportFactory {
+  return (handlers) => {
+    const server = new EngineServer((message) => queueMicrotask(() => handlers.onMessage(message)));
+    return {
+      post: (message) => server.handle(structuredClone(message)),
+      terminate: () => server.dispose(),
+    };
+  };
+}

@@ -1,0 +1,94 @@
+// Runtime checks of call parameters at the worker boundary: a malformed call fails with 'bad-request',
+// never with a crash deep inside generation.
+
+import { EngineError, type EngineMethod, type EngineMethods, type Quantization } from '../protocol/engine';
+
+type Params<M extends EngineMethod> = EngineMethods[M]['params'];
+
+function fail(message: string): never {
+  throw new EngineError(message, 'bad-request');
+}
+
+function object(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${what} must be an object`);
+  return value as Record<string, unknown>;
+}
+
+function string(value: unknown, what: string): string {
+  if (typeof value !== 'string') fail(`${what} must be a string`);
+  return value;
+}
+
+function optionalNumber(record: Record<string, unknown>, key: string, min: number, max: number): void {
+  const value = record[key];
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(`${key} must be a number from ${min} to ${max}`);
+  }
+}
+
+function optionalStrings(record: Record<string, unknown>, key: string): void {
+  const value = record[key];
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) fail(`${key} must be a list of strings`);
+}
+
+function samplingFields(record: Record<string, unknown>): void {
+  optionalNumber(record, 'maxNewTokens', 0, 1_000_000);
+  optionalNumber(record, 'temperature', 0, 100);
+  optionalNumber(record, 'topK', 0, 1_000_000);
+  optionalNumber(record, 'topP', 0, 1);
+  optionalNumber(record, 'repetitionPenalty', 0.01, 100);
+  optionalNumber(record, 'seed', 0, Number.MAX_SAFE_INTEGER);
+  optionalStrings(record, 'stop');
+}
+
+const QUANTIZATIONS: readonly Quantization[] = ['q4', 'int8', 'fp32'];
+
+export function validateParams<M extends EngineMethod>(method: M, raw: unknown): Params<M> {
+  const record = object(raw, `${method} parameters`);
+  switch (method) {
+    case 'load': {
+      string(record['folder'], 'folder');
+      if (record['options'] !== undefined) {
+        const options = object(record['options'], 'options');
+        optionalNumber(options, 'threads', 1, 256);
+        const quantization = options['quantization'];
+        if (quantization !== undefined && (!Array.isArray(quantization) || quantization.some((q) => !QUANTIZATIONS.includes(q)))) {
+          fail(`quantization must list some of ${QUANTIZATIONS.join(', ')}`);
+        }
+      }
+      break;
+    }
+    case 'info':
+      break;
+    case 'generate':
+      string(record['prompt'], 'prompt');
+      if (record['keepPrefix'] !== undefined) string(record['keepPrefix'], 'keepPrefix');
+      samplingFields(record);
+      break;
+    case 'chat': {
+      const messages = record['messages'];
+      if (!Array.isArray(messages)) fail('messages must be a list');
+      for (const message of messages) {
+        const m = object(message, 'a message');
+        if (!['system', 'user', 'assistant'].includes(m['role'] as string)) fail('a message role must be system, user or assistant');
+        string(m['content'], 'message content');
+      }
+      samplingFields(record);
+      break;
+    }
+    case 'complete':
+      string(record['prefix'], 'prefix');
+      if (record['suffix'] !== undefined) string(record['suffix'], 'suffix');
+      samplingFields(record);
+      break;
+    case 'attention':
+    case 'tokenize':
+      string(record['text'], 'text');
+      break;
+    default:
+      fail(`Unknown method ${String(method)}`);
+  }
+  return record as Params<M>;
+}

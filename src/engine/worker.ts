@@ -1,0 +1,10 @@
+// Entry point of the engine worker thread: wires the RPC server to the parent port.
+
+import { parentPort } from 'node:worker_threads';
+import type { HostToWorker } from '../protocol/engine';
+import { EngineServer } from './server';
+
+if (!parentPort) throw new Error('The engine worker must run in a worker thread');
+const port = parentPort;
+const server = new EngineServer((message, transfer) => port.postMessage(message, transfer ?? []));
+port.on('message', (message: HostToWorker) => server.handle(message));

@@ -1,0 +1,75 @@
+// Commands about the model itself: show its info, reload it, and run a plain generation into the output channel.
+
+import * as vscode from 'vscode';
+import { EngineError, type GenerateResult, type ModelInfo } from '../protocol/engine';
+import type { EngineHost } from './engineHost';
+import { generationDefaults, readSettings } from './settings';
+
+export const COMMAND_SHOW_MODEL_INFO = 'attentive.showModelInfo';
+export const COMMAND_RELOAD_MODEL = 'attentive.reloadModel';
+export const COMMAND_GENERATE = 'attentive.generate';
+
+export function formatModelInfo(info: ModelInfo): string {
+  return [
+    `Model: ${info.name} (${info.architecture}, ${info.modelType})`,
+    `Folder: ${info.folder}`,
+    `ONNX: ${info.onnxFile} (${info.quantization}, ${(info.fileSizeBytes / 1e6).toFixed(1)} MB)`,
+    `Parameters: ${(info.parameters / 1e6).toFixed(2)}M; layers ${info.layers}; heads ${info.heads} (KV ${info.kvHeads}); head size ${info.headDim}`,
+    `Vocabulary: ${info.vocabSize}; context ${info.contextLength} tokens; threads ${info.threads}`,
+    `Attention outputs: ${info.hasAttentionOutputs ? 'yes' : 'no'}; chat template: ${info.hasChatTemplate ? 'yes' : 'no'}; fill-in-the-middle: ${info.fim ? 'yes' : 'no'}`,
+  ].join('\n');
+}
+
+/** Shows a load or generation failure as a notification with a way to fix it; the extension stays usable. */
+export async function reportEngineError(error: unknown): Promise<void> {
+  const message = error instanceof EngineError ? error.message : (error as Error).message;
+  const choice = await vscode.window.showErrorMessage(`Attentive: ${message}`, 'Open Settings');
+  if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'attentive.model');
+}
+
+export function registerModelCommands(context: vscode.ExtensionContext, host: EngineHost, output: vscode.OutputChannel): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand(COMMAND_SHOW_MODEL_INFO, async (): Promise<ModelInfo | undefined> => {
+      try {
+        const info = await host.ensureLoaded();
+        output.appendLine(formatModelInfo(info));
+        output.show(true);
+        void vscode.window.showInformationMessage(`Attentive: ${info.name}, ${(info.parameters / 1e6).toFixed(1)}M parameters, ${info.quantization}`);
+        return info;
+      } catch (error) {
+        void reportEngineError(error);
+        return undefined;
+      }
+    }),
+    vscode.commands.registerCommand(COMMAND_RELOAD_MODEL, async (): Promise<ModelInfo | undefined> => {
+      try {
+        return await host.reload();
+      } catch (error) {
+        void reportEngineError(error);
+        return undefined;
+      }
+    }),
+    // With a `{ prompt }` argument (scripts, tests) it runs without asking and returns the result.
+    vscode.commands.registerCommand(COMMAND_GENERATE, async (args?: { prompt?: unknown; maxNewTokens?: unknown }): Promise<GenerateResult | undefined> => {
+      const prompt = typeof args?.prompt === 'string' ? args.prompt : await vscode.window.showInputBox({ prompt: 'Attentive: text to continue' });
+      if (!prompt) return undefined;
+      const params = { ...generationDefaults(readSettings()), prompt };
+      if (typeof args?.maxNewTokens === 'number') params.maxNewTokens = args.maxNewTokens;
+      try {
+        await host.ensureLoaded();
+        output.appendLine(`> ${prompt}`);
+        output.show(true);
+        const result = await host.client.call('generate', params, {
+          onEvent: (event) => {
+            if (event.type === 'delta') output.append(event.text);
+          },
+        });
+        output.appendLine(`\n[${result.usage.generatedTokens} tokens, ${result.usage.decodeTokensPerSecond.toFixed(0)} tokens/s, ${result.finishReason}]`);
+        return result;
+      } catch (error) {
+        void reportEngineError(error);
+        return undefined;
+      }
+    }),
+  );
+}

@@ -1,0 +1,185 @@
+// Typed messages between the extension host (or CLI) and the engine worker.
+// The worker owns one loaded model; every call carries an id, streamed events reuse the id of their call.
+
+/** Which ONNX file of a model folder to prefer, best first. */
+export type Quantization = 'q4' | 'int8' | 'fp32';
+
+export interface EngineOptions {
+  /** ORT intra-op threads; default: half the cores, at least 1. */
+  threads?: number;
+  /** Preference order for `onnx/*.onnx`; default q4 > int8 > fp32. */
+  quantization?: Quantization[];
+}
+
+export interface SamplingOptions {
+  /** 0 (or absent) means greedy. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  /** Seed for reproducible sampling. */
+  seed?: number;
+}
+
+export interface GenerateParams extends SamplingOptions {
+  /** Raw prompt text (already formatted); special tokens in it are parsed. */
+  prompt: string;
+  maxNewTokens?: number;
+  /** Generation ends before any of these strings; the string itself is not returned. */
+  stop?: string[];
+  /** Prompt prefix kept when the prompt must be trimmed to fit the context (e.g. the system prompt). */
+  keepPrefix?: string;
+  /** Also return the per-token probability of each generated token (completion uses it as confidence). */
+  returnTokenProbabilities?: boolean;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatParams extends Omit<GenerateParams, 'prompt' | 'keepPrefix'> {
+  messages: ChatMessage[];
+}
+
+export interface CompleteParams extends Omit<GenerateParams, 'prompt' | 'keepPrefix'> {
+  prefix: string;
+  suffix?: string;
+}
+
+export interface AttentionParams {
+  text: string;
+}
+
+export interface Usage {
+  promptTokens: number;
+  generatedTokens: number;
+  /** Milliseconds from the call reaching the engine to the first generated token. */
+  timeToFirstTokenMs: number;
+  /** Generated tokens per second over the decode steps (after the first token). */
+  decodeTokensPerSecond: number;
+  /** Prompt tokens dropped to fit the context window (0 when nothing was trimmed). */
+  trimmedPromptTokens: number;
+}
+
+export type FinishReason = 'eos' | 'stop' | 'length' | 'cancelled';
+
+export interface GenerateResult {
+  text: string;
+  tokenIds: number[];
+  finishReason: FinishReason;
+  usage: Usage;
+  /** Probability of each generated token under the model (only when asked for). */
+  tokenProbabilities?: number[];
+}
+
+export interface ModelInfo {
+  name: string;
+  folder: string;
+  architecture: string;
+  modelType: string;
+  onnxFile: string;
+  quantization: Quantization;
+  fileSizeBytes: number;
+  parameters: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  hiddenSize: number;
+  vocabSize: number;
+  contextLength: number;
+  hasAttentionOutputs: boolean;
+  hasChatTemplate: boolean;
+  /** Fill-in-the-middle tokens, when the tokenizer has them. */
+  fim: { prefix: string; suffix: string; middle: string } | null;
+  threads: number;
+}
+
+export interface AttentionToken {
+  text: string;
+  id: number;
+  /** UTF-16 offsets into the input text: [start, end). */
+  start: number;
+  end: number;
+}
+
+export interface AttentionResult {
+  tokens: AttentionToken[];
+  layers: number;
+  heads: number;
+  /** One array per layer, [heads, seq, seq] row-major: weights[l][h*seq*seq + q*seq + k]. */
+  weights: Float32Array[];
+}
+
+export interface LoadParams {
+  folder: string;
+  options?: EngineOptions;
+}
+
+/** Calls the host makes; `result` is what the call resolves to. */
+export interface EngineMethods {
+  load: { params: LoadParams; result: ModelInfo };
+  info: { params: Record<string, never>; result: ModelInfo };
+  generate: { params: GenerateParams; result: GenerateResult };
+  chat: { params: ChatParams; result: GenerateResult };
+  complete: { params: CompleteParams; result: GenerateResult };
+  attention: { params: AttentionParams; result: AttentionResult };
+  tokenize: { params: { text: string }; result: { ids: number[] } };
+}
+
+export type EngineMethod = keyof EngineMethods;
+
+/** Priority of a queued call: completion pre-empts queued chat work (never a running one). */
+export type Priority = 'high' | 'normal';
+
+/** Streamed while a generation runs. */
+export type EngineEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'queued'; position: number }
+  | { type: 'started' };
+
+export type HostToWorker =
+  | { kind: 'call'; id: number; method: EngineMethod; params: unknown; priority: Priority }
+  | { kind: 'cancel'; id: number };
+
+export interface SerializedError {
+  message: string;
+  code: EngineErrorCode;
+}
+
+export type EngineErrorCode =
+  | 'model-not-found'
+  | 'model-invalid'
+  | 'not-loaded'
+  | 'prompt-too-long'
+  | 'cancelled'
+  | 'worker-exited'
+  | 'bad-request'
+  | 'internal';
+
+export type WorkerToHost =
+  | { kind: 'result'; id: number; result: unknown }
+  | { kind: 'error'; id: number; error: SerializedError }
+  | { kind: 'event'; id: number; event: EngineEvent };
+
+/** An error with a stable code, safe to show to users as one line. */
+export class EngineError extends Error {
+  constructor(
+    message: string,
+    readonly code: EngineErrorCode,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+
+  serialize(): SerializedError {
+    return { message: this.message, code: this.code };
+  }
+
+  static from(error: unknown): EngineError {
+    if (error instanceof EngineError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new EngineError(message, 'internal');
+  }
+}

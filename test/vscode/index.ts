@@ -1,0 +1,15 @@
+// Loaded by the VS Code extension host (payload "extensionTestsPath"): runs the mocha suites in the real editor.
+
+import Mocha from 'mocha';
+import { suites } from './suite';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  for (const register of suites) {
+    mocha.suite.emit('pre-require', globalThis, 'suite', mocha);
+    register();
+  }
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => (failures ? reject(new Error(`${failures} tests failed`)) : resolve()));
+  });
+}

@@ -1,0 +1,81 @@
+// The extension shell in a real VS Code: activation, the engine worker, the status, and a broken model path.
+
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { AttentiveApi } from '../../../src/extension/extension';
+import type { GenerateResult, ModelInfo } from '../../../src/protocol/engine';
+
+const EXTENSION_ID = 'attentive.attentive';
+
+async function api(): Promise<AttentiveApi> {
+  const extension = vscode.extensions.getExtension<AttentiveApi>(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is not installed in the test VS Code`);
+  return extension.activate();
+}
+
+async function setModel(value: string | undefined): Promise<void> {
+  await vscode.workspace.getConfiguration('attentive').update('model', value, vscode.ConfigurationTarget.Global);
+}
+
+export function engineSuite(): void {
+  describe('Attentive extension shell', () => {
+    after(() => setModel(undefined));
+
+    it('activates and registers its commands', async () => {
+      const { engine } = await api();
+      assert.equal(engine.client.state.kind, 'not-loaded', 'the engine must start lazily, not at activation');
+      const commands = await vscode.commands.getCommands(true);
+      for (const command of ['attentive.showModelInfo', 'attentive.reloadModel', 'attentive.generate']) {
+        assert.ok(commands.includes(command), `${command} is not registered`);
+      }
+    });
+
+    it('loads the bundled model in the worker and reaches "ready"', async () => {
+      const { engine } = await api();
+      const states: string[] = [];
+      const listener = engine.client.onStateChange((state) => states.push(state.kind));
+      const info = await vscode.commands.executeCommand<ModelInfo>('attentive.showModelInfo');
+      listener.dispose();
+      assert.ok(info, 'Show Model Info returned nothing');
+      assert.ok(info.layers > 0 && info.vocabSize > 0);
+      assert.deepEqual(states.slice(0, 2), ['loading', 'ready']);
+      assert.equal(engine.client.state.kind, 'ready');
+    });
+
+    it('generates text through the worker', async () => {
+      const result = await vscode.commands.executeCommand<GenerateResult>('attentive.generate', { prompt: 'def add(a, b):', maxNewTokens: 12 });
+      assert.ok(result, 'generate returned nothing');
+      assert.ok(result.tokenIds.length > 0, 'no tokens were generated');
+      assert.ok(result.usage.promptTokens > 0);
+      console.log(`[attentive] generated ${JSON.stringify(result.text)} (${result.finishReason})`);
+    });
+
+    it('reports a broken model path clearly and stays usable', async () => {
+      const { engine } = await api();
+      await setModel('/nonexistent/attentive-model');
+      const failed = await vscode.commands.executeCommand<ModelInfo | undefined>('attentive.reloadModel');
+      assert.equal(failed, undefined);
+      assert.equal(engine.client.state.kind, 'error');
+      const state = engine.client.state;
+      assert.ok(state.kind === 'error' && /Model folder not found: \/nonexistent\/attentive-model/.test(state.message), JSON.stringify(state));
+      await setModel(undefined);
+      const info = await vscode.commands.executeCommand<ModelInfo>('attentive.reloadModel');
+      assert.ok(info, 'reloading the bundled model failed after the broken path');
+      const result = await vscode.commands.executeCommand<GenerateResult>('attentive.generate', { prompt: 'x = ', maxNewTokens: 4 });
+      assert.ok(result && result.tokenIds.length > 0);
+    });
+
+    it('survives a crashed worker: the pending call fails, the next one restarts it', async () => {
+      const { engine } = await api();
+      await engine.ensureLoaded();
+      const pending = engine.client.call('generate', { prompt: 'class A:', maxNewTokens: 2000 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const worker = (engine.client as unknown as { transport: { worker?: { terminate(): Promise<number> } } | null }).transport?.worker;
+      assert.ok(worker, 'no worker thread');
+      await worker.terminate();
+      await assert.rejects(pending, /engine worker exited/);
+      const result = await vscode.commands.executeCommand<GenerateResult>('attentive.generate', { prompt: 'x = ', maxNewTokens: 4 });
+      assert.ok(result && result.tokenIds.length > 0, 'the engine did not restart');
+    });
+  });
+}

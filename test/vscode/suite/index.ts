@@ -1,0 +1,4 @@
+import { engineSuite } from './engine.test';
+
+/** Each suite registers its describe/it blocks when called (after mocha has set up its globals). */
+export const suites: Array<() => void> = [engineSuite];
