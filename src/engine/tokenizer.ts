@@ -46,6 +46,8 @@ export class ModelTokenizer {
   }
 
   decode(ids: readonly number[], skipSpecialTokens = true): string {
+    if (ids.length === 0) return ''; // tokenizers.js throws on an empty list
+    // Cleanup would rewrite code (" ." -> "."), whatever the tokenizer config says.
     return this.tokenizer.decode([...ids], { skip_special_tokens: skipSpecialTokens, clean_up_tokenization_spaces: false });
   }
 

@@ -1,0 +1,88 @@
+import hashlib
+import json
+import os
+
+import numpy as np
+import pytest
+
+import corpus
+from corpus import build_manifest, classify_licence, content_key, npm_packages, split_of
+
+
+def test_classify_licence():
+    assert classify_licence("Expat") == "MIT"
+    assert classify_licence("MIT") == "MIT"
+    assert classify_licence("BSD-3-clause") == "BSD-3-Clause"
+    assert classify_licence("Apache-2.0") == "Apache-2.0"
+    assert classify_licence("PSF-2") == "PSF-2.0"
+    assert classify_licence("ISC") == "ISC"
+    assert classify_licence("(MIT OR CC0-1.0)") == "MIT"
+    for bad in ("GPL-2+", "LGPL-2.1+", "MPL-2.0", "BlueOak-1.0.0", "LGPL-2.1-only OR MPL-1.1", None, "", "HPND"):
+        assert classify_licence(bad) is None, bad
+
+
+def _write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return str(path)
+
+
+def test_filters_dedup_and_split(tmp_path):
+    files = {
+        "a.py": "def a():\n    return 1\n",
+        "copy_of_a.py": "def a():\n        return 1\n\n",  # same code modulo whitespace: a duplicate
+        "b.js": "function b() { return 2; }\n",
+        "min.js": "var x=" + "1+" * 2000 + "1;\n",  # one enormous line: minified
+        "evil.py": "# HumanEval/12\ndef f(): pass\n",
+        "special.py": "s = '<|endoftext|>'\n",
+        "empty.py": "\n\n",
+    }
+    cands = [(_write(tmp_path / n, t), "src", "MIT", False) for n, t in files.items()]
+    cands.append((_write(tmp_path / "human_eval" / "x.py", "x = 1\n"), "src", "MIT", False))
+    bin_path = tmp_path / "bin.py"
+    bin_path.write_bytes(b"\xff\xfe\x00garbage")
+    cands.append((str(bin_path), "src", "MIT", False))
+    entries, skipped, _ = build_manifest(cands)
+    kept = sorted(os.path.basename(e["path"]) for e in entries)
+    assert kept == ["a.py", "b.js"]
+    assert skipped["duplicate"] == 1 and skipped["long_lines"] == 1 and skipped["eval_set"] == 2
+    assert skipped["special_tokens"] == 1 and skipped["empty"] == 1 and skipped["binary"] == 1
+    langs = {os.path.basename(e["path"]): e["language"] for e in entries}
+    assert langs == {"a.py": "python", "b.js": "javascript"}
+    assert all(e["split"] == split_of(content_key(open(e["path"]).read())) for e in entries)
+
+
+def test_split_is_by_content_and_about_two_percent():
+    keys = [content_key(f"x = {i}\n") for i in range(20000)]
+    frac = sum(split_of(k) == "val" for k in keys) / len(keys)
+    assert 0.015 < frac < 0.025
+    assert split_of(content_key("a  b\n")) == split_of(content_key("a b"))  # whitespace-insensitive
+
+
+def test_npm_licences(tmp_path):
+    nm = tmp_path / "node_modules"
+    _write(nm / "ok" / "package.json", json.dumps({"name": "ok", "license": "MIT"}))
+    _write(nm / "@s" / "scoped" / "package.json", json.dumps({"name": "@s/scoped", "license": {"type": "ISC"}}))
+    _write(nm / "ok" / "node_modules" / "inner" / "package.json", json.dumps({"name": "inner", "license": "GPL-3.0"}))
+    found = {name: lic for _, name, lic in npm_packages(str(nm))}
+    assert found == {"ok": "MIT", "@s/scoped": "ISC", "inner": "GPL-3.0"}
+
+
+@pytest.mark.skipif(not all(os.path.exists(os.path.join(corpus.DATA_DIR, n)) for n in ("val_docs.jsonl", "meta.json")),
+                    reason="training/.data not prepared")
+def test_prepared_data_has_no_held_out_file_in_training():
+    """On a machine where prepare.py ran: no held-out file's content is among the training files."""
+    manifest = corpus.read_manifest()
+    train = [e for e in manifest if e["split"] == "train"]
+    with open(os.path.join(corpus.DATA_DIR, "val_docs.jsonl"), encoding="utf-8") as f:
+        val = [json.loads(line) for line in f]
+    assert val
+    assert not {v["path"] for v in val} & {e["path"] for e in train}
+    assert not {hashlib.sha256(v["text"].encode()).hexdigest() for v in val} & {e["sha256"] for e in train}
+    train_keys = {content_key(t) for t in map(corpus.read_doc, train) if t is not None}
+    assert not {content_key(v["text"]) for v in val} & train_keys
+    with open(os.path.join(corpus.DATA_DIR, "meta.json")) as f:
+        meta = json.load(f)
+    ids = np.memmap(os.path.join(corpus.DATA_DIR, "train.bin"), dtype=np.uint16, mode="r")
+    assert len(ids) == meta["tokens"]["train"] and ids.max() < meta["vocab_size"] and ids[-1] == meta["eot_id"]
