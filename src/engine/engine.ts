@@ -112,6 +112,7 @@ export class LoadedModel {
       }
       const output = await this.session.step(input, cache);
       cache = output.cache;
+      if (generated.length < (params.minNewTokens ?? 0)) for (const id of stopIds) output.lastLogits[id] = -Infinity;
       const { token, probability } = sampler.next(output.lastLogits, history);
       if (generated.length === 0) firstTokenAt = performance.now();
       if (stopIds.has(token)) {

@@ -27,7 +27,11 @@ export class EngineServer {
   private readonly queue: QueuedCall[] = [];
   private running: QueuedCall | null = null;
 
-  constructor(private readonly send: (message: WorkerToHost, transfer?: ArrayBuffer[]) => void) {}
+  constructor(
+    private readonly send: (message: WorkerToHost, transfer?: ArrayBuffer[]) => void,
+    /** Called once a shutdown request has been carried out. */
+    private readonly onShutdown?: () => void,
+  ) {}
 
   /** Number of calls waiting (not counting the running one). */
   get pending(): number {
@@ -48,6 +52,9 @@ export class EngineServer {
       }
       case 'cancel':
         this.cancel(message.id);
+        break;
+      case 'shutdown':
+        void this.dispose().finally(() => this.onShutdown?.());
         break;
       default:
         assertNever(message);
@@ -127,9 +134,13 @@ export class EngineServer {
     return this.model;
   }
 
+  /** Cancels everything, waits for the running call to end (never mid-step), and releases the model. */
   async dispose(): Promise<void> {
-    for (const call of this.queue.splice(0)) call.controller.abort();
+    for (const call of this.queue.splice(0)) {
+      this.send({ kind: 'error', id: call.id, error: new EngineError('The engine is shutting down', 'cancelled').serialize() });
+    }
     this.running?.controller.abort();
+    while (this.running) await new Promise((resolve) => setTimeout(resolve, 5));
     await this.model?.release();
     this.model = null;
   }

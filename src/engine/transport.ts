@@ -20,6 +20,8 @@ export interface TransportHandlers {
 
 export type TransportFactory = (handlers: TransportHandlers) => Transport;
 
+const SHUTDOWN_TIMEOUT_MS = 5000;
+
 /** Runs the engine in a worker thread so `session.run` never blocks the extension host. */
 export function workerTransport(workerScript: string): TransportFactory {
   return (handlers) => {
@@ -38,7 +40,12 @@ export function workerTransport(workerScript: string): TransportFactory {
       post: (message) => worker.postMessage(message),
       terminate: async () => {
         exited = true;
-        await worker.terminate();
+        // worker.terminate() during session.run aborts the whole process (ORT's callback throws into a dead
+        // environment), so ask the worker to finish its step and exit; force it only if it does not.
+        const gone = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+        worker.postMessage({ kind: 'shutdown' } satisfies HostToWorker);
+        const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), SHUTDOWN_TIMEOUT_MS).unref());
+        if ((await Promise.race([gone, timer])) === 'timeout') await worker.terminate();
       },
     };
   };

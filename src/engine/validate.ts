@@ -35,6 +35,7 @@ function optionalStrings(record: Record<string, unknown>, key: string): void {
 
 function samplingFields(record: Record<string, unknown>): void {
   optionalNumber(record, 'maxNewTokens', 0, 1_000_000);
+  optionalNumber(record, 'minNewTokens', 0, 1_000_000);
   optionalNumber(record, 'temperature', 0, 100);
   optionalNumber(record, 'topK', 0, 1_000_000);
   optionalNumber(record, 'topP', 0, 1);

@@ -6,5 +6,8 @@ import { EngineServer } from './server';
 
 if (!parentPort) throw new Error('The engine worker must run in a worker thread');
 const port = parentPort;
-const server = new EngineServer((message, transfer) => port.postMessage(message, transfer ?? []));
+const server = new EngineServer(
+  (message, transfer) => port.postMessage(message, transfer ?? []),
+  () => process.exit(0), // in a worker thread this ends the thread, not the extension host
+);
 port.on('message', (message: HostToWorker) => server.handle(message));

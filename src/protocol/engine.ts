@@ -25,6 +25,8 @@ export interface GenerateParams extends SamplingOptions {
   /** Raw prompt text (already formatted); special tokens in it are parsed. */
   prompt: string;
   maxNewTokens?: number;
+  /** End-of-sequence tokens are suppressed until this many tokens were generated (benchmarks use it). */
+  minNewTokens?: number;
   /** Generation ends before any of these strings; the string itself is not returned. */
   stop?: string[];
   /** Prompt prefix kept when the prompt must be trimmed to fit the context (e.g. the system prompt). */
@@ -141,7 +143,9 @@ export type EngineEvent =
 
 export type HostToWorker =
   | { kind: 'call'; id: number; method: EngineMethod; params: unknown; priority: Priority }
-  | { kind: 'cancel'; id: number };
+  | { kind: 'cancel'; id: number }
+  /** Finish the running step, release the model, and exit (terminating mid-step aborts the whole process). */
+  | { kind: 'shutdown' };
 
 export interface SerializedError {
   message: string;

@@ -10,6 +10,11 @@ export function run(): Promise<void> {
     register();
   }
   return new Promise((resolve, reject) => {
-    mocha.run((failures) => (failures ? reject(new Error(`${failures} tests failed`)) : resolve()));
+    const runner = mocha.run((failures) => {
+      // test/vscode/run.mjs requires this line: an extension host that dies mid-run never prints it.
+      console.log(`[attentive] tests finished: ${runner.stats?.passes ?? 0} passed, ${failures} failed`);
+      if (failures) reject(new Error(`${failures} tests failed`));
+      else resolve();
+    });
   });
 }

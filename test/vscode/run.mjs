@@ -22,10 +22,19 @@ const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 let server;
 let browser;
 let finished = false;
+let summary = null;
 
 async function finish(code) {
   if (finished) return;
   finished = true;
+  if (code === 0 && !summary) {
+    console.error('VS Code reported success but mocha never finished (did the extension host die?)');
+    code = 1;
+  }
+  if (code === 0 && summary && summary.passed === 0) {
+    console.error('no extension test ran');
+    code = 1;
+  }
   await browser?.close();
   await server?.stop();
   console.log(`[${elapsed()}] extension tests exit code ${code}`);
@@ -52,6 +61,8 @@ try {
   const page = browser.context.pages()[0] ?? (await browser.context.newPage());
   await page.exposeFunction('codeAutomationLog', (type, args) => {
     const line = util.format(...args);
+    const finishedLine = /\[attentive\] tests finished: (\d+) passed, (\d+) failed/.exec(line);
+    if (finishedLine) summary = { passed: Number(finishedLine[1]), failed: Number(finishedLine[2]) };
     // The extension host's console reaches us here; keep mocha's report and errors, drop workbench noise.
     if (process.env.VERBOSE || /^\s*(✔|✓|✗|\d+\)|\d+ passing|\d+ failing|\d+ pending|\[attentive\])/.test(line) || /^\s{2,}\S/.test(line)) {
       console.log(line);

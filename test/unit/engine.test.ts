@@ -1,0 +1,161 @@
+// Engine parity on every fixture model (real ONNX Runtime, real tokenizer): the ONNX logits equal the PyTorch
+// reference, incremental decoding equals a full forward pass, greedy tokens are identical, and attention is a
+// proper causal distribution.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LoadedModel } from '../../src/engine/engine';
+import { argmax } from '../../src/engine/sampling';
+
+const FIXTURES = path.resolve(__dirname, '../fixtures/models');
+const MODELS = ['attentive-tiny', 'llama-tiny', 'gpt2-tiny', 'gpt2-tiny-nopos'];
+
+interface Reference {
+  tolerance: { fp32_max_abs_logit_diff: number; int8_min_cosine: number };
+  prompts: Array<{ text: string; ids: number[]; last_logits: number[]; greedy: number[] }>;
+  all_positions: { prompt: number; logits: number[][] };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+/** Greedy decoding straight on the session, to compare with the PyTorch reference token by token. */
+async function greedy(model: LoadedModel, ids: number[], steps: number): Promise<number[]> {
+  let cache = model.session.emptyCache();
+  let input = ids;
+  const out: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const step = await model.session.step(input, cache);
+    cache = step.cache;
+    const token = argmax(step.lastLogits);
+    out.push(token);
+    input = [token];
+  }
+  return out;
+}
+
+for (const name of MODELS) {
+  describe(`engine on ${name}`, () => {
+    const folder = path.join(FIXTURES, name);
+    const reference = JSON.parse(fs.readFileSync(path.join(folder, 'reference.json'), 'utf8')) as Reference;
+    let model: LoadedModel;
+
+    beforeAll(async () => {
+      model = await LoadedModel.load(folder, { quantization: ['fp32'], threads: 1 });
+    });
+    afterAll(() => model.release());
+
+    it('tokenizes the reference prompts to the reference ids', () => {
+      for (const prompt of reference.prompts) expect(model.tokenizer.encode(prompt.text)).toEqual(prompt.ids);
+    });
+
+    it('gives the PyTorch logits (fp32, 1e-4)', async () => {
+      for (const prompt of reference.prompts) {
+        const { lastLogits } = await model.session.step(prompt.ids, model.session.emptyCache());
+        expect(maxAbsDiff(lastLogits, prompt.last_logits)).toBeLessThan(reference.tolerance.fp32_max_abs_logit_diff);
+      }
+      const all = reference.all_positions;
+      const { allLogits } = await model.session.step(reference.prompts[all.prompt]!.ids, model.session.emptyCache(), { wantAllLogits: true });
+      expect(maxAbsDiff(allLogits!, all.logits.flat())).toBeLessThan(reference.tolerance.fp32_max_abs_logit_diff);
+    });
+
+    it('decodes incrementally exactly as a full forward pass', async () => {
+      const ids = reference.prompts[0]!.ids;
+      const full = await model.session.step(ids, model.session.emptyCache());
+      // Prefill half, then feed the rest one token at a time through the KV cache.
+      const half = Math.floor(ids.length / 2);
+      let step = await model.session.step(ids.slice(0, half), model.session.emptyCache());
+      for (const id of ids.slice(half)) step = await model.session.step([id], step.cache);
+      expect(step.cache.length).toBe(ids.length);
+      expect(maxAbsDiff(step.lastLogits, full.lastLogits)).toBeLessThan(1e-4);
+    });
+
+    it('generates the PyTorch greedy tokens, on the session and through generate()', async () => {
+      for (const prompt of reference.prompts) {
+        expect(await greedy(model, prompt.ids, prompt.greedy.length)).toEqual(prompt.greedy);
+        const eos = prompt.greedy.findIndex((id) => model.folder.config.eosTokenIds.includes(id));
+        const expected = eos >= 0 ? prompt.greedy.slice(0, eos) : prompt.greedy;
+        const result = await model.generate({ prompt: prompt.text, maxNewTokens: prompt.greedy.length, temperature: 0 });
+        expect(result.tokenIds).toEqual(expected);
+        expect(result.usage.promptTokens).toBe(prompt.ids.length);
+        expect(result.finishReason).toBe(eos >= 0 ? 'eos' : 'length');
+      }
+    });
+
+    it('has an int8 file close to fp32 (cosine >= 0.999), when it ships one', async () => {
+      if (!fs.existsSync(path.join(folder, 'onnx', 'model_quantized.onnx'))) return;
+      const int8 = await LoadedModel.load(folder, { quantization: ['int8'], threads: 1 });
+      try {
+        expect(int8.folder.quantization).toBe('int8');
+        for (const prompt of reference.prompts) {
+          const { lastLogits } = await int8.session.step(prompt.ids, int8.session.emptyCache());
+          expect(cosine(lastLogits, prompt.last_logits)).toBeGreaterThanOrEqual(reference.tolerance.int8_min_cosine);
+        }
+      } finally {
+        await int8.release();
+      }
+    });
+  });
+}
+
+describe('attention capture (attentive-tiny)', () => {
+  let model: LoadedModel;
+  beforeAll(async () => {
+    model = await LoadedModel.load(path.join(FIXTURES, 'attentive-tiny'), { quantization: ['fp32'], threads: 1 });
+  });
+  afterAll(() => model.release());
+
+  it('returns causal probability rows for every layer and head, with token offsets into the text', async () => {
+    const text = 'def add(a, b):\n    return a + b  # héllo';
+    const result = await model.attention({ text });
+    const seq = result.tokens.length;
+    expect(result.layers).toBe(model.info().layers);
+    expect(result.weights).toHaveLength(result.layers);
+    for (const layer of result.weights) {
+      expect(layer).toBeInstanceOf(Float32Array);
+      expect(layer.length).toBe(result.heads * seq * seq);
+      for (let h = 0; h < result.heads; h++) {
+        for (let q = 0; q < seq; q++) {
+          const row = layer.subarray((h * seq + q) * seq, (h * seq + q + 1) * seq);
+          let sum = 0;
+          for (let k = 0; k < seq; k++) {
+            if (k > q) expect(row[k]).toBe(0);
+            sum += row[k]!;
+          }
+          expect(sum).toBeCloseTo(1, 5);
+        }
+      }
+    }
+    // Offsets tile the text exactly.
+    expect(result.tokens[0]!.start).toBe(0);
+    expect(result.tokens.at(-1)!.end).toBe(text.length);
+    for (let i = 1; i < seq; i++) expect(result.tokens[i]!.start).toBe(result.tokens[i - 1]!.end);
+    expect(result.tokens.map((t) => text.slice(t.start, t.end)).join('')).toBe(text);
+  });
+
+  it('says plainly when a model has no attention outputs', async () => {
+    const llama = await LoadedModel.load(path.join(FIXTURES, 'llama-tiny'), { quantization: ['fp32'], threads: 1 });
+    try {
+      await expect(llama.attention({ text: 'x = 1' })).rejects.toThrow(/no attention outputs/);
+    } finally {
+      await llama.release();
+    }
+  });
+});

@@ -1,0 +1,63 @@
+// The host side of the engine RPC with real worker threads: a dying worker rejects every pending call with a
+// clear error and the next call starts a new worker (reloading the model); shutting down mid-generation is safe.
+
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { EngineClient, type EngineState } from '../../src/engine/client';
+import { inProcessTransport, workerTransport } from '../../src/engine/transport';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CRASHING_WORKER = path.join(ROOT, 'test/fixtures/workers/crashing-worker.mjs');
+const FIXTURE = path.join(ROOT, 'test/fixtures/models/attentive-tiny');
+
+describe('EngineClient over a worker that dies', () => {
+  it('rejects pending calls when the worker throws, then restarts and reloads', async () => {
+    let started = 0;
+    const factory = workerTransport(CRASHING_WORKER);
+    const client = new EngineClient((handlers) => {
+      started++;
+      return factory(handlers);
+    });
+    const states: EngineState['kind'][] = [];
+    client.onStateChange((state) => states.push(state.kind));
+    await client.load({ folder: '/models/x' });
+    await expect(client.call('generate', { prompt: 'x' })).rejects.toThrow(/engine worker crashed: simulated engine bug; the next request starts a new engine/);
+    expect(client.pendingCalls).toBe(0);
+    expect(states).toEqual(['loading', 'ready', 'generating', 'error']);
+    // The next call starts a second worker and loads the same model there first.
+    await expect(client.call('info', {})).rejects.toThrow(/engine worker exited with code 7/);
+    expect(started).toBe(2);
+    expect(states.slice(4)).toEqual(['loading', 'ready', 'error']);
+    await client.dispose();
+  });
+
+  it('rejects a call whose load fails, and loads again on the next call', async () => {
+    const client = new EngineClient(inProcessTransport());
+    await expect(client.load({ folder: '/nonexistent/model' })).rejects.toThrow(/Model folder not found: \/nonexistent\/model/);
+    expect(client.state).toEqual({ kind: 'error', message: 'Model folder not found: /nonexistent/model' });
+    await expect(client.call('info', {})).rejects.toThrow(/Model folder not found/);
+    await client.load({ folder: FIXTURE });
+    expect((await client.call('info', {})).name).toBe('attentive-tiny');
+    await client.dispose();
+  });
+});
+
+describe('EngineClient over the real engine worker', () => {
+  it('shuts down in the middle of a generation without taking the process down', () => {
+    // A separate process: if shutdown were unsafe, ONNX Runtime would abort the whole process (exit 134).
+    const script = `
+      const { EngineClient, workerTransport } = require(${JSON.stringify(path.join(ROOT, 'dist/bench.js'))});
+      (async () => {
+        const client = new EngineClient(workerTransport(${JSON.stringify(path.join(ROOT, 'dist/worker.js'))}));
+        await client.load({ folder: ${JSON.stringify(FIXTURE)} });
+        const pending = client.call('generate', { prompt: 'class A:', maxNewTokens: 5000, minNewTokens: 5000 })
+          .then(() => 'resolved', (e) => 'rejected: ' + e.message);
+        await new Promise((r) => setTimeout(r, 100));
+        await client.dispose();
+        console.log(await pending);
+      })();`;
+    const output = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(output.trim()).toBe('rejected: The engine was shut down');
+  });
+});
