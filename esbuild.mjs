@@ -26,10 +26,13 @@ const builds = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },
-  // Extension-host tests (mocha inside the real VS Code); never shipped.
+  // Extension-host tests (mocha inside the real VS Code) and the benchmarks' engine entry; never shipped.
   ...(production
     ? []
-    : [{ ...nodeCommon, entryPoints: { index: 'test/vscode/index.ts' }, outdir: 'out/test', external: ['vscode', 'onnxruntime-node', 'mocha'] }]),
+    : [
+        { ...nodeCommon, entryPoints: { index: 'test/vscode/index.ts' }, outdir: 'out/test', external: ['vscode', 'onnxruntime-node', 'mocha'] },
+        { ...nodeCommon, entryPoints: { bench: 'bench/lib.ts' }, outdir: 'dist' },
+      ]),
 ];
 
 if (watch) {
