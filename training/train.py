@@ -1,0 +1,594 @@
+"""
+Train Attentive's code GPT, one command per stage, resumable.
+
+    /usr/bin/python3 training/train.py --stage pretrain --config cpu|cuda|tiny \
+        [--data training/.data] [--out training/runs/<name>] [--max-minutes M] [--resume]
+    /usr/bin/python3 training/train.py --stage sft --config cuda \
+        --init training/runs/<name>/pretrain [--out training/runs/<name>] [--max-minutes M]
+
+Data (written by training/prepare.py): uint16 token streams train.bin / val.bin (pretraining, FIM
+already applied, documents end with <|endoftext|> = 0) and sft_train.bin + sft_train_mask.bin /
+sft_val.bin + sft_val_mask.bin (uint8 loss mask: 1 = this token is a target the loss counts).
+Batches are random windows of block_size + 1 tokens (SFT: windows start at conversation starts).
+
+The run directory <out>/<stage>/ receives:
+    loss.csv          stage, step, tokens, train_loss, val_loss, lr, elapsed
+    ckpt.json         model config, step, tokens, shard list
+    ckpt-00.npz ...   the weights, split into shards of at most 15 MiB (numpy .npz: readable by any
+                      torch / numpy version; the GPU machine returns files of at most 16 MiB)
+    optim.pt          optimizer state and counters for --resume (not written with --no-optim-state)
+
+Learning rate: linear warmup, then cosine decay to lr/10. The decay follows the fraction of the budget
+spent: of steps (--max-steps / --max-tokens) or of wall-clock time (--max-minutes), so a timed run
+always ends on a decayed learning rate.
+
+Works unchanged on torch 1.13 CPU and torch 2.x CUDA (bf16 autocast, TF32, torch.compile when present).
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field, asdict
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import GPT, GPTConfig, masked_lm_loss  # noqa: E402
+
+SHARD_MAX_BYTES = 15 * 1024 * 1024
+CKPT_FORMAT = "attentive-shards-v1"
+
+
+# ----------------------------------------------------------------------------------------------
+# Configurations
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class TrainConfig:
+    model: dict                      # GPTConfig fields (vocab_size is taken from the data)
+    batch_size: int = 16             # sequences per micro-batch
+    grad_accum: int = 1              # micro-batches per optimizer step
+    lr: float = 1e-3                 # peak learning rate
+    min_lr_ratio: float = 0.1        # final lr = lr * min_lr_ratio
+    warmup_steps: int = 100          # linear warmup steps
+    weight_decay: float = 0.1        # AdamW decoupled weight decay (matrices only)
+    beta1: float = 0.9
+    beta2: float = 0.95
+    grad_clip: float = 1.0           # global gradient-norm clip
+    max_steps: int = 1000            # step budget when neither --max-minutes nor --max-tokens is given
+    eval_interval: int = 200         # evaluate every N steps ...
+    eval_seconds: float = 120.0      # ... or every S seconds, whichever comes first
+    eval_batches: int = 10           # validation batches per evaluation
+    log_interval: int = 10           # print every N steps
+    ckpt_minutes: float = 5.0        # write a checkpoint every M minutes (and at the end)
+    compile: bool = False            # torch.compile (CUDA and torch >= 2 only)
+    max_epochs: float = 0.0          # if > 0: also stop after this many passes over the training tokens
+    mix_pretrain: float = 0.0        # sft: fraction of each batch drawn from train.bin (full loss), against
+                                     # forgetting plain / FIM completion while learning chat
+    sft: dict = field(default_factory=dict)  # overrides for --stage sft
+
+
+CONFIGS = {
+    # smoke tests: seconds on a laptop CPU
+    "tiny": TrainConfig(
+        model=dict(n_layer=2, n_head=2, n_embd=64, block_size=128),
+        batch_size=8, lr=3e-3, warmup_steps=5, max_steps=50, eval_interval=25, eval_batches=2,
+        log_interval=5, ckpt_minutes=1.0,
+        sft=dict(lr=1e-3, warmup_steps=2, max_steps=20, mix_pretrain=0.25),
+    ),
+    # a fallback model trained on 2 CPU cores in ~2.5 h (~25M tokens at ~3k tokens/s with bf16)
+    "cpu": TrainConfig(
+        model=dict(n_layer=4, n_head=4, n_embd=256, block_size=512),
+        batch_size=8, lr=2e-3, warmup_steps=100, max_steps=6000, eval_interval=250, eval_batches=8,
+        eval_seconds=600, log_interval=10, ckpt_minutes=10.0,
+        sft=dict(lr=5e-4, warmup_steps=20, max_steps=400, mix_pretrain=0.25),
+    ),
+    # the shipped model, trained on one H200 for ~7 minutes (bf16, compiled)
+    "cuda": TrainConfig(
+        model=dict(n_layer=6, n_head=6, n_embd=384, block_size=1024, dropout=0.1),
+        batch_size=128, lr=1.5e-3, warmup_steps=150, max_steps=5000, eval_interval=100000,
+        eval_seconds=45, eval_batches=8, log_interval=25, ckpt_minutes=3.0, compile=True,
+        sft=dict(lr=5e-4, warmup_steps=20, max_steps=600, batch_size=64, compile=False, max_epochs=3.0,
+                 mix_pretrain=0.25,
+                 eval_seconds=20),
+    ),
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------------------------------
+
+class TokenStream:
+    """A uint16 token file (and optional uint8 loss mask) held as tensors; samples random windows."""
+
+    def __init__(self, path, mask_path=None, device="cpu", align_docs=False, eot_id=0):
+        arr = np.fromfile(path, dtype=np.uint16)
+        self.n = int(arr.shape[0])
+        # uint16 -> int32 on the host (torch 1.13 has no uint16), -> int64 per batch on the device
+        self.tokens = torch.from_numpy(arr.astype(np.int32)).to(device)
+        self.mask = None
+        if mask_path is not None:
+            m = np.fromfile(mask_path, dtype=np.uint8)
+            assert m.shape[0] == self.n, f"{mask_path}: {m.shape[0]} != {self.n} tokens"
+            self.mask = torch.from_numpy(m.astype(np.uint8)).to(device)
+        self.device = device
+        self.starts = None
+        if align_docs:  # windows begin right after an <|endoftext|> (conversation starts)
+            ends = np.nonzero(arr == eot_id)[0]
+            starts = np.concatenate([[0], ends + 1]).astype(np.int64)
+            self.starts = torch.from_numpy(starts).to(device)
+
+    def batch(self, batch_size, block_size, generator=None):
+        """x, y int64 [B, T]; m float [B, T] or None (1 where the target y counts)."""
+        hi = self.n - block_size - 1
+        assert hi > 0, f"token stream of {self.n} tokens is shorter than a window of {block_size + 1}"
+        if self.starts is not None:
+            pick = torch.randint(0, len(self.starts), (batch_size,), generator=generator)
+            starts = self.starts[pick.to(self.device)].clamp(max=hi)
+        else:
+            starts = torch.randint(0, hi + 1, (batch_size,), generator=generator).to(self.device)
+        idx = starts[:, None] + torch.arange(block_size + 1, device=self.device)[None, :]  # [B, T+1]
+        chunk = self.tokens[idx].long()                                                    # [B, T+1]
+        x, y = chunk[:, :-1], chunk[:, 1:]                                                 # [B, T]
+        m = self.mask[idx][:, 1:].float() if self.mask is not None else None              # [B, T]
+        return x, y, m
+
+
+def read_vocab_size(data_dir):
+    meta = os.path.join(data_dir, "meta.json")
+    if os.path.exists(meta):
+        with open(meta) as f:
+            d = json.load(f)
+        for k in ("vocab_size", "n_vocab"):
+            if k in d:
+                return int(d[k])
+    tok = os.path.join(data_dir, "tokenizer.json")
+    if os.path.exists(tok):
+        with open(tok) as f:
+            d = json.load(f)
+        ids = list(d["model"]["vocab"].values()) + [t["id"] for t in d.get("added_tokens", [])]
+        return max(ids) + 1
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints: shards of at most 15 MiB
+# ----------------------------------------------------------------------------------------------
+
+def save_shards(model, out_dir, meta, dtype="float32", max_bytes=SHARD_MAX_BYTES):
+    """Write the state dict as ckpt-XX.npz shards + ckpt.json. Tensors larger than a shard are split
+    along dim 0 into parts named 'name@@k'."""
+    os.makedirs(out_dir, exist_ok=True)
+    np_dtype = {"float32": np.float32, "float16": np.float16}[dtype]
+    sd = {k: v for k, v in model.state_dict().items() if k != "lm_head.weight"}  # tied to wte.weight
+    pieces = []  # (name, array)
+    for name, t in sd.items():
+        a = t.detach().float().cpu().numpy().astype(np_dtype)
+        if a.nbytes <= max_bytes or a.ndim == 0:
+            pieces.append((name, a))
+        else:
+            rows = max(1, max_bytes // (a.nbytes // a.shape[0]))
+            for k, s in enumerate(range(0, a.shape[0], rows)):
+                pieces.append((f"{name}@@{k}", a[s:s + rows]))
+    shards, cur, cur_bytes = [], {}, 0
+    for name, a in pieces:
+        if cur and cur_bytes + a.nbytes > max_bytes - min(64 * 1024, max_bytes // 16):  # room for zip headers
+            shards.append(cur)
+            cur, cur_bytes = {}, 0
+        cur[name] = a
+        cur_bytes += a.nbytes
+    if cur:
+        shards.append(cur)
+    names = []
+    for i, shard in enumerate(shards):
+        fn = f"ckpt-{i:02d}.npz"
+        tmp = os.path.join(out_dir, fn + ".tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, **shard)
+        os.replace(tmp, os.path.join(out_dir, fn))
+        names.append(fn)
+    for fn in os.listdir(out_dir):  # remove stale shards of an earlier, larger checkpoint
+        if fn.startswith("ckpt-") and fn.endswith(".npz") and fn not in names:
+            os.remove(os.path.join(out_dir, fn))
+    info = dict(meta, format=CKPT_FORMAT, dtype=dtype, shards=names, tied={"lm_head.weight": "wte.weight"})
+    tmp = os.path.join(out_dir, "ckpt.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(info, f, indent=1)
+    os.replace(tmp, os.path.join(out_dir, "ckpt.json"))
+    return info
+
+
+def resolve_ckpt(path):
+    """A run directory, a stage directory or a ckpt.json path -> the ckpt.json path."""
+    if os.path.isfile(path):
+        return path
+    for cand in (os.path.join(path, "ckpt.json"), os.path.join(path, "sft", "ckpt.json"),
+                 os.path.join(path, "pretrain", "ckpt.json")):
+        if os.path.isfile(cand):
+            return cand
+    raise FileNotFoundError(f"no ckpt.json in {path}")
+
+
+def load_shards(path):
+    """-> (state_dict of float32 tensors, info dict)."""
+    jpath = resolve_ckpt(path)
+    with open(jpath) as f:
+        info = json.load(f)
+    d = os.path.dirname(jpath)
+    parts = {}
+    for fn in info["shards"]:
+        with np.load(os.path.join(d, fn)) as z:
+            for k in z.files:
+                parts[k] = z[k]
+    sd = {}
+    split = {}
+    for k, a in parts.items():
+        if "@@" in k:
+            base, idx = k.split("@@")
+            split.setdefault(base, []).append((int(idx), a))
+        else:
+            sd[k] = torch.from_numpy(np.ascontiguousarray(a).astype(np.float32))
+    for base, lst in split.items():
+        a = np.concatenate([x for _, x in sorted(lst, key=lambda t: t[0])], axis=0)
+        sd[base] = torch.from_numpy(a.astype(np.float32))
+    for dst, src in info.get("tied", {}).items():
+        sd[dst] = sd[src]
+    return sd, info
+
+
+def load_model(path, device="cpu"):
+    sd, info = load_shards(path)
+    model = GPT(GPTConfig.from_dict(info["model_config"]))
+    model.load_state_dict(sd, strict=True)
+    return model.to(device), info
+
+
+# ----------------------------------------------------------------------------------------------
+# Training
+# ----------------------------------------------------------------------------------------------
+
+def lr_at(tc: TrainConfig, step: int, progress: float) -> float:
+    """Linear warmup over warmup_steps, then cosine from lr to lr*min_lr_ratio over progress in [0, 1]."""
+    warm = min(1.0, (step + 1) / max(1, tc.warmup_steps))
+    p = min(max(progress, 0.0), 1.0)
+    cos = tc.min_lr_ratio + (1 - tc.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p))
+    return tc.lr * warm * cos
+
+
+def cpu_has_bf16():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+    except OSError:
+        return False
+
+
+def make_optimizer(model, tc, device):
+    decay = [p for n, p in model.named_parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": tc.weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    kw = dict(lr=tc.lr, betas=(tc.beta1, tc.beta2), eps=1e-8)
+    if device == "cuda":
+        try:
+            return torch.optim.AdamW(groups, fused=True, **kw)
+        except (TypeError, RuntimeError):
+            pass
+    return torch.optim.AdamW(groups, **kw)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--stage", choices=["pretrain", "sft"], default="pretrain")
+    ap.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
+    ap.add_argument("--data", default="training/.data")
+    ap.add_argument("--out", default=None, help="run directory (the stage writes into <out>/<stage>)")
+    ap.add_argument("--init", default=None, help="sft: checkpoint to start from (dir or ckpt.json)")
+    ap.add_argument("--resume", action="store_true", help="continue <out>/<stage> from its checkpoint")
+    ap.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget; lr follows time")
+    ap.add_argument("--max-tokens", type=float, default=None, help="token budget (overrides max_steps)")
+    ap.add_argument("--max-steps", type=int, default=None)
+    ap.add_argument("--max-epochs", type=float, default=None, help="cap on passes over the training data")
+    ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--block-size", type=int, default=None)
+    ap.add_argument("--grad-accum", type=int, default=None)
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--warmup-steps", type=int, default=None)
+    ap.add_argument("--dropout", type=float, default=None)
+    ap.add_argument("--eval-seconds", type=float, default=None)
+    ap.add_argument("--eval-interval", type=int, default=None)
+    ap.add_argument("--compile", choices=["auto", "on", "off"], default="auto")
+    ap.add_argument("--dtype", choices=["auto", "bf16", "fp32"], default="auto")
+    ap.add_argument("--device", default=None, help="cuda or cpu (default: cuda if available)")
+    ap.add_argument("--threads", type=int, default=2, help="CPU threads (torch.set_num_threads)")
+    ap.add_argument("--shard-dtype", choices=["float32", "float16"], default="float32")
+    ap.add_argument("--no-optim-state", action="store_true", help="do not write optim.pt (GPU transfer)")
+    ap.add_argument("--csv", default=None, help="loss CSV path (default <out>/<stage>/loss.csv); appended")
+    ap.add_argument("--seed", type=int, default=1337)
+    args = ap.parse_args(argv)
+
+    # ---- configuration ------------------------------------------------------------------------
+    tc = TrainConfig(**{k: (dict(v) if isinstance(v, dict) else v) for k, v in asdict(CONFIGS[args.config]).items()})
+    if args.stage == "sft":
+        for k, v in tc.sft.items():
+            setattr(tc, k, v)
+    for k in ("max_epochs", "max_steps", "batch_size", "grad_accum", "lr", "warmup_steps", "eval_seconds", "eval_interval"):
+        if getattr(args, k) is not None:
+            setattr(tc, k, getattr(args, k))
+    if args.compile != "auto":
+        tc.compile = args.compile == "on"
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        torch.set_num_threads(max(1, args.threads))
+    if device == "cuda":  # TF32 for any float32 matmul left outside autocast
+        if hasattr(torch, "set_float32_matmul_precision"):
+            torch.set_float32_matmul_precision("high")
+        else:
+            torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    use_bf16 = args.dtype == "bf16" or (args.dtype == "auto" and (device == "cuda" or cpu_has_bf16()))
+    torch.manual_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+
+    out = args.out or os.path.join("training", "runs", args.config)
+    run_dir = os.path.join(out, args.stage)
+    os.makedirs(run_dir, exist_ok=True)
+    csv_path = args.csv or os.path.join(run_dir, "loss.csv")
+
+    # ---- model --------------------------------------------------------------------------------
+    init_info = None
+    if args.resume and os.path.exists(os.path.join(run_dir, "ckpt.json")):
+        model, init_info = load_model(run_dir)
+        print(f"resuming {run_dir} at step {init_info['step']}")
+    elif args.stage == "sft" or args.init:
+        if not args.init:
+            ap.error("--stage sft needs --init <pretrain checkpoint>")
+        model, init_info = load_model(args.init)
+        print(f"initialised from {resolve_ckpt(args.init)} (step {init_info['step']})")
+    else:
+        mcfg = dict(tc.model)
+        mcfg["vocab_size"] = read_vocab_size(args.data) or mcfg.get("vocab_size", 8192)
+        model = GPT(GPTConfig.from_dict(mcfg))
+    cfg = model.config
+    if args.dropout is not None:
+        cfg.dropout = args.dropout
+        for mod in model.modules():
+            if isinstance(mod, torch.nn.Dropout):
+                mod.p = args.dropout
+        for blk in model.blocks:
+            blk.attn.dropout = args.dropout
+    block_size = min(args.block_size or cfg.block_size, cfg.block_size)
+    model.to(device).train()
+    print(f"model: {model.num_params() / 1e6:.2f}M params, {cfg.n_layer} layers, d{cfg.n_embd}, "
+          f"{cfg.n_head} heads, vocab {cfg.vocab_size}, block {block_size}; device {device}, "
+          f"{'bf16 autocast' if use_bf16 else 'fp32'}, torch {torch.__version__}")
+
+    # ---- data ---------------------------------------------------------------------------------
+    if args.stage == "pretrain":
+        train = TokenStream(os.path.join(args.data, "train.bin"), device=device)
+        val = TokenStream(os.path.join(args.data, "val.bin"), device=device)
+    else:
+        train = TokenStream(os.path.join(args.data, "sft_train.bin"), os.path.join(args.data, "sft_train_mask.bin"),
+                            device=device, align_docs=True)
+        val = TokenStream(os.path.join(args.data, "sft_val.bin"), os.path.join(args.data, "sft_val_mask.bin"),
+                          device=device, align_docs=True)
+    pre = None
+    if args.stage == "sft" and tc.mix_pretrain > 0 and os.path.exists(os.path.join(args.data, "train.bin")):
+        pre = TokenStream(os.path.join(args.data, "train.bin"), device=device)
+        print(f"sft: {tc.mix_pretrain:.0%} of each batch from train.bin (full loss)")
+    n_pre = int(round(tc.batch_size * tc.mix_pretrain)) if pre is not None else 0
+
+    def train_batch():
+        x, y, m = train.batch(tc.batch_size - n_pre, block_size, gen)
+        if n_pre:
+            px, py, _ = pre.batch(n_pre, block_size, gen)
+            x, y = torch.cat([x, px]), torch.cat([y, py])
+            m = torch.cat([m, torch.ones_like(py, dtype=m.dtype)])
+        return x, y, m
+
+    tok_max = int(train.tokens.max())
+    assert tok_max < cfg.vocab_size, f"token id {tok_max} >= vocab_size {cfg.vocab_size}"
+    tokens_per_step = tc.batch_size * block_size * tc.grad_accum
+    print(f"data: train {train.n / 1e6:.2f}M tokens, val {val.n / 1e6:.3f}M tokens; "
+          f"{tokens_per_step} tokens/step ({tc.batch_size} x {block_size} x {tc.grad_accum})")
+
+    # ---- budget -------------------------------------------------------------------------------
+    budget_s = args.max_minutes * 60.0 if args.max_minutes else None
+    max_steps = tc.max_steps
+    if args.max_tokens:
+        max_steps = max(1, int(args.max_tokens // tokens_per_step))
+    if budget_s is not None and args.max_steps is None and not args.max_tokens:
+        max_steps = 10 ** 12  # time decides
+    if tc.max_epochs and tc.max_epochs > 0:
+        sft_tokens_per_step = (tc.batch_size - (int(round(tc.batch_size * tc.mix_pretrain)) if args.stage == "sft"
+                                                else 0)) * block_size * tc.grad_accum
+        max_steps = min(max_steps, max(1, int(tc.max_epochs * train.n / max(1, sft_tokens_per_step))))
+    print(f"budget: {'%.1f min' % args.max_minutes if budget_s else ''} "
+          f"{'' if max_steps >= 10 ** 12 else '%d steps (%.1fM tokens)' % (max_steps, max_steps * tokens_per_step / 1e6)}")
+
+    # ---- optimizer, resume --------------------------------------------------------------------
+    opt = make_optimizer(model, tc, device)
+    step, tokens_seen, elapsed_before = 0, 0, 0.0
+    optim_path = os.path.join(run_dir, "optim.pt")
+    if args.resume and init_info is not None:
+        step, tokens_seen = int(init_info["step"]), int(init_info["tokens"])
+        elapsed_before = float(init_info.get("elapsed", 0.0))
+        if os.path.exists(optim_path):
+            st = torch.load(optim_path, map_location=device)
+            opt.load_state_dict(st["optimizer"])
+            if "gen_state" in st:
+                gen.set_state(st["gen_state"])
+        print(f"resumed at step {step}, {tokens_seen / 1e6:.2f}M tokens, {elapsed_before:.0f} s")
+
+    # ---- loss function, compile --------------------------------------------------------------
+    def loss_fn(x, y, m):
+        if use_bf16:
+            with torch.autocast(device_type=device, dtype=torch.bfloat16):
+                logits = model(x)[0]                 # [B, T, vocab]
+        else:
+            logits = model(x)[0]                     # [B, T, vocab]
+        return masked_lm_loss(logits, y, m)          # float32 scalar
+
+    step_fn = loss_fn
+    if tc.compile and device == "cuda" and hasattr(torch, "compile"):
+        try:
+            step_fn = torch.compile(loss_fn)
+            print("torch.compile: on (the first step compiles, ~1 min)", flush=True)
+        except Exception as e:  # noqa: BLE001
+            print(f"torch.compile unavailable ({e!r}); eager")
+            step_fn = loss_fn
+
+    val_gen_seed = args.seed + 1
+
+    @torch.no_grad()
+    def evaluate():
+        g = torch.Generator().manual_seed(val_gen_seed)  # the same windows every time
+        tot, n = 0.0, 0
+        model.eval()
+        for _ in range(tc.eval_batches):
+            x, y, m = val.batch(tc.batch_size, block_size, g)
+            tot += float(loss_fn(x, y, m))  # eager: no recompiles
+            n += 1
+        model.train()
+        return tot / max(1, n)
+
+    csv_new = not os.path.exists(csv_path)
+    csv_f = open(csv_path, "a", newline="")
+    writer = csv.writer(csv_f)
+    if csv_new:
+        writer.writerow(["stage", "step", "tokens", "train_loss", "val_loss", "lr", "elapsed"])
+
+    restored_step = [None]
+
+    def checkpoint(final=False):
+        meta = dict(stage=args.stage, config=args.config, step=step, tokens=tokens_seen,
+                    elapsed=elapsed_before + (time.time() - t0), model_config=cfg.to_dict(),
+                    train_config=asdict(tc), block_size=block_size, final=final,
+                    val_loss=last_val, restored_best_from_step=restored_step[0], torch=torch.__version__, time=time.strftime("%Y-%m-%d %H:%M:%S"))
+        save_shards(model, run_dir, meta, dtype=args.shard_dtype)
+        if not args.no_optim_state:
+            torch.save({"optimizer": opt.state_dict(), "gen_state": gen.get_state()}, optim_path + ".tmp")
+            os.replace(optim_path + ".tmp", optim_path)
+        print(f"checkpoint: {run_dir} (step {step}{', final' if final else ''})", flush=True)
+
+    # ---- loop ---------------------------------------------------------------------------------
+    t0 = time.time()
+    last_eval_t, last_ckpt_t = t0, t0
+    last_val = None
+    best = {"val": float("inf"), "step": 0, "state": None}
+
+    def remember_best():  # keep a copy of the weights with the lowest validation loss
+        if last_val is not None and last_val < best["val"]:
+            best.update(val=last_val, step=step,
+                        state={k: v.detach().clone() for k, v in model.state_dict().items()})
+    log_t, log_tokens, loss_acc, loss_n = t0, tokens_seen, 0.0, 0
+    start_step, start_tokens = step, tokens_seen
+    if step == 0:
+        last_val = evaluate()
+        print(f"step 0: val {last_val:.4f}")
+        writer.writerow([args.stage, 0, 0, "", f"{last_val:.5f}", 0.0, 0.0])
+        csv_f.flush()
+        t0 = time.time()
+        last_eval_t, last_ckpt_t, log_t = t0, t0, t0
+
+    while True:
+        elapsed = elapsed_before + (time.time() - t0)
+        progress = step / max_steps  # the schedule follows whichever budget runs out first
+        if budget_s:
+            progress = max(progress, elapsed / budget_s)
+        if step >= max_steps or progress >= 1.0:
+            break
+        lr = lr_at(tc, step, progress)
+        for gp in opt.param_groups:
+            gp["lr"] = lr
+        loss_val = 0.0
+        for _ in range(tc.grad_accum):
+            x, y, m = train_batch()
+            try:
+                loss = step_fn(x, y, m)
+                (loss / tc.grad_accum).backward()
+            except Exception as e:  # noqa: BLE001 - a compile failure shows up at the first call
+                if step_fn is loss_fn:
+                    raise
+                print(f"compiled step failed ({type(e).__name__}: {str(e)[:500]}); falling back to eager",
+                      flush=True)
+                step_fn = loss_fn
+                opt.zero_grad(set_to_none=True)
+                loss = step_fn(x, y, m)
+                (loss / tc.grad_accum).backward()
+            loss_val += float(loss.detach()) / tc.grad_accum
+        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        tokens_seen += tokens_per_step
+        loss_acc += loss_val
+        loss_n += 1
+
+        now = time.time()
+        if step % tc.log_interval == 0 or step == start_step + 1 or step == start_step + 5:
+            tps = (tokens_seen - log_tokens) / max(1e-9, now - log_t)
+            print(f"step {step}: loss {loss_acc / loss_n:.4f}, lr {lr:.2e}, {tps:,.0f} tokens/s, "
+                  f"{tokens_seen / 1e6:.1f}M tokens ({tokens_seen / train.n:.2f} epochs), "
+                  f"{elapsed_before + now - t0:.0f} s", flush=True)
+            log_t, log_tokens = now, tokens_seen
+            train_loss = loss_acc / loss_n
+            loss_acc, loss_n = 0.0, 0
+            do_eval = step % tc.eval_interval == 0 or now - last_eval_t >= tc.eval_seconds
+            if do_eval:
+                last_val = evaluate()
+                remember_best()
+                last_eval_t = time.time()
+                print(f"step {step}: val {last_val:.4f}", flush=True)
+            writer.writerow([args.stage, step, tokens_seen, f"{train_loss:.5f}",
+                             f"{last_val:.5f}" if do_eval else "", f"{lr:.6g}",
+                             f"{elapsed_before + now - t0:.1f}"])
+            csv_f.flush()
+        if now - last_ckpt_t >= tc.ckpt_minutes * 60:
+            checkpoint()
+            last_ckpt_t = time.time()
+
+    last_val = evaluate()
+    restored = None
+    if best["state"] is not None and last_val > best["val"] * 1.002 and step > start_step:
+        # overfitting (many epochs over small data): ship the best weights seen instead of the last
+        print(f"final val {last_val:.4f} is worse than {best['val']:.4f} at step {best['step']}: keeping those weights")
+        model.load_state_dict(best["state"])
+        restored = best["step"]
+        last_val = best["val"]
+    elapsed = elapsed_before + time.time() - t0
+    print(f"done: step {step}, {tokens_seen / 1e6:.1f}M tokens, val {last_val:.4f}, {elapsed:.0f} s, "
+          f"{(tokens_seen - start_tokens) / max(1e-9, time.time() - t0):,.0f} tokens/s on average", flush=True)
+    writer.writerow([args.stage, step, tokens_seen, "", f"{last_val:.5f}", f"{lr_at(tc, step, 1.0):.6g}",
+                     f"{elapsed:.1f}"])
+    csv_f.close()
+    restored_step[0] = restored
+    checkpoint(final=True)
+    return model
+
+
+# glibc returns big freed blocks to the OS (mmap/munmap), so every step page-faults its activations
+# back in: on the 2-core VMs this made CPU training 2-10x slower. Keep freed memory in the heap instead.
+# The variables are read at process start, hence the re-exec. Harmless on CUDA machines.
+MALLOC_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 34), "MALLOC_TOP_PAD_": str(1 << 28)}
+
+
+def reexec_with_malloc_env():
+    if sys.platform.startswith("linux") and os.environ.get("ATTENTIVE_NO_REEXEC") != "1" \
+            and any(os.environ.get(k) != v for k, v in MALLOC_ENV.items()):
+        env = dict(os.environ, **MALLOC_ENV, ATTENTIVE_NO_REEXEC="1")
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+if __name__ == "__main__":
+    reexec_with_malloc_env()
+    main()
