@@ -1,6 +1,6 @@
 // Engine speed against its floor: decode tokens/s and time to first token of the Attentive engine (in its worker,
 // through the RPC) beside a bare ONNX Runtime greedy loop over the same ONNX file, in the same run.
-//   node bench/engine.mjs [--model DIR] [--prompt-tokens 200] [--new-tokens 128] [--runs 5] [--threads N]
+//   node bench/engine.mjs [--model DIR] [--quantization q4|int8|fp32] [--prompt-tokens 200] [--new-tokens 128] [--runs 9] [--threads N]
 // Prints a table and the engine's overhead ratio (bare tokens/s ÷ engine tokens/s; 1.00 = no overhead).
 
 import * as os from 'node:os';
@@ -19,8 +19,9 @@ const { values } = parseArgs({
     model: { type: 'string' },
     'prompt-tokens': { type: 'string', default: '200' },
     'new-tokens': { type: 'string', default: '128' },
-    runs: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '9' },
     threads: { type: 'string' },
+    quantization: { type: 'string' },
   },
 });
 const folder = values.model ? path.resolve(values.model) : bundledModelFolder(ROOT);
@@ -30,10 +31,10 @@ const runs = Number(values.runs);
 const threads = values.threads ? Number(values.threads) : Math.max(1, Math.floor(os.cpus().length / 2));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const model = readModelFolder(folder);
+const model = readModelFolder(folder, values.quantization ? values.quantization.split(',') : undefined);
 
 /** The floor: ORT alone, same session options, greedy with the KV cache, no tokenizer, no RPC. */
-async function bareLoop(promptIds) {
+async function createBareRunner(promptIds) {
   const session = await ort.InferenceSession.create(model.onnxPath, {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -45,8 +46,7 @@ async function bareLoop(promptIds) {
   const meta = session.inputMetadata.find((m) => m.name === pastNames[0]);
   const kvHeads = typeof meta?.shape?.[1] === 'number' ? meta.shape[1] : model.config.kvHeads;
   const headDim = typeof meta?.shape?.[3] === 'number' ? meta.shape[3] : model.config.headDim;
-  const results = [];
-  for (let run = 0; run < runs + 1; run++) {
+  const runOnce = async () => {
     let past = Object.fromEntries(pastNames.map((n) => [n, new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim])]));
     let ids = promptIds;
     let length = 0;
@@ -71,23 +71,20 @@ async function bareLoop(promptIds) {
       ids = [best];
     }
     const end = performance.now();
-    if (run > 0) results.push({ ttft: first - start, tps: ((newTokens - 1) * 1000) / (end - first) });
-  }
-  await session.release();
-  return results;
+    return { ttft: first - start, tps: ((newTokens - 1) * 1000) / (end - first) };
+  };
+  return { runOnce, release: () => session.release() };
 }
 
-async function engineLoop(prompt) {
+async function createEngineRunner(prompt) {
   const client = new EngineClient(workerTransport(path.join(ROOT, 'dist', 'worker.js')));
   // Quantization preference pinned to the file the bare loop uses.
   await client.load({ folder, options: { threads, quantization: [model.quantization] } });
-  const results = [];
-  for (let run = 0; run < runs + 1; run++) {
+  const runOnce = async () => {
     const result = await client.call('generate', { prompt, maxNewTokens: newTokens, minNewTokens: newTokens, temperature: 0 });
-    if (run > 0) results.push({ ttft: result.usage.timeToFirstTokenMs, tps: result.usage.decodeTokensPerSecond, n: result.usage.generatedTokens, p: result.usage.promptTokens });
-  }
-  await client.dispose();
-  return results;
+    return { ttft: result.usage.timeToFirstTokenMs, tps: result.usage.decodeTokensPerSecond, n: result.usage.generatedTokens, p: result.usage.promptTokens };
+  };
+  return { runOnce, release: () => client.dispose() };
 }
 
 // A code prompt of about `promptTokens` tokens, cut to exactly that many ids for the bare loop.
@@ -98,8 +95,21 @@ while (tokenizer.encode(text).length < promptTokens) text += source;
 const promptIds = tokenizer.encode(text).slice(0, promptTokens);
 const prompt = tokenizer.decode(promptIds, false);
 
-const engine = await engineLoop(prompt);
-const bare = await bareLoop(promptIds);
+// Runs alternate between the two (after two warm-up runs each), so load from elsewhere on the machine hits both alike.
+const engineRunner = await createEngineRunner(prompt);
+const bareRunner = await createBareRunner(promptIds);
+const engine = [];
+const bare = [];
+for (let run = 0; run < runs + 2; run++) {
+  const e = await engineRunner.runOnce();
+  const b = await bareRunner.runOnce();
+  if (run >= 2) {
+    engine.push(e);
+    bare.push(b);
+  }
+}
+await engineRunner.release();
+await bareRunner.release();
 const engineTps = median(engine.map((r) => r.tps));
 const bareTps = median(bare.map((r) => r.tps));
 const engineTtft = median(engine.map((r) => r.ttft));
