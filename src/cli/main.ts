@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { EngineClient } from '../engine/client';
 import { extensionRoot, resolveModelFolder } from '../engine/bundledModel';
 import { inProcessTransport } from '../engine/transport';
-import { EngineError, type GenerateResult, type Quantization, type SamplingOptions } from '../protocol/engine';
+import { EngineError, type GenerateParams, type GenerateResult, type Quantization, type SamplingOptions } from '../protocol/engine';
 
 const USAGE = `Usage:
   attentive generate [--model DIR|bundled] --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
@@ -51,8 +51,16 @@ function required(value: string | undefined, name: string): string {
   return value;
 }
 
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const { values, positionals } = parse(argv);
   const command = positionals[0];
   if (values.help || !command) {
     console.log(USAGE);
@@ -64,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
   const client = new EngineClient(inProcessTransport());
   try {
     const info = await client.load({ folder, options: { ...(threads ? { threads } : {}), ...(quantization ? { quantization } : {}) } });
-    const sampling: SamplingOptions & { maxNewTokens?: number; stop?: string[] } = {};
+    const sampling: SamplingOptions & Pick<GenerateParams, 'maxNewTokens' | 'stop' | 'overflow'> = {};
     const maxNewTokens = number(values['max-tokens'], 'max-tokens');
     if (maxNewTokens !== undefined) sampling.maxNewTokens = maxNewTokens;
     const temperature = number(values.temperature, 'temperature');
@@ -78,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
     const seed = number(values.seed, 'seed');
     if (seed !== undefined) sampling.seed = seed;
     if (values.stop) sampling.stop = values.stop;
+    sampling.overflow = values.trim ? 'trim' : 'error';
     const stream = values.json ? undefined : (event: { type: string; text?: string }) => {
       if (event.type === 'delta') process.stdout.write(event.text ?? '');
     };
@@ -159,7 +168,7 @@ main(process.argv.slice(2)).then(
     // One line, no stack trace: bad input is a user error, not a crash.
     const message = error instanceof EngineError || error instanceof UsageError ? error.message : (error as Error).message ?? String(error);
     console.error(`attentive: ${message}`);
-    if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') console.error('Run "attentive --help" for usage.');
+    if (error instanceof UsageError) console.error('Run "attentive --help" for usage.');
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

@@ -14,7 +14,7 @@ import {
   type GenerateResult,
   type ModelInfo,
 } from '../protocol/engine';
-import { fitPrompt, type OverflowPolicy } from './contextWindow';
+import { fitPrompt } from './contextWindow';
 import { DecoderSession, defaultThreads } from './decoderSession';
 import { detectFimFormat, type FimFormat } from './fim';
 import { readModelFolder, type ModelFolder } from './modelFolder';
@@ -27,8 +27,6 @@ export const DEFAULT_MAX_NEW_TOKENS = 256;
 export interface RunContext {
   signal?: AbortSignal;
   emit?: (event: EngineEvent) => void;
-  /** What to do with a prompt longer than the context: trim its oldest tokens (default) or refuse. */
-  overflow?: OverflowPolicy;
 }
 
 /** Yields to the event loop so a cancel message can arrive between decoding steps. */
@@ -86,17 +84,25 @@ export class LoadedModel {
     };
   }
 
-  async generate(params: GenerateParams, context: RunContext = {}, extraStopIds: number[] = []): Promise<GenerateResult> {
+  /**
+   * @param extraStopIds tokens that end generation besides EOS (end of a chat turn, FIM sentinels)
+   * @param healedTail text already removed from the prompt for token healing (by `complete`); when absent and
+   *   `params.tokenHealing` is set, the prompt's last token is healed here
+   */
+  async generate(params: GenerateParams, context: RunContext = {}, extraStopIds: number[] = [], healedTail?: string): Promise<GenerateResult> {
     const started = performance.now();
     const maxNewTokens = params.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
-    const promptIds = this.tokenizer.encode(params.prompt);
+    let prompt = params.prompt;
+    let tail = healedTail ?? '';
+    if (healedTail === undefined && params.tokenHealing) ({ prompt, tail } = this.tokenizer.healingSplit(prompt));
+    const promptIds = this.tokenizer.encode(prompt);
     if (promptIds.length === 0) throw new EngineError('The prompt is empty', 'bad-request');
     const keepPrefix = params.keepPrefix ? this.tokenizer.encode(params.keepPrefix).length : 0;
-    const fitted = fitPrompt(promptIds, keepPrefix, this.folder.config.contextLength, maxNewTokens, context.overflow);
+    const fitted = fitPrompt(promptIds, keepPrefix, this.folder.config.contextLength, maxNewTokens, params.overflow);
 
     const stopIds = new Set([...this.eosIds, ...extraStopIds]);
     const sampler = createSampler(params);
-    const stream = new TextStream((ids) => this.tokenizer.decode(ids), params.stop ?? []);
+    const stream = new TextStream((ids) => this.tokenizer.decode(ids), params.stop ?? [], tail);
     const history = [...fitted.ids];
     const generated: number[] = [];
     const probabilities: number[] = [];
@@ -113,6 +119,7 @@ export class LoadedModel {
       const output = await this.session.step(input, cache);
       cache = output.cache;
       if (generated.length < (params.minNewTokens ?? 0)) for (const id of stopIds) output.lastLogits[id] = -Infinity;
+      if (generated.length === 0 && tail) this.constrainToPrefix(output.lastLogits, tail);
       const { token, probability } = sampler.next(output.lastLogits, history);
       if (generated.length === 0) firstTokenAt = performance.now();
       if (stopIds.has(token)) {
@@ -131,8 +138,8 @@ export class LoadedModel {
       input = [token];
       await yieldToEventLoop();
     }
-    const tail = finishReason === 'stop' ? '' : stream.flush();
-    if (tail) context.emit?.({ type: 'delta', text: tail });
+    const heldBack = finishReason === 'stop' ? '' : stream.flush();
+    if (heldBack) context.emit?.({ type: 'delta', text: heldBack });
 
     const finished = performance.now();
     const decodeSteps = Math.max(0, generated.length - 1);
@@ -152,6 +159,12 @@ export class LoadedModel {
     return result;
   }
 
+  /** Token healing: the first token must start with the text taken off the prompt. */
+  private constrainToPrefix(logits: Float32Array, prefix: string): void {
+    const texts = this.tokenizer.tokenTexts();
+    for (let id = 0; id < logits.length; id++) if (!(texts[id] ?? '').startsWith(prefix)) logits[id] = -Infinity;
+  }
+
   async chat(params: ChatParams, context: RunContext = {}): Promise<GenerateResult> {
     if (params.messages.length === 0) throw new EngineError('A chat needs at least one message', 'bad-request');
     const prompt = this.tokenizer.applyChatTemplate(params.messages);
@@ -168,9 +181,12 @@ export class LoadedModel {
 
   async complete(params: CompleteParams, context: RunContext = {}): Promise<GenerateResult> {
     const { prefix, suffix, ...rest } = params;
-    if (!this.fim || !suffix) return this.generate({ ...rest, prompt: prefix }, context);
+    const healing = params.tokenHealing ?? true;
+    if (!this.fim || !suffix) return this.generate({ ...rest, tokenHealing: healing, prompt: prefix }, context);
     const fimStops = this.fim.stopTokens.map((token) => this.tokenizer.tokenId(token)).filter((id): id is number => id !== undefined);
-    return this.generate({ ...rest, prompt: this.fim.build(prefix, suffix) }, context, fimStops);
+    // Heal the end of the prefix, which sits before the suffix in the FIM prompt, not at its end.
+    const { prompt: healedPrefix, tail } = healing ? this.tokenizer.healingSplit(prefix) : { prompt: prefix, tail: '' };
+    return this.generate({ ...rest, prompt: this.fim.build(healedPrefix, suffix) }, context, fimStops, tail);
   }
 
   /** Runs `text` once and returns every layer's and head's attention probabilities over its tokens. */

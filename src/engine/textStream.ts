@@ -15,9 +15,13 @@ export class TextStream {
   private text = '';
   private emitted = 0;
 
+  /**
+   * @param healedPrefix text the first token repeats from the prompt (token healing); it is not part of the output
+   */
   constructor(
     private readonly decode: (ids: readonly number[]) => string,
     private readonly stopStrings: readonly string[] = [],
+    private readonly healedPrefix = '',
   ) {}
 
   get fullText(): string {
@@ -26,7 +30,8 @@ export class TextStream {
 
   push(tokenId: number): StreamStep {
     this.ids.push(tokenId);
-    this.text = this.decode(this.ids);
+    const decoded = this.decode(this.ids);
+    this.text = decoded.startsWith(this.healedPrefix) ? decoded.slice(this.healedPrefix.length) : decoded;
     const stopAt = this.findStop();
     if (stopAt >= 0) {
       this.text = this.text.slice(0, stopAt);

@@ -20,6 +20,9 @@ export class ModelTokenizer {
   readonly eosToken: string | undefined;
   /** Largest token id + 1, counting added tokens. */
   readonly vocabSize: number;
+  private readonly byteLevel: boolean;
+  private readonly specialIds: Set<number>;
+  private texts: string[] | null = null;
 
   constructor(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown>) {
     try {
@@ -34,6 +37,29 @@ export class ModelTokenizer {
     let maxId = -1;
     for (const id of this.tokenizer.get_vocab(true).values()) if (id > maxId) maxId = id;
     this.vocabSize = maxId + 1;
+    const decoder = tokenizerJson['decoder'] as { type?: unknown } | null | undefined;
+    this.byteLevel = decoder?.type === 'ByteLevel';
+    this.specialIds = new Set([...this.tokenizer.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id));
+  }
+
+  /** Text of every token id, for constraining generation to a prefix (token healing). */
+  tokenTexts(): readonly string[] {
+    if (!this.texts) this.texts = Array.from({ length: this.vocabSize }, (_, id) => this.decode([id], false));
+    return this.texts;
+  }
+
+  /**
+   * Splits off the text of the prompt's last token when healing can work: a byte-level tokenizer (token text equals
+   * the bytes it covers) and an ordinary last token. Returns the shortened prompt and the removed tail.
+   */
+  healingSplit(prompt: string): { prompt: string; tail: string } {
+    if (!this.byteLevel) return { prompt, tail: '' };
+    const ids = this.encode(prompt);
+    const last = ids.at(-1);
+    if (last === undefined || ids.length < 2 || this.specialIds.has(last)) return { prompt, tail: '' };
+    const tail = this.decode([last], false);
+    if (!tail || tail.includes('\uFFFD') || !prompt.endsWith(tail)) return { prompt, tail: '' };
+    return { prompt: prompt.slice(0, prompt.length - tail.length), tail };
   }
 
   get hasChatTemplate(): boolean {

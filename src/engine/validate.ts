@@ -42,6 +42,8 @@ function samplingFields(record: Record<string, unknown>): void {
   optionalNumber(record, 'repetitionPenalty', 0.01, 100);
   optionalNumber(record, 'seed', 0, Number.MAX_SAFE_INTEGER);
   optionalStrings(record, 'stop');
+  if (record['tokenHealing'] !== undefined && typeof record['tokenHealing'] !== 'boolean') fail('tokenHealing must be true or false');
+  if (record['overflow'] !== undefined && record['overflow'] !== 'trim' && record['overflow'] !== 'error') fail('overflow must be "trim" or "error"');
 }
 
 const QUANTIZATIONS: readonly Quantization[] = ['q4', 'int8', 'fp32'];

@@ -31,6 +31,14 @@ export interface GenerateParams extends SamplingOptions {
   stop?: string[];
   /** Prompt prefix kept when the prompt must be trimmed to fit the context (e.g. the system prompt). */
   keepPrefix?: string;
+  /** A prompt longer than the context: drop its oldest tokens (default) or fail with 'prompt-too-long'. */
+  overflow?: 'trim' | 'error';
+  /**
+   * Token healing: back the prompt up by its last token and make the first generated token start with that text,
+   * so a prompt ending mid-token (after a space, a newline or half a word) continues as the model would have
+   * tokenized it. Default: off for generate, on for complete.
+   */
+  tokenHealing?: boolean;
   /** Also return the per-token probability of each generated token (completion uses it as confidence). */
   returnTokenProbabilities?: boolean;
 }

@@ -115,6 +115,33 @@ for (const name of MODELS) {
   });
 }
 
+describe('token healing (attentive-tiny)', () => {
+  let model: LoadedModel;
+  beforeAll(async () => {
+    model = await LoadedModel.load(path.join(FIXTURES, 'attentive-tiny'), { quantization: ['fp32'], threads: 1 });
+  });
+  afterAll(() => model.release());
+
+  it('backs the prompt up by its last token', () => {
+    expect(model.tokenizer.healingSplit('import os\nimport ')).toEqual({ prompt: 'import os\nimport', tail: ' ' });
+    expect(model.tokenizer.healingSplit('x')).toEqual({ prompt: 'x', tail: '' }); // a single token is kept
+    expect(model.tokenizer.healingSplit('a<|im_end|>').tail).toBe(''); // never a special token
+  });
+
+  it('makes the first token start with the removed text, which is not repeated in the output', async () => {
+    const prompt = 'def area(width, height):\n    return wid';
+    const { tail } = model.tokenizer.healingSplit(prompt);
+    expect(tail.length).toBeGreaterThan(0);
+    const healed = await model.generate({ prompt, maxNewTokens: 6, temperature: 0, tokenHealing: true });
+    const firstTokenText = model.tokenizer.decode([healed.tokenIds[0]!], false);
+    expect(firstTokenText.startsWith(tail)).toBe(true);
+    expect(healed.text).toBe(model.tokenizer.decode(healed.tokenIds).slice(tail.length));
+    // complete() heals by default, also inside a fill-in-the-middle prompt.
+    const completed = await model.complete({ prefix: prompt, suffix: '\n', maxNewTokens: 6, temperature: 0 });
+    expect(model.tokenizer.decode([completed.tokenIds[0]!], false).startsWith(tail)).toBe(true);
+  });
+});
+
 describe('attention capture (attentive-tiny)', () => {
   let model: LoadedModel;
   beforeAll(async () => {

@@ -53,3 +53,13 @@ describe('TextStream', () => {
     expect(run('x = 1\ny = 2\nclass', ['class', '\ny']).text).toBe('x = 1');
   });
 });
+
+describe('TextStream with a healed prefix', () => {
+  it('drops the text the first token repeats from the prompt', () => {
+    const stream = new TextStream(decodeBytes, [], ' ');
+    const deltas = [...bytes(' sys\nimport re')].map((id) => stream.push(id).delta);
+    deltas.push(stream.flush());
+    expect(deltas.join('')).toBe('sys\nimport re');
+    expect(stream.fullText).toBe('sys\nimport re');
+  });
+});

@@ -1,0 +1,41 @@
+// The bundled model (models/manifest.json) loads in the engine, completes code and answers in chat.
+// Assertions are about behaviour a random or broken model would not show.
+
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundledModelFolder } from '../../src/engine/bundledModel';
+import { LoadedModel } from '../../src/engine/engine';
+
+const ROOT = path.resolve(__dirname, '../..');
+let model: LoadedModel;
+
+beforeAll(async () => {
+  model = await LoadedModel.load(bundledModelFolder(ROOT));
+});
+afterAll(() => model.release());
+
+describe('the bundled model', () => {
+  it('is our architecture with attention outputs, a chat template and fill-in-the-middle', () => {
+    const info = model.info();
+    expect(info.modelType).toBe('attentive');
+    expect(info.hasAttentionOutputs).toBe(true);
+    expect(info.hasChatTemplate).toBe(true);
+    expect(info.fim).not.toBeNull();
+    expect(info.quantization).not.toBe('fp32');
+    expect(info.fileSizeBytes).toBeLessThan(30 * 1024 * 1024);
+  });
+
+  it('completes Python: an import line continues with a module name (token healing after the space)', async () => {
+    const result = await model.complete({ prefix: 'import os\nimport ', maxNewTokens: 4, temperature: 0 });
+    expect(result.text).toMatch(/^[a-z_][a-z_0-9.]*/);
+  });
+
+  it('answers a chat request with code', async () => {
+    const result = await model.chat({
+      messages: [{ role: 'user', content: 'Write a Python function that returns the sum of a list of numbers.' }],
+      maxNewTokens: 80,
+      temperature: 0,
+    });
+    expect(result.text).toMatch(/def \w+\(/);
+  });
+});
