@@ -22,6 +22,13 @@ if (!process.argv[2] && !fs.existsSync(workspace)) {
   );
 }
 
+// A fresh profile opens VS Code's walkthrough; start on the workspace instead (workspace trust still asks, as it should).
+const userSettings = path.join(runDir, 'user-data', 'User', 'settings.json');
+if (!fs.existsSync(userSettings)) {
+  fs.mkdirSync(path.dirname(userSettings), { recursive: true });
+  fs.writeFileSync(userSettings, JSON.stringify({ 'workbench.startupEditor': 'none' }, null, 2));
+}
+
 const server = await startCodeServer({
   runDir,
   port: PORT,

@@ -6,6 +6,7 @@ import { bundledModelFolder } from '../engine/bundledModel';
 import { EngineClient } from '../engine/client';
 import { workerTransport } from '../engine/transport';
 import type { ModelInfo } from '../protocol/engine';
+import { reportEngineError } from './modelCommands';
 import { affectsModel, engineOptions, readSettings } from './settings';
 
 export class EngineHost implements vscode.Disposable {
@@ -17,7 +18,7 @@ export class EngineHost implements vscode.Disposable {
     this.client = new EngineClient(workerTransport(path.join(context.extensionPath, 'dist', 'worker.js')));
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (affectsModel(event) && this.configured) void this.reload().catch(() => undefined);
+        if (affectsModel(event) && this.configured) void this.reload().catch(reportEngineError);
       }),
     );
   }
