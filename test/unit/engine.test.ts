@@ -9,7 +9,7 @@ import { LoadedModel } from '../../src/engine/engine';
 import { argmax } from '../../src/engine/sampling';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/models');
-const MODELS = ['attentive-tiny', 'llama-tiny', 'gpt2-tiny', 'gpt2-tiny-nopos'];
+const MODELS = ['attentive-tiny', 'llama-tiny', 'gpt2-tiny', 'gpt2-tiny-nopos', 'gpt2-tiny-merged'];
 
 interface Reference {
   tolerance: { fp32_max_abs_logit_diff: number; int8_min_cosine: number };
