@@ -17,7 +17,19 @@ const nodeCommon = {
   logLevel: 'info',
 };
 
+/** Webview bundles: browser code, one IIFE per view, no Node. */
+const webviewCommon = {
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  sourcemap: production ? false : 'inline',
+  minify: production,
+  logLevel: 'info',
+};
+
 const builds = [
+  { ...webviewCommon, entryPoints: { chat: 'webview/chat/main.ts' }, outdir: 'dist/webview' },
   { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { worker: 'src/engine/worker.ts' }, outdir: 'dist' },
   {

@@ -29,6 +29,15 @@ export interface RunContext {
   emit?: (event: EngineEvent) => void;
 }
 
+interface InternalOptions {
+  /** Tokens that end generation besides EOS (end of a chat turn, FIM sentinels). */
+  extraStopIds?: number[];
+  /** Text already removed from the prompt for token healing (by `complete`). */
+  healedTail?: string;
+  /** Let the tokenizer add its special tokens (false for chat templates, which write their own). */
+  addSpecialTokens?: boolean;
+}
+
 /** Yields to the event loop so a cancel message can arrive between decoding steps. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -84,20 +93,18 @@ export class LoadedModel {
     };
   }
 
-  /**
-   * @param extraStopIds tokens that end generation besides EOS (end of a chat turn, FIM sentinels)
-   * @param healedTail text already removed from the prompt for token healing (by `complete`); when absent and
-   *   `params.tokenHealing` is set, the prompt's last token is healed here
-   */
-  async generate(params: GenerateParams, context: RunContext = {}, extraStopIds: number[] = [], healedTail?: string): Promise<GenerateResult> {
+  async generate(params: GenerateParams, context: RunContext = {}, internal: InternalOptions = {}): Promise<GenerateResult> {
     const started = performance.now();
     const maxNewTokens = params.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+    const { extraStopIds = [], healedTail, addSpecialTokens = true } = internal;
     let prompt = params.prompt;
     let tail = healedTail ?? '';
     if (healedTail === undefined && params.tokenHealing) ({ prompt, tail } = this.tokenizer.healingSplit(prompt));
-    const promptIds = this.tokenizer.encode(prompt);
+    if (!prompt.trim() && !tail) throw new EngineError('The prompt is empty', 'bad-request');
+    // A raw prompt gets the tokenizer's special tokens (e.g. a BOS its post-processor adds), as HF's tokenizer(text) does.
+    const promptIds = this.tokenizer.encode(prompt, addSpecialTokens);
     if (promptIds.length === 0) throw new EngineError('The prompt is empty', 'bad-request');
-    const keepPrefix = params.keepPrefix ? this.tokenizer.encode(params.keepPrefix).length : 0;
+    const keepPrefix = params.keepPrefix ? this.tokenizer.encode(params.keepPrefix, addSpecialTokens).length : 0;
     const fitted = fitPrompt(promptIds, keepPrefix, this.folder.config.contextLength, maxNewTokens, params.overflow);
 
     const stopIds = new Set([...this.eosIds, ...extraStopIds]);
@@ -176,7 +183,8 @@ export class LoadedModel {
     const { messages: _messages, ...rest } = params;
     const generateParams: GenerateParams = { ...rest, prompt };
     if (system !== undefined) generateParams.keepPrefix = system;
-    return this.generate(generateParams, context, endOfTurn);
+    // The chat template writes every special token itself (HF's apply_chat_template does not add more).
+    return this.generate(generateParams, context, { extraStopIds: endOfTurn, addSpecialTokens: false });
   }
 
   async complete(params: CompleteParams, context: RunContext = {}): Promise<GenerateResult> {
@@ -186,7 +194,7 @@ export class LoadedModel {
     const fimStops = this.fim.stopTokens.map((token) => this.tokenizer.tokenId(token)).filter((id): id is number => id !== undefined);
     // Heal the end of the prefix, which sits before the suffix in the FIM prompt, not at its end.
     const { prompt: healedPrefix, tail } = healing ? this.tokenizer.healingSplit(prefix) : { prompt: prefix, tail: '' };
-    return this.generate({ ...rest, prompt: this.fim.build(healedPrefix, suffix) }, context, fimStops, tail);
+    return this.generate({ ...rest, prompt: this.fim.build(healedPrefix, suffix) }, context, { extraStopIds: fimStops, healedTail: tail });
   }
 
   /** Runs `text` once and returns every layer's and head's attention probabilities over its tokens. */

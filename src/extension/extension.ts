@@ -1,6 +1,8 @@
 // Entry point of the extension host side: one register function per feature.
 
 import * as vscode from 'vscode';
+import type { ChatController } from './chat/chatController';
+import { registerChat } from './chat/registerChat';
 import { EngineHost } from './engineHost';
 import { registerModelCommands } from './modelCommands';
 import { registerModelView } from './modelView';
@@ -9,6 +11,7 @@ import { registerStatusBar } from './statusBar';
 export interface AttentiveApi {
   /** The engine host, for the extension's own integration tests. */
   readonly engine: EngineHost;
+  readonly chat: ChatController;
 }
 
 export function activate(context: vscode.ExtensionContext): AttentiveApi {
@@ -18,7 +21,8 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   registerStatusBar(context, engine);
   registerModelCommands(context, engine, output);
   registerModelView(context, engine);
-  return { engine };
+  const chat = registerChat(context, engine, output);
+  return { engine, chat };
 }
 
 export function deactivate(): void {

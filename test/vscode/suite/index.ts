@@ -1,4 +1,5 @@
+import { chatSuite } from './chat.test';
 import { engineSuite } from './engine.test';
 
 /** Each suite registers its describe/it blocks when called (after mocha has set up its globals). */
-export const suites: Array<() => void> = [engineSuite];
+export const suites: Array<() => void> = [engineSuite, chatSuite];

@@ -1,0 +1,351 @@
+// The chat's state and behaviour, independent of whether its view is visible: conversations, the pending
+// attachments and draft, and the replies being generated. The view only renders what this posts.
+
+import * as vscode from 'vscode';
+import { ModelTokenizer } from '../../engine/tokenizer';
+import { readModelFolder } from '../../engine/modelFolder';
+import { EngineError, type GenerateResult } from '../../protocol/engine';
+import {
+  parseSlashCommand,
+  type Attachment,
+  type ChatEntry,
+  type ChatViewState,
+  type Conversation,
+  type HostMessage,
+  type ModelStatus,
+  type WebviewMessage,
+} from '../../protocol/chat';
+import type { EngineHost } from '../engineHost';
+import { describeState } from '../statusBar';
+import { generationDefaults, readSettings } from '../settings';
+import { applyCodeAction } from './codeActions';
+import { HistoryStore, titleFrom } from './historyStore';
+import { buildPrompt } from './promptBuilder';
+
+let counter = 0;
+/** Ids safe for the webview protocol ([A-Za-z0-9_-]). */
+export function newId(): string {
+  return `${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function emptyConversation(): Conversation {
+  const now = Date.now();
+  return { id: newId(), title: 'New chat', createdAt: now, updatedAt: now, entries: [] };
+}
+
+interface RunningReply {
+  entryId: string;
+  controller: AbortController;
+}
+
+export class ChatController implements vscode.Disposable {
+  private conversation: Conversation;
+  private attachments: Attachment[] = [];
+  private draft = '';
+  private running: RunningReply | null = null;
+  /** Requests sent while a reply was running: they start, in order, when it ends. */
+  private readonly waiting: Array<() => void> = [];
+  private post: ((message: HostMessage) => void) | null = null;
+  private tokenizer: { folder: string; tokenizer: ModelTokenizer } | null = null;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly engine: EngineHost,
+    private readonly store: HistoryStore,
+    private readonly log: vscode.OutputChannel,
+  ) {
+    this.conversation = store.latest() ?? emptyConversation();
+    this.subscriptions.push(engine.client.onStateChange(() => this.send({ type: 'model', model: this.modelStatus() })));
+  }
+
+  /** Connects a view (or disconnects it with null); a connected view gets everything from then on. */
+  attachView(post: ((message: HostMessage) => void) | null): void {
+    this.post = post;
+  }
+
+  get busy(): boolean {
+    return this.running !== null || this.waiting.length > 0;
+  }
+
+  state(): ChatViewState {
+    const state: ChatViewState = {
+      conversation: this.conversation,
+      conversations: this.store.list(),
+      attachments: this.attachments,
+      draft: this.draft,
+      model: this.modelStatus(),
+      busy: this.busy,
+    };
+    if (this.store.notice) {
+      state.notice = this.store.notice;
+      this.store.notice = undefined;
+    }
+    return state;
+  }
+
+  async handle(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.pushState();
+        break;
+      case 'send':
+        this.sendRequest(message.text);
+        break;
+      case 'stop':
+        this.stop();
+        break;
+      case 'regenerate':
+      case 'retry':
+        this.regenerate();
+        break;
+      case 'editLast':
+        this.editLast(message.text);
+        break;
+      case 'newChat':
+        this.newChat();
+        break;
+      case 'openConversation': {
+        const conversation = this.store.get(message.id);
+        if (conversation && conversation.id !== this.conversation.id) {
+          this.stop();
+          this.conversation = conversation;
+          this.pushState();
+        }
+        break;
+      }
+      case 'deleteConversation':
+        if (message.id === this.conversation.id) {
+          this.stop();
+          this.conversation = emptyConversation();
+        }
+        this.store.delete(message.id);
+        this.pushState();
+        break;
+      case 'attach':
+        if (message.kind === 'selection') this.attachSelection();
+        else this.attachFile();
+        break;
+      case 'removeAttachment':
+        this.attachments = this.attachments.filter((a) => a.id !== message.id);
+        this.pushState();
+        break;
+      case 'draft':
+        this.draft = message.text;
+        break;
+      case 'codeAction':
+        await applyCodeAction(message.action, message.code, message.language);
+        break;
+      default:
+        assertNever(message);
+    }
+  }
+
+  /** Adds the editor's selection (or its whole file when nothing is selected and `wholeFile`) as a chip. */
+  attachSelection(editor = vscode.window.activeTextEditor, range?: vscode.Range): Attachment | undefined {
+    if (!editor) {
+      void vscode.window.showInformationMessage('Attentive: open a file and select some code to attach it.');
+      return undefined;
+    }
+    const selected = range ?? editor.selection;
+    if (selected.isEmpty) return this.attachFile(editor);
+    const document = editor.document;
+    const fileName = vscode.workspace.asRelativePath(document.uri);
+    const attachment: Attachment = {
+      id: newId(),
+      kind: 'selection',
+      label: `${fileName}:${selected.start.line + 1}-${selected.end.line + 1}`,
+      fileName,
+      language: document.languageId,
+      text: document.getText(selected),
+    };
+    this.attachments = [...this.attachments.filter((a) => a.label !== attachment.label), attachment];
+    this.pushState();
+    return attachment;
+  }
+
+  attachFile(editor = vscode.window.activeTextEditor): Attachment | undefined {
+    if (!editor) {
+      void vscode.window.showInformationMessage('Attentive: open a file to attach it.');
+      return undefined;
+    }
+    const document = editor.document;
+    const fileName = vscode.workspace.asRelativePath(document.uri);
+    const attachment: Attachment = {
+      id: newId(),
+      kind: 'file',
+      label: fileName,
+      fileName,
+      language: document.languageId,
+      text: document.getText(),
+    };
+    this.attachments = [...this.attachments.filter((a) => a.label !== attachment.label), attachment];
+    this.pushState();
+    return attachment;
+  }
+
+  /** Starts a request as if typed in the view (Explain Selection uses it). */
+  sendRequest(text: string): void {
+    if (parseSlashCommand(text).command === 'clear') {
+      this.newChat();
+      return;
+    }
+    const user: ChatEntry = { id: newId(), role: 'user', content: text, status: 'done' };
+    if (this.attachments.length) user.attachments = this.attachments;
+    const reply: ChatEntry = { id: newId(), role: 'assistant', content: '', status: 'queued' };
+    const conversation = this.conversation;
+    if (conversation.entries.length === 0) conversation.title = titleFrom(parseSlashCommand(text).text || text);
+    conversation.entries.push(user, reply);
+    conversation.updatedAt = Date.now();
+    this.attachments = [];
+    this.draft = '';
+    this.store.save(conversation);
+    this.pushState();
+    this.enqueue(() => void this.generate(conversation, reply));
+  }
+
+  newChat(): void {
+    this.stop();
+    this.conversation = emptyConversation();
+    this.attachments = [];
+    this.pushState();
+    this.send({ type: 'focusInput' });
+  }
+
+  focusInput(): void {
+    this.send({ type: 'focusInput' });
+  }
+
+  stop(): void {
+    this.waiting.length = 0; // requests not started yet end as stopped, below
+    for (const entry of this.conversation.entries) {
+      if (entry.status === 'queued' && entry.id !== this.running?.entryId) {
+        entry.status = 'stopped';
+        this.send({ type: 'entry', entry });
+      }
+    }
+    this.running?.controller.abort();
+  }
+
+  private regenerate(): void {
+    if (this.busy) return;
+    const entries = this.conversation.entries;
+    const last = entries.at(-1);
+    if (!last || last.role !== 'assistant') return;
+    const reply: ChatEntry = { id: newId(), role: 'assistant', content: '', status: 'queued' };
+    entries[entries.length - 1] = reply;
+    this.store.save(this.conversation);
+    this.pushState();
+    const conversation = this.conversation;
+    this.enqueue(() => void this.generate(conversation, reply));
+  }
+
+  private editLast(text: string): void {
+    if (this.busy) this.stop();
+    const entries = this.conversation.entries;
+    const index = entries.map((e) => e.role).lastIndexOf('user');
+    if (index < 0) return;
+    const previous = entries[index]!;
+    entries.splice(index);
+    this.attachments = previous.attachments ?? [];
+    this.sendRequest(text);
+  }
+
+  private enqueue(start: () => void): void {
+    if (this.running) this.waiting.push(start);
+    else start();
+  }
+
+  private async generate(conversation: Conversation, reply: ChatEntry): Promise<void> {
+    const controller = new AbortController();
+    this.running = { entryId: reply.id, controller };
+    const visible = () => conversation.id === this.conversation.id;
+    const update = () => {
+      if (visible()) this.send({ type: 'entry', entry: reply });
+    };
+    try {
+      const info = await this.engine.ensureLoaded();
+      const settings = readSettings();
+      const index = conversation.entries.indexOf(reply);
+      const request = conversation.entries[index - 1]!;
+      const history = conversation.entries.slice(0, index - 1);
+      const tokenizer = this.tokenizerFor(info.folder);
+      const reserve = Math.min(settings.maxNewTokens, Math.floor(info.contextLength / 2));
+      const prompt = buildPrompt(history, request, (text) => tokenizer.encode(text).length, info.contextLength - reserve - 8);
+      const result: GenerateResult = await this.engine.client.call(
+        'chat',
+        { ...generationDefaults(settings), messages: prompt.messages, repetitionPenalty: 1.1 },
+        {
+          signal: controller.signal,
+          onEvent: (event) => {
+            if (event.type === 'queued') {
+              reply.status = 'queued';
+              update();
+            } else if (event.type === 'started') {
+              reply.status = 'streaming';
+              update();
+            } else if (event.type === 'delta') {
+              reply.content += event.text;
+              if (visible()) this.send({ type: 'delta', entryId: reply.id, text: event.text });
+            }
+          },
+        },
+      );
+      reply.content = result.text;
+      reply.status = result.finishReason === 'cancelled' ? 'stopped' : 'done';
+      reply.stats = {
+        model: info.name,
+        promptTokens: result.usage.promptTokens,
+        generatedTokens: result.usage.generatedTokens,
+        timeToFirstTokenMs: Math.round(result.usage.timeToFirstTokenMs),
+        tokensPerSecond: Math.round(result.usage.decodeTokensPerSecond),
+        ...(prompt.trimmedNote ? { trimmedNote: prompt.trimmedNote } : {}),
+      };
+    } catch (error) {
+      const engineError = EngineError.from(error);
+      if (engineError.code === 'cancelled') {
+        reply.status = 'stopped';
+      } else {
+        reply.status = 'error';
+        reply.error = engineError.message;
+        this.log.appendLine(`[chat] ${engineError.code}: ${engineError.message}`);
+      }
+    } finally {
+      this.running = null;
+      conversation.updatedAt = Date.now();
+      this.store.save(conversation);
+      update();
+      if (visible()) this.send({ type: 'state', state: this.state() });
+      this.waiting.shift()?.();
+    }
+  }
+
+  private tokenizerFor(folder: string): ModelTokenizer {
+    if (this.tokenizer?.folder !== folder) {
+      const model = readModelFolder(folder);
+      this.tokenizer = { folder, tokenizer: new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig) };
+    }
+    return this.tokenizer.tokenizer;
+  }
+
+  private modelStatus(): ModelStatus {
+    const state = this.engine.client.state;
+    return { kind: state.kind, text: describeState(state).tooltip.replace(/^Attentive: /, '') };
+  }
+
+  private pushState(): void {
+    this.send({ type: 'state', state: this.state() });
+  }
+
+  private send(message: HostMessage): void {
+    this.post?.(message);
+  }
+
+  dispose(): void {
+    this.stop();
+    for (const subscription of this.subscriptions) subscription.dispose();
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled chat message ${JSON.stringify(value)}`);
+}

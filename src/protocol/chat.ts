@@ -1,0 +1,159 @@
+// Messages between the chat webview (webview/chat/) and the extension host (src/extension/chat/).
+// The webview is untrusted input: every message it sends goes through validateWebviewMessage before use.
+
+export type SlashCommand = 'explain' | 'fix' | 'doc' | 'tests' | 'clear';
+export const SLASH_COMMANDS: ReadonlyArray<{ name: SlashCommand; description: string }> = [
+  { name: 'explain', description: 'Explain the attached code' },
+  { name: 'fix', description: 'Find and fix problems in the attached code' },
+  { name: 'doc', description: 'Write documentation for the attached code' },
+  { name: 'tests', description: 'Write unit tests for the attached code' },
+  { name: 'clear', description: 'Start a new chat' },
+];
+
+/** Code attached to a request: the editor selection or a whole file. */
+export interface Attachment {
+  id: string;
+  kind: 'selection' | 'file';
+  /** e.g. "fib.py:3-9" or "fib.py" */
+  label: string;
+  fileName: string;
+  language: string;
+  text: string;
+}
+
+export type EntryStatus = 'queued' | 'streaming' | 'done' | 'stopped' | 'error';
+
+export interface ReplyStats {
+  model: string;
+  promptTokens: number;
+  generatedTokens: number;
+  timeToFirstTokenMs: number;
+  tokensPerSecond: number;
+  /** Older messages or attachment text left out to fit the context window. */
+  trimmedNote?: string;
+}
+
+export interface ChatEntry {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  attachments?: Attachment[];
+  status: EntryStatus;
+  error?: string;
+  stats?: ReplyStats;
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  createdAt: number;
+  updatedAt: number;
+  entries: ChatEntry[];
+}
+
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  updatedAt: number;
+  messages: number;
+}
+
+export interface ModelStatus {
+  kind: 'not-loaded' | 'loading' | 'ready' | 'generating' | 'error';
+  text: string;
+}
+
+export interface ChatViewState {
+  conversation: Conversation;
+  conversations: ConversationSummary[];
+  attachments: Attachment[];
+  draft: string;
+  model: ModelStatus;
+  /** A reply is being generated or queued in this conversation. */
+  busy: boolean;
+  /** A one-time notice, e.g. that a corrupt history file was set aside. */
+  notice?: string;
+}
+
+export type CodeAction = 'copy' | 'insert' | 'replace' | 'newFile';
+
+/** Webview -> host. */
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'send'; text: string }
+  | { type: 'stop' }
+  | { type: 'regenerate' }
+  | { type: 'editLast'; text: string }
+  | { type: 'retry' }
+  | { type: 'newChat' }
+  | { type: 'openConversation'; id: string }
+  | { type: 'deleteConversation'; id: string }
+  | { type: 'attach'; kind: 'selection' | 'file' }
+  | { type: 'removeAttachment'; id: string }
+  | { type: 'draft'; text: string }
+  | { type: 'codeAction'; action: CodeAction; code: string; language: string };
+
+/** Host -> webview. */
+export type HostMessage =
+  | { type: 'state'; state: ChatViewState }
+  | { type: 'delta'; entryId: string; text: string }
+  | { type: 'entry'; entry: ChatEntry }
+  | { type: 'model'; model: ModelStatus }
+  | { type: 'focusInput' };
+
+const MAX_TEXT = 1_000_000;
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'insert', 'replace', 'newFile'];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(value: unknown, max = MAX_TEXT): value is string {
+  return typeof value === 'string' && value.length <= max;
+}
+
+/** The typed message, or null for anything unknown or malformed (the caller logs and drops it). */
+export function validateWebviewMessage(raw: unknown): WebviewMessage | null {
+  if (!isRecord(raw) || typeof raw['type'] !== 'string') return null;
+  const type = raw['type'] as WebviewMessage['type'];
+  switch (type) {
+    case 'ready':
+    case 'stop':
+    case 'regenerate':
+    case 'retry':
+    case 'newChat':
+      return { type };
+    case 'send':
+    case 'editLast':
+      return text(raw['text']) && raw['text'].trim() ? { type, text: raw['text'] } : null;
+    case 'draft':
+      return text(raw['text']) ? { type, text: raw['text'] } : null;
+    case 'openConversation':
+    case 'deleteConversation':
+    case 'removeAttachment':
+      return typeof raw['id'] === 'string' && ID.test(raw['id']) ? { type, id: raw['id'] } : null;
+    case 'attach':
+      return raw['kind'] === 'selection' || raw['kind'] === 'file' ? { type, kind: raw['kind'] } : null;
+    case 'codeAction': {
+      const action = raw['action'];
+      if (!CODE_ACTIONS.includes(action as CodeAction) || !text(raw['code']) || !text(raw['language'], 64)) return null;
+      return { type, action: action as CodeAction, code: raw['code'] as string, language: raw['language'] as string };
+    }
+    default:
+      return assertUnknown(type);
+  }
+}
+
+function assertUnknown(_type: never): null {
+  return null;
+}
+
+/** Splits "/fix the loop" into the command and the rest; unknown commands are plain text. */
+export function parseSlashCommand(input: string): { command: SlashCommand | null; text: string } {
+  const match = /^\/([a-z]+)(?:\s+([\s\S]*))?$/.exec(input.trim());
+  if (!match) return { command: null, text: input };
+  const name = match[1] as SlashCommand;
+  if (!SLASH_COMMANDS.some((c) => c.name === name)) return { command: null, text: input };
+  return { command: name, text: (match[2] ?? '').trim() };
+}

@@ -1,0 +1,163 @@
+// Chat logic without VS Code: prompt building within the context by token count, slash commands, validation of
+// webview messages (fuzzed), the history store on a real folder, and the enclosing-block finder.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HistoryStore, titleFrom } from '../../src/extension/chat/historyStore';
+import { buildPrompt, requestText, SYSTEM_PROMPT, truncateToTokens } from '../../src/extension/chat/promptBuilder';
+import { indentationBlock, innermostSymbol } from '../../src/extension/chat/enclosingBlock';
+import { parseSlashCommand, validateWebviewMessage, type ChatEntry, type Conversation } from '../../src/protocol/chat';
+import { createRandom } from '../../src/engine/sampling';
+
+// One token per word: enough to check the arithmetic of budgets.
+const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+const entry = (role: 'user' | 'assistant', content: string, status: ChatEntry['status'] = 'done'): ChatEntry => ({ id: `${role}-${content.length}`, role, content, status });
+
+describe('slash commands', () => {
+  it('parses known commands and leaves everything else as text', () => {
+    expect(parseSlashCommand('/fix the loop')).toEqual({ command: 'fix', text: 'the loop' });
+    expect(parseSlashCommand('  /explain ')).toEqual({ command: 'explain', text: '' });
+    expect(parseSlashCommand('/unknown x')).toEqual({ command: null, text: '/unknown x' });
+    expect(parseSlashCommand('path/to/file')).toEqual({ command: null, text: 'path/to/file' });
+    expect(requestText('/tests')).toBe('Write unit tests for this code.');
+    expect(requestText('/doc in numpy style')).toBe('Write documentation for this code: in numpy style');
+  });
+});
+
+describe('buildPrompt', () => {
+  it('puts the system prompt first and the request last, with its attachments', () => {
+    const prompt = buildPrompt([], { content: '/explain', attachments: [{ id: 'a', kind: 'selection', label: 'x.py:1-2', fileName: 'x.py', language: 'python', text: 'x = 1' }] }, words, 1000);
+    expect(prompt.messages[0]).toEqual({ role: 'system', content: SYSTEM_PROMPT });
+    expect(prompt.messages.at(-1)!.content).toBe('Explain this code.\n\nx.py:1-2 (python):\n```python\nx = 1\n```');
+    expect(prompt.trimmedNote).toBeUndefined();
+  });
+
+  it('keeps the newest turns that fit and says how many were left out', () => {
+    const history = Array.from({ length: 10 }, (_, i) => entry(i % 2 ? 'assistant' : 'user', `turn ${i} ` + 'word '.repeat(20)));
+    const prompt = buildPrompt(history, { content: 'latest question' }, words, 120);
+    const kept = prompt.messages.slice(1, -1);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(10);
+    expect(kept[0]!.role).toBe('user'); // never starts with an orphan reply
+    expect(kept.at(-1)!.content).toContain('turn 9');
+    expect(prompt.trimmedNote).toMatch(new RegExp(`^${10 - kept.length} older messages left out`));
+    const total = prompt.messages.reduce((sum, m) => sum + words(m.content) + 4, 0);
+    expect(total).toBeLessThanOrEqual(120);
+  });
+
+  it('truncates attachments that do not fit and says so', () => {
+    const big = Array.from({ length: 500 }, (_, i) => `line ${i}`).join('\n');
+    const prompt = buildPrompt([], { content: 'what is this', attachments: [{ id: 'a', kind: 'file', label: 'big.txt', fileName: 'big.txt', language: 'plaintext', text: big }] }, words, 200);
+    const last = prompt.messages.at(-1)!.content;
+    expect(last.startsWith('what is this')).toBe(true);
+    expect(last).toContain('[… truncated]');
+    expect(words(last)).toBeLessThan(200);
+    expect(prompt.trimmedNote).toMatch(/truncated to fit/);
+  });
+
+  it('skips failed replies in the history', () => {
+    const prompt = buildPrompt([entry('user', 'q1'), entry('assistant', 'broken', 'error')], { content: 'q2' }, words, 1000);
+    expect(prompt.messages.map((m) => m.content)).not.toContain('broken');
+  });
+
+  it('truncateToTokens cuts at a line end within the budget', () => {
+    const text = 'a b c\nd e f\ng h i';
+    expect(truncateToTokens(text, 7, words)).toBe('a b c\nd e f');
+    expect(truncateToTokens(text, 100, words)).toBe(text);
+  });
+});
+
+describe('validateWebviewMessage', () => {
+  it('accepts every well-formed message', () => {
+    const good = [
+      { type: 'ready' }, { type: 'send', text: 'hi' }, { type: 'stop' }, { type: 'regenerate' }, { type: 'editLast', text: 'x' },
+      { type: 'retry' }, { type: 'newChat' }, { type: 'openConversation', id: 'abc-1' }, { type: 'deleteConversation', id: 'abc_2' },
+      { type: 'attach', kind: 'file' }, { type: 'removeAttachment', id: 'z' }, { type: 'draft', text: '' },
+      { type: 'codeAction', action: 'insert', code: 'x = 1', language: 'python' },
+    ];
+    for (const message of good) expect(validateWebviewMessage(message), JSON.stringify(message)).toEqual(message);
+  });
+
+  it('rejects malformed messages and strips unknown fields', () => {
+    const bad: unknown[] = [
+      null, 42, 'send', [], {}, { type: 'nope' }, { type: 'send' }, { type: 'send', text: '   ' }, { type: 'send', text: 7 },
+      { type: 'openConversation', id: '../../etc/passwd' }, { type: 'attach', kind: 'disk' },
+      { type: 'codeAction', action: 'rm -rf', code: '', language: 'x' }, { type: 'codeAction', action: 'copy', code: 1, language: 'x' },
+      { type: 'send', text: 'x'.repeat(1_000_001) }, { type: '__proto__' },
+    ];
+    for (const message of bad) expect(validateWebviewMessage(message), JSON.stringify(message)?.slice(0, 80)).toBeNull();
+    expect(validateWebviewMessage({ type: 'send', text: 'hi', extra: { evil: true } })).toEqual({ type: 'send', text: 'hi' });
+  });
+
+  it('never throws on random input (fuzzed)', () => {
+    const random = createRandom(99);
+    const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
+    const values = (): unknown => pick([null, undefined, 0, -1, NaN, '', 'x', 'send', 'codeAction', true, [], {}, { type: 'send' }, '\u0000', 'a'.repeat(70)]);
+    const types = ['ready', 'send', 'stop', 'codeAction', 'openConversation', 'attach', 'draft', 'x', '', 'constructor'];
+    for (let i = 0; i < 5000; i++) {
+      const message: Record<string, unknown> = { type: random() < 0.9 ? pick(types) : values() };
+      for (const key of ['text', 'id', 'kind', 'action', 'code', 'language']) if (random() < 0.5) message[key] = values();
+      expect(() => validateWebviewMessage(message)).not.toThrow();
+    }
+  });
+});
+
+describe('HistoryStore', () => {
+  const folder = () => fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-history-'));
+  const conversation = (id: string, updatedAt: number): Conversation => ({ id, title: id, createdAt: 1, updatedAt, entries: [entry('user', `hello ${id}`)] });
+
+  it('persists conversations across instances, newest first, and deletes them', () => {
+    const dir = folder();
+    const store = new HistoryStore(dir);
+    store.save(conversation('a', 10));
+    store.save(conversation('b', 20));
+    store.save({ ...conversation('empty', 30), entries: [] }); // empty chats are not kept
+    const reopened = new HistoryStore(dir);
+    expect(reopened.list().map((c) => c.id)).toEqual(['b', 'a']);
+    expect(reopened.latest()?.id).toBe('b');
+    expect(reopened.get('a')?.entries[0]?.content).toBe('hello a');
+    reopened.delete('b');
+    expect(new HistoryStore(dir).list().map((c) => c.id)).toEqual(['a']);
+  });
+
+  it('sets a corrupt file aside, starts clean and says so', () => {
+    const dir = folder();
+    fs.writeFileSync(path.join(dir, 'chat-history.json'), '{"version":1,"conversations":[{"id":');
+    const store = new HistoryStore(dir);
+    expect(store.list()).toEqual([]);
+    expect(store.notice).toMatch(/unreadable; it was kept as chat-history\.json\.corrupt-\d+/);
+    const backups = fs.readdirSync(dir).filter((f) => f.startsWith('chat-history.json.corrupt-'));
+    expect(backups).toHaveLength(1);
+    expect(fs.readFileSync(path.join(dir, backups[0]!), 'utf8')).toContain('"conversations"');
+  });
+
+  it('titles come from the first request', () => {
+    expect(titleFrom('  explain\n this   code ')).toBe('explain this code');
+    expect(titleFrom('x'.repeat(100))).toHaveLength(58);
+  });
+});
+
+describe('enclosing block', () => {
+  const python = ['import os', '', 'def outer(a):', '    x = a + 1', '', '    def inner():', '        return x', '    return inner', '', 'print(outer(1))'];
+  it('finds the indentation block around a line', () => {
+    expect(indentationBlock(python, 3)).toEqual({ start: 2, end: 7 });
+    expect(indentationBlock(python, 6)).toEqual({ start: 5, end: 6 });
+    expect(indentationBlock(python, 2)).toEqual({ start: 2, end: 7 });
+    expect(indentationBlock(python, 9)).toEqual({ start: 9, end: 9 });
+    expect(indentationBlock([], 0)).toBeUndefined();
+  });
+
+  it('includes a closing brace at the header indentation', () => {
+    const ts = ['function f() {', '  return 1;', '}', 'f();'];
+    expect(indentationBlock(ts, 1)).toEqual({ start: 0, end: 2 });
+  });
+
+  it('prefers the innermost function symbol', () => {
+    const symbols = [{ start: 2, end: 7, kind: 'function' as const, children: [{ start: 5, end: 6, kind: 'function' as const }] }];
+    expect(innermostSymbol(symbols, 6)).toEqual({ start: 5, end: 6 });
+    expect(innermostSymbol(symbols, 3)).toEqual({ start: 2, end: 7 });
+    expect(innermostSymbol(symbols, 9)).toBeUndefined();
+  });
+});
