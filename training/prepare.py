@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -49,7 +50,14 @@ def load_docs(entries: list[dict]) -> list[dict]:
     return docs
 
 
-def get_tokenizer(train_docs: list[dict], vocab_size: int, sample_bytes: int, force: bool) -> BPETokenizer:
+def get_tokenizer(train_docs: list[dict], vocab_size: int, sample_bytes: int, force: bool,
+                  reuse: str | None = None) -> BPETokenizer:
+    if reuse:  # a model's vocabulary is fixed: continued training must never retrain the tokenizer
+        log(f"reusing {reuse}")
+        tok = BPETokenizer.load_hf(reuse)
+        if os.path.abspath(reuse) != os.path.abspath(os.path.join(DATA, "tokenizer.json")):
+            shutil.copyfile(reuse, os.path.join(DATA, "tokenizer.json"))
+        return tok
     path = os.path.join(DATA, "tokenizer.json")
     if os.path.exists(path) and not force:
         log(f"reusing {path}")
@@ -97,13 +105,15 @@ def bytes_per_token(tok: BPETokenizer, docs: list[dict]) -> dict:
     return out
 
 
-def write_stream(path: str, docs: list[dict], tok: BPETokenizer, seed: int, max_tokens: int | None = None) -> dict:
+def write_stream(path: str, docs: list[dict], tok: BPETokenizer, seed: int, max_tokens: int | None = None,
+                 fim_mode: str = "charlevel", fim_rate: float = fim.FIM_RATE) -> dict:
     """Tokenize docs (FIM applied) into a uint16 file; stop at the first whole file past max_tokens."""
     assert tok.vocab_size <= 65536
     rng = random.Random(seed)
+    doc_tokens = fim.editor_document_tokens if fim_mode == "editor" else fim.document_tokens
     chunks, n, per_lang = [], 0, {}
     for i, d in enumerate(docs):
-        ids = fim.document_tokens(d["text"], tok, rng)
+        ids = doc_tokens(d["text"], tok, rng, fim_rate=fim_rate)
         chunks.append(np.array(ids, dtype=np.uint16))
         n += len(ids)
         pl = per_lang.setdefault(d["language"], {"files": 0, "bytes": 0, "tokens": 0})
@@ -152,7 +162,20 @@ def main():
     ap.add_argument("--sft-tokens", type=int, default=2_500_000)
     ap.add_argument("--js-share", type=float, default=0.4, help="most of the pretraining budget given to JS/TS")
     ap.add_argument("--seed", type=int, default=1337)
+    ap.add_argument("--out", default=None, help="output directory (default training/.data)")
+    ap.add_argument("--fim-mode", choices=["charlevel", "editor"], default="charlevel",
+                    help="charlevel: Bavarian et al. spans over ~3000-char pieces; editor: short middles at a "
+                         "cursor (rest of line, a few lines, empty) in a window of the file (see fim.py)")
+    ap.add_argument("--fim-rate", type=float, default=fim.FIM_RATE, help="fraction of pieces made FIM examples")
+    ap.add_argument("--reuse-tokenizer", default=None,
+                    help="tokenizer.json to use as is (continued training: the vocabulary is fixed)")
+    ap.add_argument("--sft-from", default=None,
+                    help="copy sft_*.bin from this data directory instead of building them")
+    ap.add_argument("--val-tokens", type=int, default=None, help="cap on val.bin tokens")
     args = ap.parse_args()
+    global DATA
+    if args.out:
+        DATA = os.path.abspath(args.out)
     os.makedirs(DATA, exist_ok=True)
 
     if args.force or not os.path.exists(corpus.MANIFEST):
@@ -163,9 +186,16 @@ def main():
     val_docs = load_docs([e for e in entries if e["split"] == "val"])
     log(f"corpus: {len(train_docs)} train files, {len(val_docs)} val files")
 
-    tok = get_tokenizer(train_docs, args.vocab_size, int(args.bpe_sample_mb * 1e6), args.force)
+    tok = get_tokenizer(train_docs, args.vocab_size, int(args.bpe_sample_mb * 1e6),
+                        args.force and not args.reuse_tokenizer, args.reuse_tokenizer)
     assert tok.vocab_size == args.vocab_size or not args.force
 
+    if not args.reuse_tokenizer:
+        write_val_docs(val_docs, tok)
+    main_rest(args, tok, train_docs, val_docs)
+
+
+def write_val_docs(val_docs, tok):
     with open(os.path.join(DATA, "val_docs.jsonl"), "w", encoding="utf-8") as f:
         for d in val_docs:
             f.write(json.dumps({k: d[k] for k in ("path", "source", "licence", "language", "text")}, ensure_ascii=False) + "\n")
@@ -174,6 +204,10 @@ def main():
                  os.path.join(DATA, "val_docs_ids.json"))  # for test/unit/tokenizer-parity.test.ts
     write_tokenizer_config(tok)
 
+
+def main_rest(args, tok, train_docs, val_docs):
+    if args.reuse_tokenizer:
+        write_tokenizer_config(tok)
     bpt = bytes_per_token(tok, val_docs)
     log("bytes/token on val: " + ", ".join(f"{k} {v['bytes_per_token']:.2f}" for k, v in bpt.items()))
 
@@ -189,11 +223,23 @@ def main():
     rates = {lang: (py_rate if lang == "python" else js_rate) for lang in est}
     log(f"train split is ~{sum(est.values()) / 1e6:.1f}M tokens; sampling " + ", ".join(f"{k} {v:.0%}" for k, v in rates.items()))
     sampled = sample_to_budget(train_docs, {lang: b * rates[lang] for lang, b in lang_bytes.items()}, args.seed)
-    train_stats = write_stream(os.path.join(DATA, "train.bin"), sampled, tok, args.seed, max_tokens=args.train_tokens)
-    val_stats = write_stream(os.path.join(DATA, "val.bin"), val_docs, tok, args.seed + 1)
+    fk = dict(fim_mode=args.fim_mode, fim_rate=args.fim_rate)
+    train_stats = write_stream(os.path.join(DATA, "train.bin"), sampled, tok, args.seed, max_tokens=args.train_tokens, **fk)
+    val_stats = write_stream(os.path.join(DATA, "val.bin"), val_docs, tok, args.seed + 1, max_tokens=args.val_tokens, **fk)
 
-    sft_train = write_sft(os.path.join(DATA, "sft_train"), train_docs, tok, args.seed, args.sft_tokens)
-    sft_val = write_sft(os.path.join(DATA, "sft_val"), val_docs, tok, args.seed + 1, None)
+    if args.sft_from:
+        sft_stats = {}
+        for name in ("sft_train", "sft_val"):
+            for suffix in (".bin", "_mask.bin"):
+                shutil.copyfile(os.path.join(args.sft_from, name + suffix), os.path.join(DATA, name + suffix))
+            n = os.path.getsize(os.path.join(DATA, name + ".bin")) // 2
+            m = int(np.fromfile(os.path.join(DATA, name + "_mask.bin"), dtype=np.uint8).sum())
+            sft_stats[name] = {"tokens": n, "loss_tokens": m, "copied_from": os.path.abspath(args.sft_from)}
+        log(f"copied sft_*.bin from {args.sft_from}")
+        sft_train, sft_val = sft_stats["sft_train"], sft_stats["sft_val"]
+    else:
+        sft_train = write_sft(os.path.join(DATA, "sft_train"), train_docs, tok, args.seed, args.sft_tokens)
+        sft_val = write_sft(os.path.join(DATA, "sft_val"), val_docs, tok, args.seed + 1, None)
 
     meta = {
         "vocab_size": tok.vocab_size,
@@ -204,7 +250,12 @@ def main():
                    "sft_train": sft_train["tokens"], "sft_val": sft_val["tokens"]},
         "train": train_stats, "val": val_stats, "sft_train": sft_train, "sft_val": sft_val,
         "bytes_per_token_val": bpt,
-        "fim": {"rate": fim.FIM_RATE, "spm_rate": fim.SPM_RATE, "level": "character", "max_piece_chars": fim.MAX_PIECE_CHARS},
+        "fim": ({"rate": args.fim_rate, "spm_rate": fim.SPM_RATE, "level": "character", "max_piece_chars": fim.MAX_PIECE_CHARS}
+                if args.fim_mode == "charlevel" else
+                {"rate": args.fim_rate, "spm_rate": fim.EDITOR_SPM_RATE, "level": "editor", "max_piece_chars": fim.MAX_PIECE_CHARS,
+                 "kinds": {"rest_of_line": fim.EDITOR_REST_OF_LINE, "whole_lines": fim.EDITOR_WHOLE_LINES,
+                           "short_span": fim.EDITOR_SHORT_SPAN, "empty": fim.EDITOR_EMPTY},
+                 "prefix_chars": fim.EDITOR_PREFIX_CHARS, "suffix_chars": fim.EDITOR_SUFFIX_CHARS}),
         "chat_template": chat_data.CHAT_TEMPLATE,
         "system_prompt": chat_data.SYSTEM_PROMPT,
         "seed": args.seed,

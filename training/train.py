@@ -226,6 +226,9 @@ def load_shards(path):
         with np.load(os.path.join(d, fn)) as z:
             for k in z.files:
                 parts[k] = z[k]
+    for k in [k for k in parts if k.endswith(SCALE_SUFFIX)]:  # int8 rows (pack_int8): dequantize
+        base = k[:-len(SCALE_SUFFIX)]
+        parts[base] = parts[base].astype(np.float32) * parts.pop(k).astype(np.float32)
     sd = {}
     split = {}
     for k, a in parts.items():
@@ -240,6 +243,35 @@ def load_shards(path):
     for dst, src in info.get("tied", {}).items():
         sd[dst] = sd[src]
     return sd, info
+
+
+SCALE_SUFFIX = "::scale"
+
+
+def pack_int8(src, dst):
+    """Write checkpoint src as a compressed int8 copy at dst (~13 MB instead of ~28 MB in float16), to carry
+    an init checkpoint to the GPU machine within its 64 MiB. Matrices become int8 rows with a float32
+    absmax scale per row (error < 0.4% of each row's largest weight, which continued training washes
+    out); vectors stay float16. load_shards reads it like any checkpoint."""
+    sd, info = load_shards(src)
+    for dst_name in info.get("tied", {}):
+        sd.pop(dst_name, None)
+    out = {}
+    for k, t in sd.items():
+        a = t.numpy()
+        if a.ndim == 2:
+            scale = np.maximum(np.abs(a).max(axis=1, keepdims=True), 1e-12) / 127.0
+            out[k] = np.clip(np.round(a / scale), -127, 127).astype(np.int8)
+            out[k + SCALE_SUFFIX] = scale.astype(np.float32)
+        else:
+            out[k] = a.astype(np.float16)
+    os.makedirs(dst, exist_ok=True)
+    with open(os.path.join(dst, "ckpt-00.npz"), "wb") as f:
+        np.savez_compressed(f, **out)
+    meta = dict(info, dtype="int8-rows", shards=["ckpt-00.npz"], packed_from=os.path.abspath(resolve_ckpt(src)))
+    with open(os.path.join(dst, "ckpt.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    return meta
 
 
 def load_model(path, device="cpu"):
@@ -290,7 +322,8 @@ def main(argv=None):
     ap.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
     ap.add_argument("--data", default="training/.data")
     ap.add_argument("--out", default=None, help="run directory (the stage writes into <out>/<stage>)")
-    ap.add_argument("--init", default=None, help="sft: checkpoint to start from (dir or ckpt.json)")
+    ap.add_argument("--init", default=None, help="checkpoint to start from (dir or ckpt.json): needed for sft; for "
+                    "pretrain, continued pretraining (fresh optimizer, schedule from step 0)")
     ap.add_argument("--resume", action="store_true", help="continue <out>/<stage> from its checkpoint")
     ap.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget; lr follows time")
     ap.add_argument("--max-tokens", type=float, default=None, help="token budget (overrides max_steps)")
@@ -301,6 +334,7 @@ def main(argv=None):
     ap.add_argument("--grad-accum", type=int, default=None)
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--warmup-steps", type=int, default=None)
+    ap.add_argument("--min-lr-ratio", type=float, default=None, help="final lr = lr * this")
     ap.add_argument("--dropout", type=float, default=None)
     ap.add_argument("--eval-seconds", type=float, default=None)
     ap.add_argument("--eval-interval", type=int, default=None)
@@ -319,7 +353,8 @@ def main(argv=None):
     if args.stage == "sft":
         for k, v in tc.sft.items():
             setattr(tc, k, v)
-    for k in ("max_epochs", "max_steps", "batch_size", "grad_accum", "lr", "warmup_steps", "eval_seconds", "eval_interval"):
+    for k in ("max_epochs", "max_steps", "batch_size", "grad_accum", "lr", "warmup_steps", "min_lr_ratio", "eval_seconds",
+              "eval_interval"):
         if getattr(args, k) is not None:
             setattr(tc, k, getattr(args, k))
     if args.compile != "auto":

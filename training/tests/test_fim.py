@@ -69,3 +69,71 @@ def test_long_documents_are_cut_into_pieces(tok):
     # with FIM off the file is one plain stream with a single <|endoftext|>
     plain = document_tokens(doc, tok, random.Random(0), max_chars=3000, fim_rate=0.0)
     assert plain.count(EOT) == 1 and tok.decode(plain) == doc + "<|endoftext|>"
+
+
+# ---- editor mode ---------------------------------------------------------------------------------
+
+CODE = "".join(f"def f{i}(x):\n    y = x * {i}  # scale\n    if y > {i}:\n        return y - 1\n\n    return y\n\n\n"
+               for i in range(120))  # ~7 KB: windows are cut inside it
+
+
+def test_editor_spans_are_windows_with_every_kind():
+    from fim import EDITOR_KINDS, EDITOR_PREFIX_CHARS, EDITOR_SUFFIX_CHARS, editor_split
+    rng = random.Random(3)
+    kinds, modes, lens = Counter(), Counter(), {}
+    for _ in range(3000):
+        mode, kind, p, m, s = editor_split(CODE, rng, 2000, 5000)
+        w = p + m + s
+        a = CODE.find(w)
+        assert a != -1, "prefix + middle + suffix is a contiguous window of the file"
+        assert a == 0 or CODE[a - 1] == "\n", "the window starts at a line start"
+        assert a + len(w) == len(CODE) or w.endswith("\n"), "and ends after a newline"
+        assert len(p) <= EDITOR_PREFIX_CHARS + 100 and len(s) <= EDITOR_SUFFIX_CHARS + 100
+        assert 2000 <= a + len(p) <= 5000 + 100, "the cursor lies in the piece (or the line it starts)"
+        kinds[kind] += 1
+        modes[mode] += 1
+        lens.setdefault(kind, []).append(len(m))
+        if kind == "rest_of_line":
+            assert m and "\n" not in m[:-1] and (s.startswith("\n") or m.endswith("\n"))
+            assert not p.endswith("\n"), "the cursor is inside the line"
+        if kind == "whole_lines":
+            assert 1 <= m.count("\n") + (not m.endswith("\n")) <= 6
+            assert p.rstrip(" ") == "" or p.rstrip(" ").endswith("\n"), "at a line start or after its indentation"
+        if kind == "empty":
+            assert m == ""
+    assert set(kinds) == set(EDITOR_KINDS)
+    assert 0.05 < kinds["empty"] / 3000 < 0.15 and kinds["rest_of_line"] > kinds["short_span"]
+    assert max(lens["short_span"]) <= 200 and sum(lens["rest_of_line"]) / kinds["rest_of_line"] < 40
+    assert 0.05 < modes["spm"] / 3000 < 0.15 and modes["psm"] > 0.8 * 3000
+
+
+def test_editor_document_tokens_psm_format(tok):
+    from fim import editor_document_tokens, editor_split
+    doc = CODE * 2
+    ids = editor_document_tokens(doc, tok, random.Random(0), fim_rate=1.0, spm_rate=0.0)
+    assert ids[-1] == EOT and ids[0] == PRE
+    text = tok.decode(ids)
+    examples = text.split("<|endoftext|>")[:-1]
+    assert len(examples) == len(split_pieces(doc))
+    empty = 0
+    for ex in examples:
+        assert ex.startswith("<|fim_prefix|>") and ex.count("<|fim_suffix|>") == 1 and ex.count("<|fim_middle|>") == 1
+        p = ex[len("<|fim_prefix|>"):].split("<|fim_suffix|>")[0]
+        s = ex.split("<|fim_suffix|>")[1].split("<|fim_middle|>")[0]
+        m = ex.split("<|fim_middle|>")[1]
+        assert (p + m + s) in doc
+        empty += m == ""
+    # pieces tokenized separately, as the editor sends them: a FIM example's ids are exactly these
+    rng = random.Random(11)
+    st = rng.getstate()
+    one = editor_document_tokens(CODE[:2000], tok, rng, fim_rate=1.0, spm_rate=0.0)
+    rng2 = random.Random()
+    rng2.setstate(st)
+    rng2.random()  # the fim_rate draw
+    _, _, p, m, s = editor_split(CODE[:2000], rng2, 0, 2000, 0.0)
+    assert one == [PRE] + tok.encode(p) + [SUF] + tok.encode(s) + [MID] + tok.encode(m) + [EOT]
+    # empty middles: <|fim_middle|> then <|endoftext|> at once
+    many = editor_document_tokens(CODE * 10, tok, random.Random(2), fim_rate=1.0)
+    assert any(a == MID and b == EOT for a, b in zip(many, many[1:]))
+    # fim_rate 0: the plain file
+    assert tok.decode(editor_document_tokens(CODE, tok, random.Random(0), fim_rate=0.0)) == CODE + "<|endoftext|>"

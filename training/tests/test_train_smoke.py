@@ -122,3 +122,27 @@ def test_cuda_config_builds():
     assert (cfg.n_embd, cfg.n_layer, cfg.n_head, cfg.block_size) == (384, 6, 6, 1024)
     n = sum(p.numel() for p in GPT(cfg).parameters())
     assert 13e6 < n < 15e6
+
+
+def test_continued_pretraining_from_init_and_int8_pack(data_dir, tmp_path):
+    """--stage pretrain --init: weights from a checkpoint, fresh optimizer and schedule; an int8-packed
+    init (pack_int8, for carrying to the GPU machine) loads back close to the original."""
+    out = str(tmp_path / "run")
+    common = ["--config", "tiny", "--data", data_dir, "--threads", "2"]
+    train.main(["--stage", "pretrain", *common, "--out", out, "--max-steps", "6"])
+    src = os.path.join(out, "pretrain")
+    packed = str(tmp_path / "packed")
+    train.pack_int8(src, packed)
+    a, _ = train.load_shards(src)
+    b, info = train.load_shards(packed)
+    assert set(a) == set(b) and info["dtype"] == "int8-rows"
+    for k in a:
+        assert torch.allclose(a[k], b[k], atol=float(a[k].abs().max()) / 100 + 1e-3), k
+    out2 = str(tmp_path / "cont")
+    train.main(["--stage", "pretrain", *common, "--out", out2, "--init", packed, "--max-steps", "4",
+                "--lr", "6e-4", "--warmup-steps", "2", "--min-lr-ratio", "0.1"])
+    info2 = json.load(open(os.path.join(out2, "pretrain", "ckpt.json")))
+    assert info2["step"] == 4 and info2["train_config"]["lr"] == 6e-4 and info2["train_config"]["min_lr_ratio"] == 0.1
+    log = rows(os.path.join(out2, "pretrain", "loss.csv"))
+    first = json.load(open(os.path.join(src, "ckpt.json")))["val_loss"]
+    assert abs(float(log[0]["val_loss"]) - first) < 0.05, "starts from the init's weights, not from scratch"
