@@ -93,7 +93,7 @@ export class EngineClient {
   async dispose(): Promise<void> {
     const transport = this.transport;
     this.transport = null;
-    this.rejectAll('The engine was shut down');
+    this.rejectAll('The engine was shut down', 'cancelled');
     await transport?.terminate();
   }
 
@@ -165,10 +165,10 @@ export class EngineClient {
     }
   }
 
-  private rejectAll(reason: string): void {
+  private rejectAll(reason: string, code: EngineError['code'] = 'worker-exited'): void {
     const calls = [...this.pending.values()];
     this.pending.clear();
-    for (const call of calls) call.reject(new EngineError(reason, 'worker-exited'));
+    for (const call of calls) call.reject(new EngineError(reason, code));
   }
 
   private setState(state: EngineState): void {

@@ -22,7 +22,7 @@ fs.symlinkSync(ROOT, path.join(extensionsDir, `${packageJson.publisher}.${packag
 const userDataDir = path.join(runDir, 'user-data');
 fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
 const settingsFile = path.join(userDataDir, 'User', 'settings.json');
-const baseSettings = { 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'git.openRepositoryInParentFolders': 'never' };
+const baseSettings = { 'attentive.temperature': 0, 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'git.openRepositoryInParentFolders': 'never' };
 // The first session starts with a model path that does not exist (as a user with a typo would).
 const badModel = path.join(runDir, 'no-such-model');
 fs.writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, 'attentive.model': badModel }));
@@ -81,6 +81,9 @@ try {
 
   await check('the Attentive activity-bar container shows the Model view, not loaded until first use', async () => {
     await page.locator('.activitybar [aria-label^="Attentive"]').first().click();
+    const header = page.locator('.pane-header', { hasText: 'Model' });
+    await header.waitFor({ timeout: 20_000 });
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
     await page.locator('.monaco-list-row', { hasText: 'model not loaded yet' }).waitFor({ timeout: 20_000 });
   });
 
@@ -103,6 +106,127 @@ try {
     // The sidebar still shows the Attentive container after the reload; its Model view now lists the model.
     await page.getByRole('treeitem', { name: /^Parameters 13\.8M/ }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(shots, 'model-ready.png') });
+  });
+
+  // ---- Chat -------------------------------------------------------------------------------------------------
+  const chatFrame = () => page.frameLocator('iframe.webview.ready[src*="extensionId=attentive.attentive"]').frameLocator('#active-frame');
+  const docs = path.join(ROOT, 'docs');
+
+  await check('the chat view opens and a sent message streams a reply', async () => {
+    await runCommand('Attentive: Focus Chat');
+    const input = chatFrame().locator('textarea.input');
+    await input.waitFor({ timeout: 30_000 });
+    await input.fill('Write a Python function that returns the largest of three numbers.');
+    await input.press('Enter');
+    const reply = chatFrame().locator('.entry-assistant[data-entry-id].status-done').last();
+    await reply.waitFor({ timeout: 60_000 });
+    const text = await reply.innerText();
+    assert.ok(text.trim().length > 10, `reply too short: ${JSON.stringify(text)}`);
+    await chatFrame().locator('.entry', { hasText: /tok\/s/ }).last().waitFor();
+    await page.screenshot({ path: path.join(shots, 'chat-reply.png') });
+  });
+
+  await check('Stop ends a reply at once and keeps the partial text, marked as stopped', async () => {
+    // Greedy replies can end on their own before Stop is clicked: try a few long requests.
+    const requests = ['Write a long Python module with a class for a bank account and many methods.', 'Explain in detail how Python dictionaries work inside, with examples.', 'Write ten Python functions for string processing.'];
+    for (const [attempt, request] of requests.entries()) {
+      const input = chatFrame().locator('textarea.input');
+      await input.fill(request);
+      await input.press('Enter');
+      await chatFrame().locator('.entry-assistant.status-streaming').last().waitFor({ timeout: 30_000 });
+      try {
+        await chatFrame().getByRole('button', { name: 'Stop generating (Escape)' }).click({ timeout: 2_000 });
+        await chatFrame().locator('.entry-assistant.status-stopped').last().waitFor({ timeout: 5_000 });
+        const partial = await chatFrame().locator('.entry-assistant.status-stopped').last().innerText();
+        assert.ok(partial.trim().length > 0, 'the stopped reply lost its text');
+        return;
+      } catch (error) {
+        if (attempt === requests.length - 1) throw error;
+        await chatFrame().locator('.entry-assistant.status-done').last().waitFor({ timeout: 60_000 });
+      }
+    }
+  });
+
+  await check('Regenerate replaces the last reply', async () => {
+    const last = chatFrame().locator('.entry-assistant[data-entry-id]').last();
+    const before = await last.getAttribute('data-entry-id');
+    await chatFrame().getByRole('button', { name: 'Regenerate reply' }).last().click();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const id = await last.getAttribute('data-entry-id');
+      const finished = /status-(done|stopped)/.test((await last.getAttribute('class')) ?? '');
+      if (id !== before && finished) break;
+      if (Date.now() > deadline) throw new Error('the regenerated reply did not finish');
+      await page.waitForTimeout(100);
+    }
+  });
+
+  await check('a code block is inserted into the editor at the cursor', async () => {
+    const file = path.join(workspace, 'insert.py');
+    fs.writeFileSync(file, '# start\n');
+    await runCommand('Attentive: New Chat');
+    await chatFrame().locator('.welcome').waitFor({ timeout: 10_000 }); // the new, empty chat is on screen
+    const input = chatFrame().locator('textarea.input');
+    await input.fill('Write a Python function that adds two numbers.');
+    await input.press('Enter');
+    await chatFrame().locator('.entry-assistant.status-done').last().waitFor({ timeout: 60_000 });
+    const insert = chatFrame().locator('.code-toolbar button[data-action="insert"]').last();
+    if ((await insert.count()) === 0) throw new Error('the reply has no code block to insert');
+    const code = await chatFrame().locator('pre code').last().innerText();
+    // Open the file and put the cursor at its end, then click Insert in the chat.
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('insert.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'insert.py' }).first().click();
+    await page.locator('.monaco-editor .view-lines', { hasText: '# start' }).waitFor();
+    await page.keyboard.press('Control+End');
+    await insert.click();
+    await page.keyboard.press('Control+S');
+    const deadline = Date.now() + 10_000;
+    while (!fs.readFileSync(file, 'utf8').includes(code.trim().split('\n')[0]) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(fs.readFileSync(file, 'utf8').includes(code.trim().split('\n')[0]), `not inserted: ${fs.readFileSync(file, 'utf8')}`);
+  });
+
+  await check('Explain Selection from the editor context menu explains the selected code', async () => {
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+A');
+    await page.locator('.monaco-editor .view-lines').first().click({ button: 'right' });
+    await page.getByRole('menuitem', { name: /^Explain Selection/ }).first().click();
+    await chatFrame().locator('.entry', { hasText: 'insert.py' }).last().waitFor({ timeout: 30_000 });
+    await chatFrame().locator('.entry-assistant.status-done').last().waitFor({ timeout: 60_000 });
+  });
+
+  await check('after a window reload the conversation is still there', async () => {
+    const title = 'Write a Python function that adds two numbers.';
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await runCommand('Attentive: Focus Chat');
+    await chatFrame().locator('.entry', { hasText: 'insert.py' }).first().waitFor({ timeout: 30_000 });
+    await chatFrame().getByRole('button', { name: 'Chat history' }).click();
+    await chatFrame().getByText(title).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Escape');
+  });
+
+  await check('screenshots of the chat in the light and dark themes', async () => {
+    fs.mkdirSync(docs, { recursive: true });
+    await runCommand('Attentive: New Chat');
+    await chatFrame().locator('.welcome').waitFor({ timeout: 10_000 }); // the new, empty chat is on screen
+    const input = chatFrame().locator('textarea.input');
+    await input.fill('Write a Python function that checks whether a number is prime.');
+    await input.press('Enter');
+    await chatFrame().locator('.entry-assistant.status-done').last().waitFor({ timeout: 60_000 });
+    await runCommand('View: Close All Editors');
+    await runCommand('View: Hide Panel');
+    for (const [theme, file] of [['Default Light Modern', 'chat-light.png'], ['Default Dark Modern', 'chat-dark.png']]) {
+      // The theme is read at start-up, so write it and reload the window (the chat comes back from its history).
+      fs.writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, 'workbench.colorTheme': theme }));
+      await page.reload();
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await runCommand('Attentive: Focus Chat');
+      await chatFrame().locator('.entry-assistant.status-done').last().waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(1000);
+      await page.screenshot({ path: path.join(docs, file) });
+    }
+    fs.writeFileSync(settingsFile, JSON.stringify(baseSettings));
   });
 } catch (error) {
   console.error(error);

@@ -314,7 +314,8 @@ export class ChatController implements vscode.Disposable {
       conversation.updatedAt = Date.now();
       this.store.save(conversation);
       update();
-      if (visible()) this.send({ type: 'state', state: this.state() });
+      // Always: `busy` changed, whichever conversation is on screen now.
+      this.pushState();
       this.waiting.shift()?.();
     }
   }
