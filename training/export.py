@@ -133,12 +133,39 @@ def export_decoder_onnx(model, path, n_layer, kv_heads, head_dim, vocab_size,
 # Hugging Face folder
 # ----------------------------------------------------------------------------------------------
 
+def document_start_processor():
+    """A post-processor that starts every encoded text with <|endoftext|>, as every document starts in training.
+
+    Pretraining windows begin after an <|endoftext|>; a prompt without it at position 0 leaves the model unsure
+    whether it is inside a fill-in-the-middle example (measured: it then often emits <|fim_middle|> in plain
+    completions). HF convention: tokenizer(text) adds it; apply_chat_template renders the template alone.
+    """
+    eot = {"id": "<|endoftext|>", "ids": [EOT_ID], "tokens": ["<|endoftext|>"]}
+    return {
+        "type": "TemplateProcessing",
+        "single": [{"SpecialToken": {"id": "<|endoftext|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+        "pair": [{"SpecialToken": {"id": "<|endoftext|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                 {"Sequence": {"id": "B", "type_id": 0}}],
+        "special_tokens": {"<|endoftext|>": eot},
+    }
+
+
 def tokenizer_files(out_dir, tokenizer_json, model_max_length, eos_token="<|im_end|>", chat_template=CHAT_TEMPLATE,
-                    tokenizer_class="PreTrainedTokenizerFast"):
-    """Copy tokenizer.json; write tokenizer_config.json and special_tokens_map.json."""
-    shutil.copyfile(tokenizer_json, os.path.join(out_dir, "tokenizer.json"))
+                    tokenizer_class="PreTrainedTokenizerFast", bos_at_document_start=False):
+    """Copy tokenizer.json; write tokenizer_config.json and special_tokens_map.json.
+
+    bos_at_document_start: encoded texts start with <|endoftext|> (see document_start_processor). Chats do not:
+    SFT windows start at a conversation's <|im_start|>, so the chat template stays without a BOS.
+    """
     with open(tokenizer_json, encoding="utf-8") as f:
-        added = json.load(f).get("added_tokens", [])
+        tok = json.load(f)
+    added = tok.get("added_tokens", [])
+    if bos_at_document_start:
+        tok["post_processor"] = document_start_processor()
+        with open(os.path.join(out_dir, "tokenizer.json"), "w", encoding="utf-8") as f:
+            json.dump(tok, f, ensure_ascii=False)
+    else:
+        shutil.copyfile(tokenizer_json, os.path.join(out_dir, "tokenizer.json"))
     decoder = {str(t["id"]): {"content": t["content"], "lstrip": False, "normalized": False, "rstrip": False,
                               "single_word": False, "special": True} for t in added}
     cfg = {
@@ -149,7 +176,7 @@ def tokenizer_files(out_dir, tokenizer_json, model_max_length, eos_token="<|im_e
         "unk_token": None,
         "additional_special_tokens": [t["content"] for t in added],
         "added_tokens_decoder": decoder,
-        "add_bos_token": False,
+        "add_bos_token": bos_at_document_start,
         "add_eos_token": False,
         "add_prefix_space": False,
         "clean_up_tokenization_spaces": False,
@@ -232,7 +259,7 @@ def export_attentive(model, tokenizer_json, out_dir, trained=None, quantize=Fals
     extra = {"trained": trained} if trained else None
     write_json(os.path.join(out_dir, "config.json"), attentive_config(cfg, extra))
     write_json(os.path.join(out_dir, "generation_config.json"), generation_config(max_length=cfg.block_size))
-    tokenizer_files(out_dir, tokenizer_json, cfg.block_size)
+    tokenizer_files(out_dir, tokenizer_json, cfg.block_size, bos_at_document_start=True)
     if quantize or q4:
         import quantize as qz
         if quantize:

@@ -39,3 +39,10 @@ describe('the bundled model', () => {
     expect(result.text).toMatch(/def \w+\(/);
   });
 });
+
+describe('the bundled tokenizer', () => {
+  it('starts a raw prompt with <|endoftext|>, as every training document starts, but not a chat', () => {
+    expect(model.tokenizer.encode('import os', true)[0]).toBe(0);
+    expect(model.tokenizer.encode('import os', false)[0]).not.toBe(0);
+  });
+});
