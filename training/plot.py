@@ -1,10 +1,15 @@
 """
 Plot a training loss CSV (written by training/train.py) to a PNG.
 
-    /usr/bin/python3 training/plot.py training/runs/<name>/pretrain/loss.csv [more.csv ...] [--out loss.png]
+    /usr/bin/python3 training/plot.py training/runs/<name>/pretrain/loss.csv [more.csv ...] [--out loss.png] \
+        [--title TEXT] [--linear]
 
-Columns: stage, step, tokens, train_loss, val_loss, lr, elapsed. One colour per stage; solid = train loss,
-dots = validation loss; the learning rate on a second axis. Without matplotlib it says so and exits 0.
+Columns: stage, step, tokens, train_loss, val_loss, lr, elapsed. One colour per stage, stages laid end to end
+on the token axis; solid = train loss, dots = validation loss (each stage's own validation set: the SFT
+stage's is the masked chat loss, not comparable with pretraining's), the final validation loss written
+next to its last dot; the learning rate faint on a second axis; loss on a log scale unless --linear.
+Without matplotlib it says so and exits 0.
+    /usr/bin/python3 training/plot.py training/runs/h200-2026-11-28/loss.csv --out models/attentive-code-14m/loss.png
 """
 import argparse
 import csv
@@ -26,6 +31,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("csv", nargs="+")
     ap.add_argument("--out", default=None, help="PNG path (default: next to the first CSV)")
+    ap.add_argument("--title", default=None)
+    ap.add_argument("--linear", action="store_true", help="linear loss axis (default: log)")
+    ap.add_argument("--dpi", type=int, default=100)
     args = ap.parse_args(argv)
     try:
         import matplotlib
@@ -49,15 +57,23 @@ def main(argv=None):
             ax.plot(*zip(*tr), color=colour, lw=1, label=f"{stage} train")
         if va:
             ax.plot(*zip(*va), "o--", color=colour, ms=4, label=f"{stage} val")
+            ax.annotate(f"{va[-1][1]:.3f}", va[-1], textcoords="offset points", xytext=(4, 6), color=colour, fontsize=9)
         ax2.plot(x, [float(r["lr"]) for r in rs], color=colour, alpha=0.3, lw=1)
         offset = max(x) if x else offset
+    if not args.linear:
+        ax.set_yscale("log")
+        from matplotlib.ticker import FuncFormatter
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if round(v, 6) in (1.5, 2, 3, 4, 6) else ""))
+    if args.title:
+        ax.set_title(args.title, fontsize=10)
     ax.set_xlabel("tokens (millions)")
     ax.set_ylabel("loss (nats / token)")
     ax2.set_ylabel("learning rate (faint)")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=args.dpi)
     print(f"wrote {out}")
     return 0
 
