@@ -140,43 +140,31 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  /** Adds the editor's selection (or its whole file when nothing is selected and `wholeFile`) as a chip. */
+  /** Adds the editor's selection (its whole file when nothing is selected) as a chip. */
   attachSelection(editor = vscode.window.activeTextEditor, range?: vscode.Range): Attachment | undefined {
-    if (!editor) {
-      void vscode.window.showInformationMessage('Attentive: open a file and select some code to attach it.');
-      return undefined;
-    }
-    const selected = range ?? editor.selection;
-    if (selected.isEmpty) return this.attachFile(editor);
-    const document = editor.document;
-    const fileName = vscode.workspace.asRelativePath(document.uri);
-    const attachment: Attachment = {
-      id: newId(),
-      kind: 'selection',
-      label: `${fileName}:${selected.start.line + 1}-${selected.end.line + 1}`,
-      fileName,
-      language: document.languageId,
-      text: document.getText(selected),
-    };
-    this.attachments = [...this.attachments.filter((a) => a.label !== attachment.label), attachment];
-    this.pushState();
-    return attachment;
+    const selected = range ?? editor?.selection;
+    return this.attach(editor, selected && !selected.isEmpty ? selected : undefined);
   }
 
   attachFile(editor = vscode.window.activeTextEditor): Attachment | undefined {
+    return this.attach(editor, undefined);
+  }
+
+  /** One chip per label: attaching the same lines or file again replaces the older chip. */
+  private attach(editor: vscode.TextEditor | undefined, range: vscode.Range | undefined): Attachment | undefined {
     if (!editor) {
-      void vscode.window.showInformationMessage('Attentive: open a file to attach it.');
+      void vscode.window.showInformationMessage('Attentive: open a file (and select some code) to attach it.');
       return undefined;
     }
     const document = editor.document;
     const fileName = vscode.workspace.asRelativePath(document.uri);
     const attachment: Attachment = {
       id: newId(),
-      kind: 'file',
-      label: fileName,
+      kind: range ? 'selection' : 'file',
+      label: range ? `${fileName}:${range.start.line + 1}-${range.end.line + 1}` : fileName,
       fileName,
       language: document.languageId,
-      text: document.getText(),
+      text: document.getText(range),
     };
     this.attachments = [...this.attachments.filter((a) => a.label !== attachment.label), attachment];
     this.pushState();
