@@ -163,6 +163,9 @@ def test_score():
              {"language": "typescript", "middle": "c"}]
     s = eval_fim.score(cases, ["a", "x", " c"])
     assert s["python"]["exact"] == 1 and s["typescript"]["em"] == 1.0 and s["all"]["exact"] == 2
+    long = cases + [{"language": "python", "middle": "  return x"}]
+    s = eval_fim.score(long, ["a", "x", " c", "return x"])
+    assert s["nontrivial"] == {"n": 1, "exact": 1, "em": 1.0, "se": 0.0} and s["all"]["n"] == 4
 
 
 # --- heads.py ------------------------------------------------------------------------------------
