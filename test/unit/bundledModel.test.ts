@@ -46,3 +46,11 @@ describe('the bundled tokenizer', () => {
     expect(model.tokenizer.encode('import os', false)[0]).not.toBe(0);
   });
 });
+
+describe('plain generation never writes FIM sentinels', () => {
+  it('even after a prompt ending in a lone newline inside a block', async () => {
+    const result = await model.generate({ prompt: 'def f(x):\n    if x:\n', maxNewTokens: 24, minNewTokens: 24, temperature: 0 });
+    const sentinels = ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'].map((t) => model.tokenizer.tokenId(t));
+    expect(result.tokenIds.some((id) => sentinels.includes(id))).toBe(false);
+  });
+});
