@@ -175,6 +175,9 @@ def main(argv=None):
     ap.add_argument("--context", type=int, default=1024)
     ap.add_argument("--max-new", type=int, default=48)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--whole-prefix", action="store_true",
+                    help="keep only the cases whose whole prefix fits in the plain prompt (so that with _eot, "
+                         "<|endoftext|> comes right before the file's first token, as in training)")
     ap.add_argument("--json", default=None, help="summary (and, with --cases-out, every prediction)")
     ap.add_argument("--cases-out", default=None, help="write every case and prediction (JSON lines) here")
     args = ap.parse_args(argv)
@@ -184,10 +187,13 @@ def main(argv=None):
     docs = load_docs(args.docs)
     counts = dict(zip(LANGUAGES, (int(x) for x in args.cases.split(","))))
     cases = sample_cases(docs, counts, args.seed)
+    if args.whole_prefix:
+        cases = [c for c in cases if len(tok.encode(c["prefix"])) <= args.context - args.max_new - 1]
     modes = args.modes.split(",")
     nl = newline_ids(tok)
     print(f"{len(cases)} cases ({counts}), modes {modes}")
-    result = {"method": {"cases": counts, "seed": args.seed, "context": args.context, "max_new": args.max_new,
+    result = {"method": {"cases": counts, "whole_prefix_only": args.whole_prefix, "n": len(cases), "seed": args.seed,
+                         "context": args.context, "max_new": args.max_new,
                          "decoding": "greedy, KV cache, onnxruntime-node; stop at a special token or a newline",
                          "match": "completion.strip() == line.strip()"},
               "trivial_lines": sum(trivial(c) for c in cases), "runs": {}}

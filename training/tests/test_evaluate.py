@@ -302,3 +302,6 @@ def test_main_entry_points_end_to_end(tmp_path):
     for r in res["runs"].values():
         assert r["all"]["n"] == 4 and 0 <= r["all"]["em"] <= 1
     assert len(open(tmp_path / "cases.jsonl").read().splitlines()) == 4
+    whole = eval_fim.main(["--onnx", onnx_path, "--docs", str(docs), "--tokenizer", tokenizer, "--cases", "2,1,1",
+                           "--modes", "plain_raw_eot", "--context", "64", "--max-new", "8", "--whole-prefix"])
+    assert whole["method"]["n"] < 4  # the later lines of these files do not fit in 64 - 8 - 1 tokens
