@@ -48,6 +48,8 @@ export class LoadedModel {
     readonly tokenizer: ModelTokenizer,
     readonly fim: FimFormat | null,
     private readonly eosIds: Set<number>,
+    /** FIM sentinel ids: prompt structure, never generated. */
+    private readonly fimSentinelIds: number[],
   ) {}
 
   static async load(folder: string, options: EngineOptions = {}): Promise<LoadedModel> {
@@ -65,7 +67,8 @@ export class LoadedModel {
     const eosToken = tokenizer.eosToken !== undefined ? tokenizer.tokenId(tokenizer.eosToken) : undefined;
     if (eosToken !== undefined) eosIds.add(eosToken);
     const fim = detectFimFormat((token) => tokenizer.tokenId(token) !== undefined);
-    return new LoadedModel(model, session, tokenizer, fim, eosIds);
+    const fimSentinelIds = fim ? [fim.prefix, fim.suffix, fim.middle].map((token) => tokenizer.tokenId(token)!) : [];
+    return new LoadedModel(model, session, tokenizer, fim, eosIds, fimSentinelIds);
   }
 
   info(): ModelInfo {
@@ -173,13 +176,6 @@ export class LoadedModel {
   private constrainToPrefix(logits: Float32Array, prefix: string): void {
     const texts = this.tokenizer.tokenTexts();
     for (let id = 0; id < logits.length; id++) if (!(texts[id] ?? '').startsWith(prefix)) logits[id] = -Infinity;
-  }
-
-  private get fimSentinelIds(): number[] {
-    if (!this.fim) return [];
-    return [this.fim.prefix, this.fim.suffix, this.fim.middle]
-      .map((token) => this.tokenizer.tokenId(token))
-      .filter((id): id is number => id !== undefined);
   }
 
   async chat(params: ChatParams, context: RunContext = {}): Promise<GenerateResult> {
