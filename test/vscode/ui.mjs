@@ -187,10 +187,25 @@ try {
   });
 
   await check('Explain Selection from the editor context menu explains the selected code', async () => {
-    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.locator('.monaco-editor .view-lines', { hasText: '# start' }).first().click();
     await page.keyboard.press('Control+A');
-    await page.locator('.monaco-editor .view-lines').first().click({ button: 'right' });
-    await page.getByRole('menuitem', { name: /^Explain Selection/ }).first().click();
+    // The workbench ignores a click that lands right after the menu opens (it guards against the right-click's
+    // own mouse-up), so open the menu, then choose the item as a user would, and try again if the menu stayed.
+    const item = page.getByRole('menuitem', { name: /^Explain Selection/ }).first();
+    for (let attempt = 1; ; attempt++) {
+      await page.locator('.monaco-editor .view-lines', { hasText: '# start' }).first().click({ button: 'right' });
+      await item.waitFor({ timeout: 10_000 });
+      await page.waitForTimeout(300);
+      await item.hover();
+      await page.keyboard.press('Enter');
+      try {
+        await item.waitFor({ state: 'hidden', timeout: 3_000 });
+        break;
+      } catch (error) {
+        await page.keyboard.press('Escape');
+        if (attempt === 3) throw error;
+      }
+    }
     await chatFrame().locator('.entry', { hasText: 'insert.py' }).last().waitFor({ timeout: 30_000 });
     await chatFrame().locator('.entry-assistant.status-done').last().waitFor({ timeout: 60_000 });
   });
