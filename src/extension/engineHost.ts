@@ -4,18 +4,21 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundledModelFolder } from '../engine/bundledModel';
 import { EngineClient } from '../engine/client';
-import { workerTransport } from '../engine/transport';
+import { workerTransport, type Transport } from '../engine/transport';
 import type { ModelInfo } from '../protocol/engine';
 import { reportEngineError } from './modelCommands';
 import { affectsModel, engineOptions, readSettings } from './settings';
 
 export class EngineHost implements vscode.Disposable {
   readonly client: EngineClient;
+  /** The current worker's transport (null until the first call, replaced when a dead worker is restarted). */
+  private transport: Transport | null = null;
   private configured = false;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(private readonly context: vscode.ExtensionContext) {
-    this.client = new EngineClient(workerTransport(path.join(context.extensionPath, 'dist', 'worker.js')));
+    const createTransport = workerTransport(path.join(context.extensionPath, 'dist', 'worker.js'));
+    this.client = new EngineClient((handlers) => (this.transport = createTransport(handlers)));
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (affectsModel(event) && this.configured) void this.reload().catch(reportEngineError);
@@ -38,6 +41,19 @@ export class EngineHost implements vscode.Disposable {
   reload(): Promise<ModelInfo> {
     this.configured = true;
     return this.client.load({ folder: this.modelFolder(), options: engineOptions(readSettings()) });
+  }
+
+  /**
+   * Test only (the extension exposes it in ExtensionMode.Test only): kills the engine worker the way a bug in it
+   * would, with an uncaught exception in the worker thread. The worker's server throws on a message kind it does not
+   * know, from its message handler, which runs only between decoding steps (never inside session.run). Returns false
+   * when no worker is running.
+   */
+  crashWorkerForTest(): boolean {
+    const worker = this.transport?.worker;
+    if (!worker || this.client.state.kind === 'not-loaded') return false;
+    worker.postMessage({ kind: 'crash-for-test' });
+    return true;
   }
 
   dispose(): void {

@@ -12,6 +12,11 @@ export interface AttentiveApi {
   /** The engine host, for the extension's own integration tests. */
   readonly engine: EngineHost;
   readonly chat: ChatController;
+  /** Only when the extension runs under its tests (ExtensionMode.Test): hooks that no user path can reach. */
+  readonly test?: {
+    /** Kills the engine worker mid-whatever-it-is-doing, as a crash would; false when none is running. */
+    crashEngineWorker(): boolean;
+  };
 }
 
 export function activate(context: vscode.ExtensionContext): AttentiveApi {
@@ -22,7 +27,8 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   registerModelCommands(context, engine, output);
   registerModelView(context, engine);
   const chat = registerChat(context, engine, output);
-  return { engine, chat };
+  if (context.extensionMode !== vscode.ExtensionMode.Test) return { engine, chat };
+  return { engine, chat, test: { crashEngineWorker: () => engine.crashWorkerForTest() } };
 }
 
 export function deactivate(): void {

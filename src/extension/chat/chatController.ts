@@ -63,6 +63,11 @@ export class ChatController implements vscode.Disposable {
     this.post = post;
   }
 
+  /** Whether a view is connected (tests wait for it). */
+  get hasView(): boolean {
+    return this.post !== null;
+  }
+
   get busy(): boolean {
     return this.running !== null || this.waiting.length > 0;
   }

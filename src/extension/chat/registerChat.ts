@@ -40,10 +40,11 @@ async function codeToExplain(editor: vscode.TextEditor): Promise<vscode.Range | 
 class ExplainCodeActionProvider implements vscode.CodeActionProvider {
   static readonly kind = vscode.CodeActionKind.Empty.append('attentive').append('explain');
 
-  provideCodeActions(_document: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
+  provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
     if (range.isEmpty) return [];
     const action = new vscode.CodeAction('Attentive: Explain Selection', ExplainCodeActionProvider.kind);
-    action.command = { command: COMMAND_EXPLAIN_SELECTION, title: 'Explain Selection' };
+    // The document, as the context menu passes it: the command explains that editor's selection.
+    action.command = { command: COMMAND_EXPLAIN_SELECTION, title: 'Explain Selection', arguments: [document.uri] };
     return [action];
   }
 }

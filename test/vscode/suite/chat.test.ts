@@ -40,6 +40,16 @@ async function closeAll(): Promise<void> {
 
 const lastReply = (entries: ChatEntry[]) => entries.filter((e) => e.role === 'assistant').at(-1);
 const finished = (entry: ChatEntry | undefined) => !!entry && ['done', 'stopped', 'error'].includes(entry.status);
+/** An entry's status now (the controller changes it behind TypeScript's narrowing). */
+const statusOf = (entry: ChatEntry): ChatEntry['status'] => entry.status;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function setMaxNewTokens(value: number | undefined): Promise<void> {
+  await vscode.workspace.getConfiguration('attentive').update('maxNewTokens', value, vscode.ConfigurationTarget.Global);
+}
+
+/** Long requests: a sampled reply to one of them is still streaming a moment after its first characters. */
+const LONG_REQUESTS = ['Explain how a hash map works, in detail.', 'Write a long Python module with many classes.', 'Write ten Python functions for string processing.'];
 
 export function chatSuite(): void {
   describe('Attentive chat', () => {
@@ -113,6 +123,161 @@ export function chatSuite(): void {
       assert.equal(request.attachments?.[0]?.text, 'def cube(y):\n    z = y * y\n    return z * y');
       chat.stop();
       await closeAll();
+    });
+
+    it('offers Explain Selection as a Code Action (lightbulb) on a selection, and running it explains the code', async () => {
+      const { chat } = await api();
+      chat.newChat();
+      const { document, editor } = await openFile('half.py', 'def half(x):\n    return x / 2\n');
+      const titles = async (range: vscode.Range) =>
+        (await vscode.commands.executeCommand<Array<vscode.CodeAction | vscode.Command>>('vscode.executeCodeActionProvider', document.uri, range)).map((a) => a.title);
+      // Nothing selected: no action from us (the lightbulb would offer to explain nothing).
+      editor.selection = new vscode.Selection(1, 4, 1, 4);
+      assert.ok(!(await titles(editor.selection)).includes('Attentive: Explain Selection'));
+      editor.selection = new vscode.Selection(0, 0, 1, 16);
+      const actions = await vscode.commands.executeCommand<Array<vscode.CodeAction | vscode.Command>>('vscode.executeCodeActionProvider', document.uri, editor.selection);
+      const action = actions.find((a): a is vscode.CodeAction => a.title === 'Attentive: Explain Selection' && 'kind' in a);
+      assert.ok(action?.command, `no Explain Selection among ${JSON.stringify(actions.map((a) => a.title))}`);
+      assert.equal(action.kind?.value, 'attentive.explain');
+      // What VS Code does when the action is chosen from the lightbulb.
+      await vscode.commands.executeCommand(action.command.command, ...(action.command.arguments ?? []));
+      const entries = await until('a reply', () => {
+        const e = chat.state().conversation.entries;
+        return finished(lastReply(e)) && e;
+      });
+      const request = entries.find((e) => e.role === 'user')!;
+      assert.equal(request.content, '/explain');
+      assert.equal(request.attachments?.[0]?.text, 'def half(x):\n    return x / 2');
+      assert.equal(request.attachments?.[0]?.label, 'half.py:1-2');
+      assert.equal(lastReply(entries)?.status, 'done', lastReply(entries)?.error);
+      await closeAll();
+    });
+
+    it('queues a request sent while a reply runs, and New Chat cancels both', async () => {
+      const { chat, engine } = await api();
+      await setMaxNewTokens(400);
+      try {
+        chat.newChat();
+        chat.sendRequest(LONG_REQUESTS[1]!);
+        const conversation = chat.state().conversation;
+        const first = await until('a streaming reply', () => {
+          const r = lastReply(conversation.entries);
+          return r?.status === 'streaming' && r;
+        });
+        chat.sendRequest('Now the same in JavaScript.');
+        const second = lastReply(conversation.entries)!;
+        assert.notEqual(second.id, first.id);
+        assert.equal(second.status, 'queued');
+        assert.equal(first.status, 'streaming');
+        assert.equal(chat.state().busy, true);
+        await sleep(300);
+        if (statusOf(first) === 'streaming') assert.equal(statusOf(second), 'queued', 'the second request started while the first ran');
+        chat.newChat();
+        assert.notEqual(chat.state().conversation.id, conversation.id);
+        await until('both requests ended', () => finished(first) && finished(second), 5_000);
+        // The running reply keeps its text; the queued one never reached the engine.
+        assert.equal(statusOf(second), 'stopped');
+        assert.equal(second.content, '');
+        if (statusOf(first) !== 'done') assert.equal(statusOf(first), 'stopped');
+        await until('the engine idle', () => engine.client.pendingCalls === 0 && engine.client.state.kind === 'ready', 5_000);
+        await sleep(300);
+        assert.equal(engine.client.pendingCalls, 0, 'a cancelled request was sent to the engine');
+        assert.equal(chat.state().busy, false);
+      } finally {
+        await setMaxNewTokens(undefined);
+      }
+    });
+
+    it('closing the chat view cancels its running and queued requests', async () => {
+      const { chat, engine } = await api();
+      await vscode.commands.executeCommand('attentive.focusChat');
+      await until('the chat view', () => chat.hasView, 30_000);
+      await setMaxNewTokens(400);
+      try {
+        chat.newChat();
+        chat.sendRequest(LONG_REQUESTS[2]!);
+        const conversation = chat.state().conversation;
+        const first = await until('a streaming reply', () => {
+          const r = lastReply(conversation.entries);
+          return r?.status === 'streaming' && r;
+        });
+        chat.sendRequest('Add type hints.');
+        const second = lastReply(conversation.entries)!;
+        assert.equal(second.status, 'queued');
+        // "Hide 'Chat'" in the view's context menu: VS Code disposes the webview view.
+        await vscode.commands.executeCommand('attentive.chat.removeView');
+        await until('the view disposed', () => !chat.hasView, 10_000);
+        await until('both requests ended', () => finished(first) && finished(second), 5_000);
+        assert.equal(statusOf(second), 'stopped');
+        if (statusOf(first) !== 'done') assert.equal(statusOf(first), 'stopped');
+        await until('the engine idle', () => engine.client.pendingCalls === 0, 5_000);
+      } finally {
+        await setMaxNewTokens(undefined);
+        await vscode.commands.executeCommand('attentive.focusChat');
+        await until('the chat view back', () => chat.hasView, 30_000);
+      }
+    });
+
+    it('an engine crash mid-reply shows the error with Retry, keeps the history, and Retry restarts the engine', async () => {
+      const attentive = await api();
+      const { chat, engine } = attentive;
+      assert.ok(attentive.test, 'the test hooks are missing (the extension is not in ExtensionMode.Test)');
+      let conversation = chat.state().conversation;
+      let crashed: ChatEntry | undefined;
+      try {
+        // The crash must land while a reply streams: a sampled reply can end on its own first, so try a few.
+        for (const request of LONG_REQUESTS) {
+          await setMaxNewTokens(undefined);
+          chat.newChat();
+          conversation = chat.state().conversation;
+          chat.sendRequest('What is a Python list?');
+          await until('the first reply', () => finished(lastReply(conversation.entries)));
+          await setMaxNewTokens(400);
+          chat.sendRequest(request);
+          const reply = await until('streamed text', () => {
+            const r = lastReply(conversation.entries);
+            return r && r.content.length > 5 && r;
+          });
+          assert.ok(attentive.test.crashEngineWorker(), 'no engine worker to crash');
+          await until('the reply to end', () => finished(reply), 10_000);
+          if (reply.status === 'error') {
+            crashed = reply;
+            break;
+          }
+        }
+      } finally {
+        await setMaxNewTokens(undefined);
+      }
+      assert.ok(crashed, 'every reply ended before the crash');
+      assert.match(crashed.error ?? '', /^the engine worker crashed: .*; the next request starts a new engine$/);
+      assert.ok(crashed.content.length > 5, 'the partial reply was lost');
+      assert.equal(engine.client.state.kind, 'error');
+      // The history is intact, on screen and on disk.
+      const entries = conversation.entries;
+      assert.deepEqual(entries.map((e) => [e.role, e.status]), [['user', 'done'], ['assistant', 'done'], ['user', 'done'], ['assistant', 'error']]);
+      assert.equal(entries[0]!.content, 'What is a Python list?');
+      assert.equal(chat.state().conversations.find((c) => c.id === conversation.id)?.messages, 4);
+      assert.equal(chat.state().busy, false);
+      // Retry, as the button in the conversation posts it: a new engine worker loads the model and answers.
+      const states: string[] = [];
+      const listener = engine.client.onStateChange((state) => states.push(state.kind));
+      try {
+        await setMaxNewTokens(24);
+        await chat.handle({ type: 'retry' });
+        const retried = await until('the retried reply', () => {
+          const r = lastReply(conversation.entries);
+          return r && r.id !== crashed.id && finished(r) && r;
+        });
+        assert.equal(retried.status, 'done', retried.error);
+        assert.ok(retried.content.length > 0);
+      } finally {
+        listener.dispose();
+        await setMaxNewTokens(undefined);
+      }
+      assert.deepEqual(states.slice(0, 3), ['loading', 'ready', 'generating']);
+      assert.equal(engine.client.state.kind, 'ready');
+      assert.equal(conversation.entries.length, 4);
+      assert.equal(conversation.entries[1]!.status, 'done');
     });
 
     it('inserts a code block at the cursor and replaces the selection', async () => {
