@@ -254,8 +254,12 @@ def generation_config(eos=(EOT_ID, IM_END_ID), max_length=None):
 def export_attentive(model, tokenizer_json, out_dir, trained=None, quantize=False, q4=False):
     cfg = model.config
     os.makedirs(os.path.join(out_dir, "onnx"), exist_ok=True)
-    export_decoder_onnx(model, os.path.join(out_dir, "onnx", "model.onnx"), cfg.n_layer, cfg.n_head,
+    onnx_path = os.path.join(out_dir, "onnx", "model.onnx")
+    export_decoder_onnx(model, onnx_path, cfg.n_layer, cfg.n_head,
                         cfg.head_dim, cfg.vocab_size, with_position_ids=True, with_attentions=True)
+    # Constant Reshape targets and no identity Casts: ~half the nodes per decoding step (training/graph_cleanup.py).
+    import graph_cleanup
+    graph_cleanup.simplify_file(onnx_path)
     extra = {"trained": trained} if trained else None
     write_json(os.path.join(out_dir, "config.json"), attentive_config(cfg, extra))
     write_json(os.path.join(out_dir, "generation_config.json"), generation_config(max_length=cfg.block_size))

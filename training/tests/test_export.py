@@ -71,6 +71,10 @@ def test_folder_layout(exported):
     outs = [o.name for o in m.graph.output]
     assert outs[:3] == ["logits", "present.0.key", "present.0.value"] and outs[-1] == "attentions.1"
     assert m.opset_import[0].version == 17
+    # training/graph_cleanup.py ran: every Reshape target is a constant, and no Cast is left in the attention.
+    inits = {i.name for i in m.graph.initializer}
+    assert all(n.input[1] in inits for n in m.graph.node if n.op_type == "Reshape")
+    assert not [n for n in m.graph.node if n.op_type == "Shape" and "/attn/" in n.name]
     q = onnx.load(os.path.join(out, "onnx", "model_quantized.onnx"))
     assert any(i.data_type == onnx.TensorProto.INT8 for i in q.graph.initializer)
 
