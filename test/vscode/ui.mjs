@@ -161,6 +161,47 @@ try {
     }
   });
 
+  await check('a message sent while a reply streams is shown as queued, and New Chat cancels both', async () => {
+    // Greedy replies can end on their own before the second message is sent: try a few long requests.
+    const requests = ['Write a long Python module with a class for a library and many methods.', 'Explain in detail how Python generators work inside, with examples.', 'Write ten Python functions for list processing.'];
+    for (const [attempt, request] of requests.entries()) {
+      await runCommand('Attentive: New Chat');
+      await chatFrame().locator('.welcome').waitFor({ timeout: 10_000 });
+      const input = chatFrame().locator('textarea.input');
+      await input.fill(request);
+      await input.press('Enter');
+      const first = chatFrame().locator('.entry-assistant.status-streaming').last();
+      await first.waitFor({ timeout: 30_000 });
+      const firstId = await first.getAttribute('data-entry-id');
+      await input.fill('Now add docstrings.');
+      await input.press('Enter');
+      try {
+        const queued = chatFrame().locator('.entry-assistant.status-queued');
+        await queued.waitFor({ timeout: 2_000 });
+        assert.match(await queued.innerText(), /Queued…/);
+        const queuedId = await queued.getAttribute('data-entry-id');
+        // While a reply runs the button offers to queue another message.
+        await input.fill('x');
+        await chatFrame().getByRole('button', { name: 'Queue message (Enter)' }).waitFor({ timeout: 2_000 });
+        await input.fill('');
+        await page.screenshot({ path: path.join(shots, 'chat-queued.png') });
+        await chatFrame().getByRole('button', { name: 'New chat' }).click();
+        await chatFrame().locator('.welcome').waitFor({ timeout: 10_000 });
+        // Back in the old conversation: the queued request never ran and the running one was stopped.
+        await chatFrame().getByRole('button', { name: 'Chat history' }).click();
+        await chatFrame().locator('.history-open', { hasText: request.slice(0, 40) }).first().click();
+        const stopped = chatFrame().locator(`.entry-assistant[data-entry-id="${queuedId}"]`);
+        await stopped.locator('.entry-marker.stopped').waitFor({ timeout: 10_000 });
+        assert.match((await stopped.getAttribute('class')) ?? '', /status-stopped/);
+        const firstClass = (await chatFrame().locator(`.entry-assistant[data-entry-id="${firstId}"]`).getAttribute('class')) ?? '';
+        assert.match(firstClass, /status-(stopped|done)/);
+        return;
+      } catch (error) {
+        if (attempt === requests.length - 1) throw error;
+      }
+    }
+  });
+
   await check('a code block is inserted into the editor at the cursor', async () => {
     const file = path.join(workspace, 'insert.py');
     fs.writeFileSync(file, '# start\n');
@@ -238,6 +279,19 @@ try {
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await runCommand('Attentive: Focus Chat');
       await chatFrame().locator('.entry-assistant.status-done').last().waitFor({ timeout: 30_000 });
+      // Code in a block has no background of its own (VS Code's default webview style gives <code> one, which drew a
+      // grey box per line); the block itself has the theme's code-block background.
+      const code = chatFrame().locator('.code-block pre code').last();
+      await code.waitFor({ timeout: 10_000 });
+      const styles = await code.evaluate((node) => {
+        const style = (el) => getComputedStyle(el).backgroundColor;
+        const spans = Array.from(node.querySelectorAll('span')).map(style);
+        return { code: style(node), spans: [...new Set(spans)], block: style(node.closest('.code-block')), padding: getComputedStyle(node).padding };
+      });
+      assert.equal(styles.code, 'rgba(0, 0, 0, 0)', `${theme}: code background ${styles.code}`);
+      assert.ok(styles.spans.every((c) => c === 'rgba(0, 0, 0, 0)'), `${theme}: highlighted spans have a background: ${styles.spans}`);
+      assert.equal(styles.padding, '0px', `${theme}: code padding ${styles.padding}`);
+      assert.notEqual(styles.block, 'rgba(0, 0, 0, 0)', `${theme}: the code block has no background`);
       await page.waitForTimeout(1000);
       await page.screenshot({ path: path.join(docs, file) });
     }
