@@ -284,9 +284,10 @@ try {
       const code = chatFrame().locator('.code-block pre code').last();
       await code.waitFor({ timeout: 10_000 });
       const styles = await code.evaluate((node) => {
-        const style = (el) => getComputedStyle(el).backgroundColor;
+        const view = node.ownerDocument.defaultView;
+        const style = (el) => view.getComputedStyle(el).backgroundColor;
         const spans = Array.from(node.querySelectorAll('span')).map(style);
-        return { code: style(node), spans: [...new Set(spans)], block: style(node.closest('.code-block')), padding: getComputedStyle(node).padding };
+        return { code: style(node), spans: [...new Set(spans)], block: style(node.closest('.code-block')), padding: view.getComputedStyle(node).padding };
       });
       assert.equal(styles.code, 'rgba(0, 0, 0, 0)', `${theme}: code background ${styles.code}`);
       assert.ok(styles.spans.every((c) => c === 'rgba(0, 0, 0, 0)'), `${theme}: highlighted spans have a background: ${styles.spans}`);
