@@ -197,7 +197,7 @@ def write_json(path, obj):
         f.write("\n")
 
 
-def attentive_config(cfg, extra=None):
+def attentive_config(cfg, extra=None, fim_for_completion=True):
     """config.json for our architecture (model_type "attentive")."""
     c = {
         "model_type": "attentive",
@@ -234,7 +234,10 @@ def attentive_config(cfg, extra=None):
             "fim": {"prefix_token_id": FIM_PREFIX_ID, "suffix_token_id": FIM_SUFFIX_ID,
                     "middle_token_id": FIM_MIDDLE_ID, "end_token_id": EOT_ID,
                     "psm": "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
-                    "spm": "<|fim_suffix|>{suffix}<|fim_prefix|>{prefix}<|fim_middle|>"},
+                    "spm": "<|fim_suffix|>{suffix}<|fim_prefix|>{prefix}<|fim_middle|>",
+                    # Read by the extension: false makes inline completion send the prefix alone (set it from
+                    # training/eval_fim.py: FIM exact match below plain next-line exact match).
+                    "use_for_completion": fim_for_completion},
             "chat": {"format": "chatml", "im_start_token_id": IM_START_ID, "im_end_token_id": IM_END_ID},
             "special_tokens": {s: i for i, s in enumerate(SPECIAL_TOKENS)},
         },
@@ -251,7 +254,7 @@ def generation_config(eos=(EOT_ID, IM_END_ID), max_length=None):
     return g
 
 
-def export_attentive(model, tokenizer_json, out_dir, trained=None, quantize=False, q4=False):
+def export_attentive(model, tokenizer_json, out_dir, trained=None, quantize=False, q4=False, fim_for_completion=True):
     cfg = model.config
     os.makedirs(os.path.join(out_dir, "onnx"), exist_ok=True)
     onnx_path = os.path.join(out_dir, "onnx", "model.onnx")
@@ -261,7 +264,7 @@ def export_attentive(model, tokenizer_json, out_dir, trained=None, quantize=Fals
     import graph_cleanup
     graph_cleanup.simplify_file(onnx_path)
     extra = {"trained": trained} if trained else None
-    write_json(os.path.join(out_dir, "config.json"), attentive_config(cfg, extra))
+    write_json(os.path.join(out_dir, "config.json"), attentive_config(cfg, extra, fim_for_completion))
     write_json(os.path.join(out_dir, "generation_config.json"), generation_config(max_length=cfg.block_size))
     tokenizer_files(out_dir, tokenizer_json, cfg.block_size, bos_at_document_start=True)
     if quantize or q4:
@@ -281,6 +284,8 @@ def main(argv=None):
     ap.add_argument("--tokenizer", default="training/.data/tokenizer.json")
     ap.add_argument("--out", required=True)
     ap.add_argument("--quantize", action="store_true", help="also write onnx/model_quantized.onnx (int8)")
+    ap.add_argument("--no-fim-for-completion", action="store_true",
+                    help="mark fill-in-the-middle as not good enough for inline completion (config.json)")
     ap.add_argument("--q4", action="store_true", help="also write onnx/model_q4.onnx (MatMulNBits 4-bit)")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
@@ -288,7 +293,8 @@ def main(argv=None):
     model, info = load_model(args.ckpt)
     trained = {k: info.get(k) for k in ("stage", "config", "step", "tokens", "val_loss", "time", "dtype")}
     trained["checkpoint"] = os.path.relpath(resolve_ckpt(args.ckpt))
-    export_attentive(model, args.tokenizer, args.out, trained, quantize=args.quantize, q4=args.q4)
+    export_attentive(model, args.tokenizer, args.out, trained, quantize=args.quantize, q4=args.q4,
+                     fim_for_completion=not args.no_fim_for_completion)
     for root, _, files in os.walk(args.out):
         for fn in sorted(files):
             p = os.path.join(root, fn)

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { EngineClient } from '../engine/client';
 import { extensionRoot, resolveModelFolder } from '../engine/bundledModel';
 import { inProcessTransport } from '../engine/transport';
-import { EngineError, type GenerateParams, type GenerateResult, type Quantization, type SamplingOptions } from '../protocol/engine';
+import { describeFim, EngineError, type GenerateParams, type GenerateResult, type Quantization, type SamplingOptions } from '../protocol/engine';
 
 const USAGE = `Usage:
   attentive generate [--model DIR|bundled] --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
@@ -157,7 +157,7 @@ function formatInfo(info: Awaited<ReturnType<EngineClient['ready']>>): string {
     `context       ${info.contextLength} tokens`,
     `onnx          ${info.onnxFile} (${info.quantization}, ${mb} MB)`,
     `attention     ${info.hasAttentionOutputs ? 'exposed (attentions.{i})' : 'not exposed'}`,
-    `chat template ${info.hasChatTemplate ? 'yes' : 'no'}; fill-in-the-middle ${info.fim ? 'yes' : 'no'}`,
+    `chat template ${info.hasChatTemplate ? 'yes' : 'no'}; fill-in-the-middle ${describeFim(info)}`,
     `threads       ${info.threads}`,
   ].join('\n');
 }

@@ -119,6 +119,22 @@ export class DecoderSession {
     return { length: 0, tensors };
   }
 
+  /** The first `length` positions of a cache (a copy; the cache passed in stays valid). */
+  truncateCache(cache: KvCache, length: number): KvCache {
+    if (length >= cache.length) return cache;
+    const tensors = new Map<string, ort.Tensor>();
+    for (const [name, tensor] of cache.tensors) {
+      const [batch, heads, total, headDim] = tensor.dims as [number, number, number, number]; // [batch, kv_heads, past, head_dim]
+      const source = tensor.data as Float32Array;
+      const kept = new Float32Array(batch * heads * length * headDim);
+      for (let row = 0; row < batch * heads; row++) {
+        kept.set(source.subarray(row * total * headDim, (row * total + length) * headDim), row * length * headDim);
+      }
+      tensors.set(name, new ort.Tensor('float32', kept, [batch, heads, length, headDim]));
+    }
+    return { length, tensors };
+  }
+
   /**
    * Runs `ids` after the cached positions. Positions continue from the cache length.
    * `wantAttentions` fetches attentions.{i}; `wantAllLogits` keeps every position's logits.

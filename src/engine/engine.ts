@@ -8,14 +8,16 @@ import {
   type AttentionResult,
   type ChatParams,
   type CompleteParams,
+  type CompletionPromptReport,
   type EngineEvent,
   type EngineOptions,
   type GenerateParams,
   type GenerateResult,
   type ModelInfo,
 } from '../protocol/engine';
+import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
-import { DecoderSession, defaultThreads } from './decoderSession';
+import { DecoderSession, defaultThreads, type KvCache } from './decoderSession';
 import { detectFimFormat, type FimFormat } from './fim';
 import { readModelFolder, type ModelFolder } from './modelFolder';
 import { createSampler } from './sampling';
@@ -36,6 +38,18 @@ interface InternalOptions {
   healedTail?: string;
   /** Let the tokenizer add its special tokens (false for chat templates, which write their own). */
   addSpecialTokens?: boolean;
+  /** Stop after this many lines of output. */
+  maxLines?: number;
+}
+
+/**
+ * The token ids whose keys and values the cache holds, from the last call. The next call reuses the part its prompt
+ * shares (positions are absolute and there is no padding, so a shared prefix has exactly the same keys and values):
+ * typing one more character in an editor then costs a few tokens of prefill instead of the whole window.
+ */
+interface ReusableCache {
+  ids: number[];
+  cache: KvCache;
 }
 
 /** Yields to the event loop so a cancel message can arrive between decoding steps. */
@@ -50,7 +64,13 @@ export class LoadedModel {
     private readonly eosIds: Set<number>,
     /** FIM sentinel ids: prompt structure, never generated. */
     private readonly fimSentinelIds: number[],
+    /** From config.json (attentive.fim.use_for_completion); false when FIM output was measured not good enough. */
+    private readonly fimRecommended: boolean,
   ) {}
+
+  private reusable: ReusableCache | null = null;
+  /** Prompt tokens reused by the last generate call (reported by `complete`). */
+  private lastReused = 0;
 
   static async load(folder: string, options: EngineOptions = {}): Promise<LoadedModel> {
     const model = readModelFolder(folder, options.quantization);
@@ -68,7 +88,9 @@ export class LoadedModel {
     if (eosToken !== undefined) eosIds.add(eosToken);
     const fim = detectFimFormat((token) => tokenizer.tokenId(token) !== undefined);
     const fimSentinelIds = fim ? [fim.prefix, fim.suffix, fim.middle].map((token) => tokenizer.tokenId(token)!) : [];
-    return new LoadedModel(model, session, tokenizer, fim, eosIds, fimSentinelIds);
+    const attentive = model.config.raw['attentive'] as { fim?: { use_for_completion?: unknown } } | undefined;
+    const fimRecommended = attentive?.fim?.use_for_completion !== false;
+    return new LoadedModel(model, session, tokenizer, fim, eosIds, fimSentinelIds, fimRecommended);
   }
 
   info(): ModelInfo {
@@ -91,7 +113,7 @@ export class LoadedModel {
       contextLength: config.contextLength,
       hasAttentionOutputs: this.session.hasAttention,
       hasChatTemplate: this.tokenizer.hasChatTemplate,
-      fim: this.fim && { prefix: this.fim.prefix, suffix: this.fim.suffix, middle: this.fim.middle },
+      fim: this.fim && { prefix: this.fim.prefix, suffix: this.fim.suffix, middle: this.fim.middle, recommended: this.fimRecommended },
       threads: this.session.threads,
     };
   }
@@ -99,7 +121,7 @@ export class LoadedModel {
   async generate(params: GenerateParams, context: RunContext = {}, internal: InternalOptions = {}): Promise<GenerateResult> {
     const started = performance.now();
     const maxNewTokens = params.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
-    const { extraStopIds = [], healedTail, addSpecialTokens = true } = internal;
+    const { extraStopIds = [], healedTail, addSpecialTokens = true, maxLines } = internal;
     let prompt = params.prompt;
     let tail = healedTail ?? '';
     if (healedTail === undefined && params.tokenHealing) ({ prompt, tail } = this.tokenizer.healingSplit(prompt));
@@ -119,8 +141,8 @@ export class LoadedModel {
     let finishReason: GenerateResult['finishReason'] = 'length';
     let firstTokenAt = 0;
 
-    let input: number[] = fitted.ids;
-    let cache = this.session.emptyCache();
+    let { input, cache } = this.reuseCache(fitted.ids);
+    const fed = fitted.ids.slice(0, fitted.ids.length - input.length);
     while (generated.length < fitted.maxNewTokens) {
       if (context.signal?.aborted) {
         finishReason = 'cancelled';
@@ -128,6 +150,8 @@ export class LoadedModel {
       }
       const output = await this.session.step(input, cache);
       cache = output.cache;
+      fed.push(...input);
+      this.reusable = { ids: fed, cache };
       if (generated.length < (params.minNewTokens ?? 0)) for (const id of stopIds) output.lastLogits[id] = -Infinity;
       if (generated.length === 0 && tail) this.constrainToPrefix(output.lastLogits, tail);
       // FIM sentinels are prompt structure, never output: a prompt ending in a lone newline otherwise makes a small
@@ -144,7 +168,7 @@ export class LoadedModel {
       if (params.returnTokenProbabilities) probabilities.push(probability);
       const step = stream.push(token);
       if (step.delta) context.emit?.({ type: 'delta', text: step.delta });
-      if (step.stopped) {
+      if (step.stopped || (maxLines !== undefined && countNewlines(stream.fullText) >= maxLines)) {
         finishReason = 'stop';
         break;
       }
@@ -157,7 +181,7 @@ export class LoadedModel {
     const finished = performance.now();
     const decodeSteps = Math.max(0, generated.length - 1);
     const result: GenerateResult = {
-      text: stream.fullText,
+      text: maxLines !== undefined ? firstLines(stream.fullText, maxLines) : stream.fullText,
       tokenIds: generated,
       finishReason,
       usage: {
@@ -170,6 +194,19 @@ export class LoadedModel {
     };
     if (params.returnTokenProbabilities) result.tokenProbabilities = probabilities;
     return result;
+  }
+
+  /** The cache of the last call cut to the prompt's shared prefix (at least one token is left to run). */
+  private reuseCache(ids: number[]): { input: number[]; cache: KvCache } {
+    const last = this.reusable;
+    let shared = 0;
+    if (last) {
+      const limit = Math.min(last.ids.length, last.cache.length, ids.length - 1);
+      while (shared < limit && last.ids[shared] === ids[shared]) shared++;
+    }
+    this.lastReused = shared;
+    if (!last || shared === 0) return { input: ids, cache: this.session.emptyCache() };
+    return { input: ids.slice(shared), cache: this.session.truncateCache(last.cache, shared) };
   }
 
   /** Token healing: the first token must start with the text taken off the prompt. */
@@ -194,13 +231,44 @@ export class LoadedModel {
   }
 
   async complete(params: CompleteParams, context: RunContext = {}): Promise<GenerateResult> {
-    const { prefix, suffix, ...rest } = params;
+    const { prefix, suffix = '', maxPromptTokens, fillInTheMiddle = this.fimRecommended, maxLines, fileName, ...rest } = params;
     const healing = params.tokenHealing ?? true;
-    if (!this.fim || !suffix) return this.generate({ ...rest, tokenHealing: healing, prompt: prefix }, context);
-    const fimStops = this.fim.stopTokens.map((token) => this.tokenizer.tokenId(token)).filter((id): id is number => id !== undefined);
-    // Heal the end of the prefix, which sits before the suffix in the FIM prompt, not at its end.
-    const { prompt: healedPrefix, tail } = healing ? this.tokenizer.healingSplit(prefix) : { prompt: prefix, tail: '' };
-    return this.generate({ ...rest, prompt: this.fim.build(healedPrefix, suffix) }, context, { extraStopIds: fimStops, healedTail: tail });
+    const maxNewTokens = params.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+    const room = this.folder.config.contextLength - Math.min(maxNewTokens, Math.floor(this.folder.config.contextLength / 2));
+    const fim = fillInTheMiddle && suffix ? this.fim : null;
+    const header = fim && fileName ? this.fileHeader(fileName) : '';
+    const count = (text: string) => this.tokenizer.encode(text).length;
+    // Sentinels, the header and the tokenizer's own special tokens, with a few tokens of slack for merges at line joins.
+    const overhead = count(header) + this.tokenizer.encode('', true).length + (fim ? 3 : 0) + 4;
+    const budget = Math.max(1, Math.min(maxPromptTokens ?? room, room) - overhead);
+    const windows = fitCompletionWindows(prefix, fim ? suffix : '', budget, count);
+    const report: CompletionPromptReport = {
+      format: fim ? 'fim' : 'prefix',
+      prefixLinesDropped: windows.prefixLinesDropped,
+      suffixLinesDropped: windows.suffixLinesDropped,
+      reusedPromptTokens: 0,
+    };
+    const internal: InternalOptions = {};
+    if (maxLines !== undefined) internal.maxLines = maxLines;
+    let result: GenerateResult;
+    if (!fim) {
+      result = await this.generate({ ...rest, tokenHealing: healing, prompt: windows.prefix }, context, internal);
+    } else {
+      internal.extraStopIds = fim.stopTokens.map((token) => this.tokenizer.tokenId(token)).filter((id): id is number => id !== undefined);
+      // Heal the end of the prefix, which sits before the suffix in the FIM prompt, not at its end.
+      const { prompt: healedPrefix, tail } = healing ? this.tokenizer.healingSplit(windows.prefix) : { prompt: windows.prefix, tail: '' };
+      internal.healedTail = tail;
+      // Never trim a FIM prompt by tokens (that would cut its first sentinel): the windows above already fit.
+      result = await this.generate({ ...rest, overflow: 'error', prompt: header + fim.build(healedPrefix, windows.suffix) }, context, internal);
+    }
+    report.reusedPromptTokens = this.lastReused;
+    result.completionPrompt = report;
+    return result;
+  }
+
+  /** A file-name line before the prompt, in the formats that were trained with one (StarCoder's metadata). */
+  private fileHeader(fileName: string): string {
+    return this.tokenizer.tokenId('<filename>') !== undefined ? `<filename>${fileName}\n` : '';
   }
 
   /** Runs `text` once and returns every layer's and head's attention probabilities over its tokens. */
@@ -233,6 +301,22 @@ export class LoadedModel {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+function countNewlines(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
+  return count;
+}
+
+/** The text up to (not including) its `lines`-th newline. */
+function firstLines(text: string, lines: number): string {
+  let end = -1;
+  for (let i = 0; i < lines; i++) {
+    end = text.indexOf('\n', end + 1);
+    if (end === -1) return text;
+  }
+  return text.slice(0, end);
 }
 
 /** Parameter count from config.json when it states one, else a Transformer estimate (12·d² per layer + embeddings). */

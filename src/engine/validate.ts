@@ -84,6 +84,10 @@ export function validateParams<M extends EngineMethod>(method: M, raw: unknown):
     case 'complete':
       string(record['prefix'], 'prefix');
       if (record['suffix'] !== undefined) string(record['suffix'], 'suffix');
+      if (record['fileName'] !== undefined) string(record['fileName'], 'fileName');
+      if (record['fillInTheMiddle'] !== undefined && typeof record['fillInTheMiddle'] !== 'boolean') fail('fillInTheMiddle must be true or false');
+      optionalNumber(record, 'maxPromptTokens', 1, 1_000_000);
+      optionalNumber(record, 'maxLines', 1, 1_000_000);
       samplingFields(record);
       break;
     case 'attention':

@@ -1,7 +1,7 @@
 // Commands about the model itself: show its info, reload it, and run a plain generation into the output channel.
 
 import * as vscode from 'vscode';
-import { EngineError, type GenerateResult, type ModelInfo } from '../protocol/engine';
+import { describeFim, EngineError, type GenerateResult, type ModelInfo } from '../protocol/engine';
 import type { EngineHost } from './engineHost';
 import { generationDefaults, readSettings } from './settings';
 
@@ -16,7 +16,7 @@ export function formatModelInfo(info: ModelInfo): string {
     `ONNX: ${info.onnxFile} (${info.quantization}, ${(info.fileSizeBytes / 1e6).toFixed(1)} MB)`,
     `Parameters: ${(info.parameters / 1e6).toFixed(2)}M; layers ${info.layers}; heads ${info.heads} (KV ${info.kvHeads}); head size ${info.headDim}`,
     `Vocabulary: ${info.vocabSize}; context ${info.contextLength} tokens; threads ${info.threads}`,
-    `Attention outputs: ${info.hasAttentionOutputs ? 'yes' : 'no'}; chat template: ${info.hasChatTemplate ? 'yes' : 'no'}; fill-in-the-middle: ${info.fim ? 'yes' : 'no'}`,
+    `Attention outputs: ${info.hasAttentionOutputs ? 'yes' : 'no'}; chat template: ${info.hasChatTemplate ? 'yes' : 'no'}; fill-in-the-middle: ${describeFim(info)}`,
   ].join('\n');
 }
 

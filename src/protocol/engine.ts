@@ -53,8 +53,31 @@ export interface ChatParams extends Omit<GenerateParams, 'prompt' | 'keepPrefix'
 }
 
 export interface CompleteParams extends Omit<GenerateParams, 'prompt' | 'keepPrefix'> {
+  /** Code before the cursor. */
   prefix: string;
+  /** Code after the cursor (used when the model has a fill-in-the-middle format and `fillInTheMiddle` is not false). */
   suffix?: string;
+  /**
+   * Prompt tokens for prefix and suffix together (default and maximum: the context minus the new tokens). Whole lines
+   * are dropped to fit: the prefix's oldest, the suffix's last; the suffix gets at most a quarter of the budget.
+   */
+  maxPromptTokens?: number;
+  /** Use the model's fill-in-the-middle format (default: `ModelInfo.fim.recommended`); false sends the prefix alone. */
+  fillInTheMiddle?: boolean;
+  /** Stop after this many lines of output (1 = the rest of the current line only). */
+  maxLines?: number;
+  /** The file's workspace-relative path: a header line in formats that have one (StarCoder's <filename>). */
+  fileName?: string;
+}
+
+/** What `complete` did with the prompt, beside the usual result. */
+export interface CompletionPromptReport {
+  /** 'fim' (prefix and suffix) or 'prefix' (prefix only). */
+  format: 'fim' | 'prefix';
+  prefixLinesDropped: number;
+  suffixLinesDropped: number;
+  /** Prompt tokens whose keys and values were reused from the previous call (no recomputation). */
+  reusedPromptTokens: number;
 }
 
 export interface AttentionParams {
@@ -81,6 +104,8 @@ export interface GenerateResult {
   usage: Usage;
   /** Probability of each generated token under the model (only when asked for). */
   tokenProbabilities?: number[];
+  /** Only from `complete`. */
+  completionPrompt?: CompletionPromptReport;
 }
 
 export interface ModelInfo {
@@ -101,9 +126,18 @@ export interface ModelInfo {
   contextLength: number;
   hasAttentionOutputs: boolean;
   hasChatTemplate: boolean;
-  /** Fill-in-the-middle tokens, when the tokenizer has them. */
-  fim: { prefix: string; suffix: string; middle: string } | null;
+  /**
+   * Fill-in-the-middle tokens, when the tokenizer has them. `recommended` is false when the model's config.json says
+   * its fill-in-the-middle output is not good enough for inline completion (the bundled model: measured, see its card).
+   */
+  fim: { prefix: string; suffix: string; middle: string; recommended: boolean } | null;
   threads: number;
+}
+
+/** "yes", "no", or "yes (not used for completion)" for a model whose card says its FIM output is not good enough. */
+export function describeFim(info: Pick<ModelInfo, 'fim'>): string {
+  if (!info.fim) return 'no';
+  return info.fim.recommended ? 'yes' : 'yes (not used for completion)';
 }
 
 export interface AttentionToken {
