@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { ChatController } from './chat/chatController';
 import { registerChat } from './chat/registerChat';
+import { registerCompletion, type AttentiveInlineCompletionProvider } from './completion/registerCompletion';
 import { EngineHost } from './engineHost';
 import { registerModelCommands } from './modelCommands';
 import { registerModelView } from './modelView';
@@ -12,6 +13,7 @@ export interface AttentiveApi {
   /** The engine host, for the extension's own integration tests. */
   readonly engine: EngineHost;
   readonly chat: ChatController;
+  readonly completion: AttentiveInlineCompletionProvider;
   /** Only when the extension runs under its tests (ExtensionMode.Test): hooks that no user path can reach. */
   readonly test?: {
     /** Kills the engine worker mid-whatever-it-is-doing, as a crash would; false when none is running. */
@@ -27,8 +29,9 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   registerModelCommands(context, engine, output);
   registerModelView(context, engine);
   const chat = registerChat(context, engine, output);
-  if (context.extensionMode !== vscode.ExtensionMode.Test) return { engine, chat };
-  return { engine, chat, test: { crashEngineWorker: () => engine.crashWorkerForTest() } };
+  const completion = registerCompletion(context, engine, output);
+  if (context.extensionMode !== vscode.ExtensionMode.Test) return { engine, chat, completion };
+  return { engine, chat, completion, test: { crashEngineWorker: () => engine.crashWorkerForTest() } };
 }
 
 export function deactivate(): void {

@@ -1,5 +1,6 @@
 import { chatSuite } from './chat.test';
+import { completionSuite } from './completion.test';
 import { engineSuite } from './engine.test';
 
 /** Each suite registers its describe/it blocks when called (after mocha has set up its globals). */
-export const suites: Array<() => void> = [engineSuite, chatSuite];
+export const suites: Array<() => void> = [engineSuite, chatSuite, completionSuite];

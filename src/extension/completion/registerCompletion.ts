@@ -1,0 +1,180 @@
+// Inline completion (ghost text): the VS Code provider around CompletionService, the pause toggle (command and
+// status-bar item, remembered across restarts), the manual trigger, and the settings.
+
+import * as vscode from 'vscode';
+import type { EngineHost } from '../engineHost';
+import { SECTION } from '../settings';
+import { CompletionService, DEFAULT_COMPLETION_SETTINGS, type CompletionSettings } from './completionService';
+import type { LineSource } from './documentWindow';
+
+export const COMMAND_TOGGLE_COMPLETIONS = 'attentive.toggleCompletions';
+export const COMMAND_TRIGGER_COMPLETION = 'attentive.triggerCompletion';
+const PAUSED_KEY = 'attentive.completion.paused';
+
+interface ProviderSettings extends CompletionSettings {
+  enabled: boolean;
+  debounceMs: number;
+  /** Per language id: true / false; "*" is the default for the rest. */
+  languages: Record<string, boolean>;
+}
+
+export function readCompletionSettings(): ProviderSettings {
+  const config = vscode.workspace.getConfiguration(`${SECTION}.completion`);
+  const d = DEFAULT_COMPLETION_SETTINGS;
+  const fim = config.get<string>('fillInTheMiddle', d.fillInTheMiddle);
+  return {
+    enabled: config.get<boolean>('enabled', true),
+    debounceMs: Math.max(0, config.get<number>('debounceMs', 150)),
+    languages: config.get<Record<string, boolean>>('languages', { '*': true, plaintext: false, markdown: false }),
+    maxLines: Math.max(1, config.get<number>('maxLines', d.maxLines)),
+    maxNewTokens: Math.max(1, config.get<number>('maxNewTokens', d.maxNewTokens)),
+    maxPromptTokens: Math.max(64, config.get<number>('maxPromptTokens', d.maxPromptTokens)),
+    fillInTheMiddle: fim === 'on' || fim === 'off' ? fim : 'auto',
+    minMeanProbability: Math.min(1, Math.max(0, config.get<number>('minMeanProbability', d.minMeanProbability))),
+  };
+}
+
+export function languageEnabled(languages: Record<string, boolean>, languageId: string): boolean {
+  return languages[languageId] ?? languages['*'] ?? true;
+}
+
+/** vscode.TextDocument read line by line: a 10 MB file costs only the lines near the cursor. */
+function lineSource(document: vscode.TextDocument): LineSource {
+  return {
+    lineCount: document.lineCount,
+    lineAt: (line) => document.lineAt(line).text,
+    eol: document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n',
+  };
+}
+
+/** Resolves after `ms` unless the token is cancelled first (then false). */
+function debounce(ms: number, token: vscode.CancellationToken): Promise<boolean> {
+  if (ms <= 0) return Promise.resolve(!token.isCancellationRequested);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      subscription.dispose();
+      resolve(!token.isCancellationRequested);
+    }, ms);
+    const subscription = token.onCancellationRequested(() => {
+      clearTimeout(timer);
+      subscription.dispose();
+      resolve(false);
+    });
+  });
+}
+
+export class AttentiveInlineCompletionProvider implements vscode.InlineCompletionItemProvider {
+  /** Requests that reached the engine or the cache, and how many the editor cancelled during the debounce. */
+  readonly stats = { requests: 0, debounced: 0, shown: 0 };
+  /** The last suggestion handed to the editor. */
+  lastShown: string | undefined;
+  private readonly busyEmitter = new vscode.EventEmitter<boolean>();
+  readonly onBusyChange = this.busyEmitter.event;
+  private busy = 0;
+
+  constructor(
+    readonly service: CompletionService,
+    private readonly isPaused: () => boolean,
+    private readonly output: vscode.OutputChannel,
+  ) {}
+
+  async provideInlineCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const settings = readCompletionSettings();
+    const manual = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
+    if (!manual && (this.isPaused() || !settings.enabled)) return undefined;
+    if (!languageEnabled(settings.languages, document.languageId) && !manual) return undefined;
+    // The editor's own suggestion widget is open: VS Code shows our text only if it extends the selected item.
+    if (context.selectedCompletionInfo) return undefined;
+    if (!manual && !(await debounce(settings.debounceMs, token))) {
+      this.stats.debounced++;
+      return undefined;
+    }
+    this.stats.requests++;
+    const abort = new AbortController();
+    const subscription = token.onCancellationRequested(() => abort.abort());
+    this.setBusy(+1);
+    try {
+      const fileName = vscode.workspace.asRelativePath(document.uri, false);
+      const outcome = await this.service.provide(
+        { document: lineSource(document), line: position.line, character: position.character, languageId: document.languageId, fileName },
+        abort.signal,
+      );
+      if (!outcome || token.isCancellationRequested || !outcome.text) return undefined;
+      this.stats.shown++;
+      this.lastShown = outcome.text;
+      return [new vscode.InlineCompletionItem(outcome.text, new vscode.Range(position, position))];
+    } catch (error) {
+      this.output.appendLine(`[completion] ${(error as Error).message}`);
+      return undefined;
+    } finally {
+      subscription.dispose();
+      this.setBusy(-1);
+    }
+  }
+
+  private setBusy(delta: number): void {
+    const was = this.busy > 0;
+    this.busy += delta;
+    if (was !== this.busy > 0) this.busyEmitter.fire(this.busy > 0);
+  }
+
+  dispose(): void {
+    this.busyEmitter.dispose();
+  }
+}
+
+export function registerCompletion(context: vscode.ExtensionContext, engine: EngineHost, output: vscode.OutputChannel): AttentiveInlineCompletionProvider {
+  const service = new CompletionService(
+    async (params, signal) => {
+      await engine.ensureLoaded();
+      // Completion goes before queued chat work in the engine (never preempting a running step).
+      return engine.client.call('complete', params, { priority: 'high', signal });
+    },
+    () => readCompletionSettings(),
+  );
+  const isPaused = () => context.globalState.get<boolean>(PAUSED_KEY, false);
+  const provider = new AttentiveInlineCompletionProvider(service, isPaused, output);
+
+  const item = vscode.window.createStatusBarItem('attentive.completion', vscode.StatusBarAlignment.Right, 99);
+  item.name = 'Attentive inline completion';
+  item.command = COMMAND_TOGGLE_COMPLETIONS;
+  let busy = false;
+  const render = () => {
+    if (isPaused()) {
+      item.text = '$(circle-slash) Completions';
+      item.tooltip = 'Attentive inline completion is paused: click to resume';
+    } else if (busy) {
+      item.text = '$(loading~spin) Completions';
+      item.tooltip = 'Attentive is computing a completion';
+    } else {
+      item.text = '$(check) Completions';
+      item.tooltip = 'Attentive inline completion is on: click to pause';
+    }
+  };
+  render();
+  item.show();
+
+  context.subscriptions.push(
+    item,
+    provider,
+    provider.onBusyChange((value) => {
+      busy = value;
+      render();
+    }),
+    vscode.languages.registerInlineCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }], provider),
+    vscode.commands.registerCommand(COMMAND_TOGGLE_COMPLETIONS, async () => {
+      const paused = !isPaused();
+      await context.globalState.update(PAUSED_KEY, paused);
+      if (paused) service.cancelInFlight();
+      render();
+      void vscode.window.setStatusBarMessage(paused ? 'Attentive: inline completion paused' : 'Attentive: inline completion resumed', 3000);
+    }),
+    vscode.commands.registerCommand(COMMAND_TRIGGER_COMPLETION, () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger')),
+  );
+  return provider;
+}

@@ -1,0 +1,85 @@
+// Inline completion in a real VS Code extension host: the editor asks our provider, the ghost text comes from the
+// bundled model through the engine worker, accepting it edits the document; typing bursts leave no stale work;
+// pausing stops automatic suggestions.
+
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { api, closeAll, openFile, sleep, until } from './harness';
+
+/** Puts the cursor at the end of the document, asks for a suggestion, accepts it, and returns the inserted text. */
+async function suggestAndAccept(editor: vscode.TextEditor): Promise<string> {
+  const { completion } = await api();
+  const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
+  editor.selection = new vscode.Selection(end, end);
+  const before = editor.document.getText();
+  const shown = completion.stats.shown;
+  await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+  await until('a suggestion from the provider', () => completion.stats.shown > shown, 60_000);
+  const suggestion = completion.lastShown!;
+  assert.ok(suggestion.trim().length > 0, 'empty suggestion');
+  // The ghost text is on screen once the editor has rendered it; commit inserts it.
+  await until('the suggestion accepted', () => {
+    void vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+    return editor.document.getText() !== before;
+  }, 10_000);
+  const after = editor.document.getText();
+  assert.equal(after, before + suggestion);
+  return suggestion;
+}
+
+export function completionSuite(): void {
+  describe('Attentive inline completion', () => {
+    before(async () => {
+      await vscode.workspace.getConfiguration('editor').update('inlineSuggest.enabled', true, vscode.ConfigurationTarget.Global);
+    });
+    afterEach(closeAll);
+
+    it('suggests and inserts code in a Python file', async () => {
+      const { editor } = await openFile('complete_me.py', 'import os\n\n\ndef list_python_files(root):\n    """Return the paths of the Python files under root."""\n    result = []\n    for ');
+      const inserted = await suggestAndAccept(editor);
+      assert.ok(!inserted.includes('\n'), `a single-line suggestion was expected mid-line: ${JSON.stringify(inserted)}`);
+    });
+
+    it('suggests and inserts code in a TypeScript file, several lines after an opening brace', async () => {
+      const { editor } = await openFile('complete_me.ts', 'export function sum(values: number[]): number {\n  let total = 0;\n  for (const value of values) {\n');
+      const inserted = await suggestAndAccept(editor);
+      assert.ok(inserted.length > 0);
+    });
+
+    it('a burst of typing cancels stale requests and leaves no queued engine work', async () => {
+      const { completion, engine } = await api();
+      const { editor } = await openFile('burst.py', 'def greet(name):\n    ');
+      const end = editor.document.lineAt(1).range.end;
+      editor.selection = new vscode.Selection(end, end);
+      const requestsBefore = completion.stats.requests;
+      const text = 'return "Hello, " + name + "! Nice to meet you."';
+      for (const ch of text) await vscode.commands.executeCommand('type', { text: ch });
+      await sleep(1500); // the debounce passes and the last request finishes
+      await until('the engine idle', () => engine.client.pendingCalls === 0, 20_000);
+      assert.ok(editor.document.getText().includes(text));
+      // Typing faster than the debounce: far fewer engine requests than keystrokes.
+      const requests = completion.stats.requests - requestsBefore;
+      assert.ok(requests < text.length / 2, `${requests} requests for ${text.length} keystrokes`);
+    });
+
+    it('pausing stops automatic suggestions; a manual trigger still works; the state survives in globalState', async () => {
+      const { completion } = await api();
+      const { document } = await openFile('paused.py', 'import os\nimport ');
+      const position = document.lineAt(1).range.end;
+      const automatic = { triggerKind: vscode.InlineCompletionTriggerKind.Automatic, selectedCompletionInfo: undefined };
+      const manual = { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined };
+      await vscode.commands.executeCommand('attentive.toggleCompletions');
+      try {
+        const token = new vscode.CancellationTokenSource().token;
+        assert.equal(await completion.provideInlineCompletionItems(document, position, automatic, token), undefined);
+        const items = await completion.provideInlineCompletionItems(document, position, manual, token);
+        assert.ok(items && items.length === 1, 'a manual trigger must still answer while paused');
+      } finally {
+        await vscode.commands.executeCommand('attentive.toggleCompletions');
+      }
+      const token = new vscode.CancellationTokenSource().token;
+      const items = await completion.provideInlineCompletionItems(document, position, automatic, token);
+      assert.ok(items && items.length === 1, 'resumed: automatic suggestions are back');
+    });
+  });
+}

@@ -1,0 +1,38 @@
+// What the extension-host suites share: the extension's API, waiting for a condition, real workspace files.
+
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { AttentiveApi } from '../../../src/extension/extension';
+
+export async function api(): Promise<AttentiveApi> {
+  const extension = vscode.extensions.getExtension<AttentiveApi>('attentive.attentive');
+  assert.ok(extension);
+  return extension.activate();
+}
+
+export async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A real file in the test workspace, shown in an editor (untitled documents would prompt to save on close). */
+export async function openFile(name: string, content: string): Promise<{ document: vscode.TextDocument; editor: vscode.TextEditor }> {
+  const folder = vscode.workspace.workspaceFolders![0]!.uri;
+  const uri = vscode.Uri.joinPath(folder, name);
+  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(content));
+  const document = await vscode.workspace.openTextDocument(uri);
+  const editor = await vscode.window.showTextDocument(document, { preview: false });
+  return { document, editor };
+}
+
+export async function closeAll(): Promise<void> {
+  await vscode.workspace.saveAll(false);
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
