@@ -35,15 +35,16 @@ const FAMILIES: FimFamily[] = [
 export function detectFimFormat(hasToken: (token: string) => boolean): FimFormat | null {
   for (const family of FAMILIES) {
     if (hasToken(family.prefix) && hasToken(family.suffix) && hasToken(family.middle)) {
-      const spacing = family.family === 'codellama' ? ' ' : '';
+      // CodeLlama's infilling prompt is "<PRE> {prefix} <SUF>{suffix} <MID>" (Meta's reference code); the others
+      // put nothing between sentinels and code.
+      const space = family.family === 'codellama' ? ' ' : '';
       return {
         family: family.family,
         prefix: family.prefix,
         suffix: family.suffix,
         middle: family.middle,
         stopTokens: family.stopTokens.filter(hasToken),
-        build: (prefix, suffix) =>
-          `${family.prefix}${spacing}${prefix}${spacing}${family.suffix}${spacing}${suffix}${spacing}${family.middle}`,
+        build: (prefix, suffix) => `${family.prefix}${space}${prefix}${space}${family.suffix}${suffix}${space}${family.middle}`,
       };
     }
   }
