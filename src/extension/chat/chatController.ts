@@ -18,6 +18,7 @@ import {
 import type { EngineHost } from '../engineHost';
 import { describeState } from '../statusBar';
 import { generationDefaults, readSettings } from '../settings';
+import type { ChatBenchProbe } from './benchProbe';
 import { applyCodeAction } from './codeActions';
 import { HistoryStore, titleFrom } from './historyStore';
 import { buildPrompt } from './promptBuilder';
@@ -53,6 +54,8 @@ export class ChatController implements vscode.Disposable {
     private readonly engine: EngineHost,
     private readonly store: HistoryStore,
     private readonly log: vscode.OutputChannel,
+    /** Timings for bench/chat.mjs; undefined unless ATTENTIVE_BENCH is set. */
+    private readonly bench?: ChatBenchProbe,
   ) {
     this.conversation = store.latest() ?? emptyConversation();
     this.subscriptions.push(engine.client.onStateChange(() => this.send({ type: 'model', model: this.modelStatus() })));
@@ -185,6 +188,7 @@ export class ChatController implements vscode.Disposable {
     const user: ChatEntry = { id: newId(), role: 'user', content: text, status: 'done' };
     if (this.attachments.length) user.attachments = this.attachments;
     const reply: ChatEntry = { id: newId(), role: 'assistant', content: '', status: 'queued' };
+    this.bench?.mark(reply.id, 'send');
     const conversation = this.conversation;
     if (conversation.entries.length === 0) conversation.title = titleFrom(parseSlashCommand(text).text || text);
     conversation.entries.push(user, reply);
@@ -255,6 +259,7 @@ export class ChatController implements vscode.Disposable {
     const update = () => {
       if (visible()) this.send({ type: 'entry', entry: reply });
     };
+    let usage: GenerateResult['usage'] | undefined;
     try {
       const info = await this.engine.ensureLoaded();
       const settings = readSettings();
@@ -264,6 +269,7 @@ export class ChatController implements vscode.Disposable {
       const tokenizer = this.tokenizerFor(info.folder);
       const reserve = Math.min(settings.maxNewTokens, Math.floor(info.contextLength / 2));
       const prompt = buildPrompt(history, request, (text) => tokenizer.encode(text).length, info.contextLength - reserve - 8);
+      this.bench?.mark(reply.id, 'call');
       const result: GenerateResult = await this.engine.client.call(
         'chat',
         { ...generationDefaults(settings), messages: prompt.messages, repetitionPenalty: 1.1 },
@@ -274,15 +280,18 @@ export class ChatController implements vscode.Disposable {
               reply.status = 'queued';
               update();
             } else if (event.type === 'started') {
+              this.bench?.mark(reply.id, 'started');
               reply.status = 'streaming';
               update();
             } else if (event.type === 'delta') {
+              this.bench?.mark(reply.id, 'firstDelta');
               reply.content += event.text;
               if (visible()) this.send({ type: 'delta', entryId: reply.id, text: event.text });
             }
           },
         },
       );
+      usage = result.usage;
       reply.content = result.text;
       reply.status = result.finishReason === 'cancelled' ? 'stopped' : 'done';
       reply.stats = {
@@ -309,6 +318,7 @@ export class ChatController implements vscode.Disposable {
       update();
       // Always: `busy` changed, whichever conversation is on screen now.
       this.pushState();
+      this.bench?.finish(reply.id, usage);
       this.waiting.shift()?.();
     }
   }

@@ -3,6 +3,7 @@
 
 import * as vscode from 'vscode';
 import type { EngineHost } from '../engineHost';
+import { ChatBenchProbe } from './benchProbe';
 import { ChatController } from './chatController';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView';
 import { indentationBlock, innermostSymbol, type SymbolRange } from './enclosingBlock';
@@ -51,7 +52,7 @@ class ExplainCodeActionProvider implements vscode.CodeActionProvider {
 
 export function registerChat(context: vscode.ExtensionContext, engine: EngineHost, log: vscode.OutputChannel): ChatController {
   const storage = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const controller = new ChatController(engine, new HistoryStore(storage), log);
+  const controller = new ChatController(engine, new HistoryStore(storage), log, ChatBenchProbe.fromEnvironment());
   const provider = new ChatViewProvider(context.extensionUri, controller, log);
 
   /** The context menu passes the document's URI; from the palette or a keybinding it is the active editor. */
