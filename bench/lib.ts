@@ -4,3 +4,4 @@ export { workerTransport } from '../src/engine/transport';
 export { readModelFolder } from '../src/engine/modelFolder';
 export { bundledModelFolder } from '../src/engine/bundledModel';
 export { ModelTokenizer } from '../src/engine/tokenizer';
+export { CompletionService, DEFAULT_COMPLETION_SETTINGS } from '../src/extension/completion/completionService';

@@ -68,6 +68,7 @@ export class LoadedModel {
     private readonly fimRecommended: boolean,
   ) {}
 
+  private reusePromptCache = true;
   private reusable: ReusableCache | null = null;
   /** Prompt tokens reused by the last generate call (reported by `complete`). */
   private lastReused = 0;
@@ -90,7 +91,9 @@ export class LoadedModel {
     const fimSentinelIds = fim ? [fim.prefix, fim.suffix, fim.middle].map((token) => tokenizer.tokenId(token)!) : [];
     const attentive = model.config.raw['attentive'] as { fim?: { use_for_completion?: unknown } } | undefined;
     const fimRecommended = attentive?.fim?.use_for_completion !== false;
-    return new LoadedModel(model, session, tokenizer, fim, eosIds, fimSentinelIds, fimRecommended);
+    const loaded = new LoadedModel(model, session, tokenizer, fim, eosIds, fimSentinelIds, fimRecommended);
+    loaded.reusePromptCache = options.reusePromptCache ?? true;
+    return loaded;
   }
 
   info(): ModelInfo {
@@ -198,7 +201,7 @@ export class LoadedModel {
 
   /** The cache of the last call cut to the prompt's shared prefix (at least one token is left to run). */
   private reuseCache(ids: number[]): { input: number[]; cache: KvCache } {
-    const last = this.reusable;
+    const last = this.reusePromptCache ? this.reusable : null;
     let shared = 0;
     if (last) {
       const limit = Math.min(last.ids.length, last.cache.length, ids.length - 1);

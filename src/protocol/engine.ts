@@ -9,6 +9,8 @@ export interface EngineOptions {
   threads?: number;
   /** Preference order for `onnx/*.onnx`; default q4 > int8 > fp32. */
   quantization?: Quantization[];
+  /** Reuse the previous call's keys and values for a shared prompt prefix (default true; benchmarks turn it off). */
+  reusePromptCache?: boolean;
 }
 
 export interface SamplingOptions {

@@ -65,6 +65,8 @@ export class CompletionService {
   constructor(
     private readonly complete: CompleteFunction,
     private readonly settings: () => CompletionSettings,
+    /** Off only in the benchmark's reference run. */
+    private readonly useCache = true,
   ) {}
 
   /**
@@ -79,7 +81,7 @@ export class CompletionService {
       maxSuffixChars: settings.maxPromptTokens * PREFIX_CHARS_PER_TOKEN,
     });
     const mode = completionMode(window, request.languageId);
-    const cached = this.cache.lookup(window.prefix, window.suffix);
+    const cached = this.useCache ? this.cache.lookup(window.prefix, window.suffix) : undefined;
     if (cached !== undefined) {
       return { text: cached, mode, source: 'cache', reason: cached ? 'ok' : 'empty', latencyMs: performance.now() - started };
     }
