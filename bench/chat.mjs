@@ -235,10 +235,15 @@ try {
   console.log(`| host event-loop lag max per reply, ms | ${fmt(median(col('lagMax')))} | ${fmt(max(col('lagMax')))} | idle host ${fmt(median(col('idleMax')))} (worst ${fmt(max(col('idleMax')))}) | +${fmt(median(col('lagMax')) - median(col('idleMax')))} |`);
   console.log(`| host main thread busy, % of the window | ${fmt(median(col('busy')))} | ${fmt(max(col('busy')))} | idle host ${fmt(median(col('idleBusy')))} (worst ${fmt(max(col('idleBusy')))}) | +${fmt(median(col('busy')) - median(col('idleBusy')))} |`);
   console.log('');
-  const overheadOk = overheadMax <= 150;
-  const lagOk = lagP99Max < 20;
-  console.log(`first character within 150 ms of the engine's first token: ${overheadOk ? 'met' : 'NOT met'} (worst ${fmt(overheadMax)} ms)`);
-  console.log(`host event-loop lag p99 under 20 ms while a reply streams: ${lagOk ? 'met' : 'NOT met'} (worst reply ${fmt(lagP99Max, 2)} ms; ratio to idle, medians: ${fmt(lagP99Median / Math.max(idleP99Median, 0.01), 2)})`);
+  const overheadRuns = results.filter((r) => r.overhead <= 150).length;
+  const lagRuns = results.filter((r) => r.lagP99 < 20).length;
+  const idleLagRuns = results.filter((r) => r.idleP99 < 20).length;
+  const verdict = (n) => (n === results.length ? 'met' : `NOT met in ${results.length - n} of ${results.length} runs`);
+  console.log(`first character within 150 ms of the engine's first token: ${verdict(overheadRuns)} (median ${fmt(overheadMedian)} ms, worst ${fmt(overheadMax)} ms)`);
+  console.log(
+    `host event-loop lag p99 under 20 ms while a reply streams: ${verdict(lagRuns)} (median ${fmt(lagP99Median, 2)} ms, worst ${fmt(lagP99Max, 2)} ms; ` +
+      `ratio to the idle host, medians: ${fmt(lagP99Median / Math.max(idleP99Median, 0.01), 2)}; the idle host itself was under 20 ms in ${idleLagRuns} of ${results.length} windows)`,
+  );
 } catch (error) {
   console.error(error);
   exitCode = 1;
