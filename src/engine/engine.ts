@@ -175,6 +175,7 @@ export class LoadedModel {
         finishReason = 'stop';
         break;
       }
+      if (params.timeLimitMs !== undefined && performance.now() - started >= params.timeLimitMs) break; // finish reason 'length'
       input = [token];
       await yieldToEventLoop();
     }

@@ -41,6 +41,7 @@ function samplingFields(record: Record<string, unknown>): void {
   optionalNumber(record, 'topP', 0, 1);
   optionalNumber(record, 'repetitionPenalty', 0.01, 100);
   optionalNumber(record, 'seed', 0, Number.MAX_SAFE_INTEGER);
+  optionalNumber(record, 'timeLimitMs', 0, 24 * 3600 * 1000);
   optionalStrings(record, 'stop');
   if (record['tokenHealing'] !== undefined && typeof record['tokenHealing'] !== 'boolean') fail('tokenHealing must be true or false');
   if (record['overflow'] !== undefined && record['overflow'] !== 'trim' && record['overflow'] !== 'error') fail('overflow must be "trim" or "error"');

@@ -41,6 +41,8 @@ export interface GenerateParams extends SamplingOptions {
    * tokenized it. Default: off for generate, on for complete.
    */
   tokenHealing?: boolean;
+  /** Stop generating once this many milliseconds have passed since the call began (finish reason 'length'). */
+  timeLimitMs?: number;
   /** Also return the per-token probability of each generated token (completion uses it as confidence). */
   returnTokenProbabilities?: boolean;
 }

@@ -76,6 +76,15 @@ describe('complete() on the bundled model', () => {
     expect(one.finishReason).toBe('stop');
   });
 
+  it('stops at the time limit', async () => {
+    const unlimited = await model.complete({ prefix: 'class Stack:\n', maxNewTokens: 100, minNewTokens: 100, temperature: 0 });
+    expect(unlimited.usage.generatedTokens).toBe(100);
+    const limited = await model.complete({ prefix: 'class Stack:\n', maxNewTokens: 100, minNewTokens: 100, temperature: 0, timeLimitMs: 1 });
+    expect(limited.finishReason).toBe('length');
+    expect(limited.usage.generatedTokens).toBeLessThan(5);
+    expect(unlimited.text.startsWith(limited.text)).toBe(true);
+  });
+
   it('fits a huge file into the budget by dropping its oldest lines', async () => {
     const lines = Array.from({ length: 20_000 }, (_, i) => `value_${i} = compute(${i})`);
     const result = await model.complete({ prefix: `${lines.join('\n')}\nvalue_20000 = `, maxNewTokens: 4, temperature: 0, maxPromptTokens: 256 });

@@ -19,6 +19,11 @@ export interface CompletionSettings {
   fillInTheMiddle: 'auto' | 'on' | 'off';
   /** Suggestions whose tokens' mean probability is below this are not shown (0 shows everything). */
   minMeanProbability: number;
+  /**
+   * Milliseconds the engine may spend on one suggestion; a multi-line one cut by it keeps its complete lines.
+   * A suggestion that comes later than the next keystrokes is worth less than a shorter one now.
+   */
+  timeLimitMs: number;
 }
 
 export const DEFAULT_COMPLETION_SETTINGS: CompletionSettings = {
@@ -27,6 +32,7 @@ export const DEFAULT_COMPLETION_SETTINGS: CompletionSettings = {
   maxPromptTokens: 512,
   fillInTheMiddle: 'auto',
   minMeanProbability: 0,
+  timeLimitMs: 160,
 };
 
 /** Characters read around the cursor before the engine fits them to tokens (generous: ~4 characters per token). */
@@ -101,6 +107,7 @@ export class CompletionService {
         maxLines: mode === 'single-line' ? 1 : settings.maxLines + 1,
         temperature: 0,
         returnTokenProbabilities: true,
+        timeLimitMs: settings.timeLimitMs,
       };
       if (settings.fillInTheMiddle !== 'auto') params.fillInTheMiddle = settings.fillInTheMiddle === 'on';
       if (request.fileName) params.fileName = request.fileName;
@@ -118,8 +125,10 @@ export class CompletionService {
         this.cancelled++;
         return null;
       }
+      // Cut by the time limit or the token cap: a multi-line suggestion keeps only its complete lines.
+      const cut = result.finishReason === 'length' && mode === 'multi-line' && result.text.includes('\n');
       const processed = postprocess({
-        completion: result.text,
+        completion: cut ? result.text.slice(0, result.text.lastIndexOf('\n')) : result.text,
         window,
         mode,
         maxLines: settings.maxLines,

@@ -31,6 +31,7 @@ export function readCompletionSettings(): ProviderSettings {
     maxPromptTokens: Math.max(64, config.get<number>('maxPromptTokens', d.maxPromptTokens)),
     fillInTheMiddle: fim === 'on' || fim === 'off' ? fim : 'auto',
     minMeanProbability: Math.min(1, Math.max(0, config.get<number>('minMeanProbability', d.minMeanProbability))),
+    timeLimitMs: Math.max(20, config.get<number>('timeLimitMs', d.timeLimitMs)),
   };
 }
 
