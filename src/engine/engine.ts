@@ -175,7 +175,8 @@ export class LoadedModel {
         finishReason = 'stop';
         break;
       }
-      if (params.timeLimitMs !== undefined && performance.now() - started >= params.timeLimitMs) break; // finish reason 'length'
+      // Out of time, once something visible was written (indentation alone is no suggestion): finish reason 'length'.
+      if (params.timeLimitMs !== undefined && performance.now() - started >= params.timeLimitMs && /\S/.test(stream.fullText)) break;
       input = [token];
       await yieldToEventLoop();
     }

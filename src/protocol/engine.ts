@@ -41,7 +41,10 @@ export interface GenerateParams extends SamplingOptions {
    * tokenized it. Default: off for generate, on for complete.
    */
   tokenHealing?: boolean;
-  /** Stop generating once this many milliseconds have passed since the call began (finish reason 'length'). */
+  /**
+   * Stop generating once this many milliseconds have passed since the call began and the output has a visible
+   * (non-whitespace) character (finish reason 'length').
+   */
   timeLimitMs?: number;
   /** Also return the per-token probability of each generated token (completion uses it as confidence). */
   returnTokenProbabilities?: boolean;

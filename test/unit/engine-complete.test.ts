@@ -81,6 +81,7 @@ describe('complete() on the bundled model', () => {
     expect(unlimited.usage.generatedTokens).toBe(100);
     const limited = await model.complete({ prefix: 'class Stack:\n', maxNewTokens: 100, minNewTokens: 100, temperature: 0, timeLimitMs: 1 });
     expect(limited.finishReason).toBe('length');
+    expect(limited.text).toMatch(/\S/); // never cut before something visible
     expect(limited.usage.generatedTokens).toBeLessThan(5);
     expect(unlimited.text.startsWith(limited.text)).toBe(true);
   });

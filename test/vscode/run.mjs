@@ -10,7 +10,8 @@ import { ROOT, TEST_DIR, launchChromium, startCodeServer } from '../../scripts/v
 
 const PORT = Number(process.env.ATTENTIVE_TEST_PORT || 18181);
 const TIMEOUT_MS = Number(process.env.ATTENTIVE_TEST_TIMEOUT_MS || 300_000);
-const runDir = path.join(TEST_DIR, 'run-extension-tests');
+// A second run beside another (two engineers on one machine) needs its own folder and port.
+const runDir = process.env.ATTENTIVE_TEST_RUN_DIR || path.join(TEST_DIR, 'run-extension-tests');
 fs.rmSync(runDir, { recursive: true, force: true });
 const workspace = path.join(runDir, 'workspace');
 fs.mkdirSync(workspace, { recursive: true });

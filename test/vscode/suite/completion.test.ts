@@ -46,6 +46,32 @@ export function completionSuite(): void {
       assert.ok(inserted.length > 0);
     });
 
+    it('works in a CRLF file: the inserted text keeps the file\'s line endings', async () => {
+      const { editor } = await openFile('crlf.py', 'import os\r\n\r\n\r\ndef home():\r\n    return os.');
+      assert.equal(editor.document.eol, vscode.EndOfLine.CRLF);
+      await suggestAndAccept(editor);
+      assert.ok(!/[^\r]\n/.test(editor.document.getText()), 'a lone \\n in a CRLF document');
+    });
+
+    it("VS Code's Accept Next Word takes the suggestion's first word only", async () => {
+      const { completion } = await api();
+      const { editor } = await openFile('partial.py', 'import os\n\n\ndef read_text(path):\n    with open(path) as handle:\n        return ');
+      const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
+      editor.selection = new vscode.Selection(end, end);
+      const before = editor.document.getText();
+      const shown = completion.stats.shown;
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      await until('a suggestion from the provider', () => completion.stats.shown > shown, 60_000);
+      const suggestion = completion.lastShown!;
+      await until('part of the suggestion accepted', () => {
+        void vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextWord');
+        return editor.document.getText() !== before;
+      }, 10_000);
+      const inserted = editor.document.getText().slice(before.length);
+      assert.ok(inserted.length > 0 && suggestion.startsWith(inserted), `${JSON.stringify(inserted)} is not a start of ${JSON.stringify(suggestion)}`);
+      assert.ok(inserted.length < suggestion.length || !/\s/.test(suggestion.trim()), `the whole suggestion ${JSON.stringify(suggestion)} was accepted`);
+    });
+
     it('a burst of typing cancels stale requests and leaves no queued engine work', async () => {
       const { completion, engine } = await api();
       const { editor } = await openFile('burst.py', 'def greet(name):\n    ');
