@@ -14,6 +14,7 @@ import {
   type GenerateParams,
   type GenerateResult,
   type ModelInfo,
+  type TokenPrediction,
 } from '../protocol/engine';
 import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
@@ -276,31 +277,66 @@ export class LoadedModel {
     return this.tokenizer.tokenId('<filename>') !== undefined ? `<filename>${fileName}\n` : '';
   }
 
-  /** Runs `text` once and returns every layer's and head's attention probabilities over its tokens. */
+  /**
+   * Runs `text` once and returns every layer's and head's attention probabilities over its tokens, with each token's
+   * surprisal and the model's top predictions at its position.
+   */
   async attention(params: AttentionParams, context: RunContext = {}): Promise<AttentionResult> {
     if (!this.session.hasAttention) {
       throw new EngineError('This model has no attention outputs (attentions.{i}); the ONNX graph must expose them', 'bad-request');
     }
-    const ids = this.tokenizer.encode(params.text);
-    if (ids.length === 0) throw new EngineError('The text is empty', 'bad-request');
+    const textIds = this.tokenizer.encode(params.text);
+    if (textIds.length === 0) throw new EngineError('The text is empty', 'bad-request');
+    // Tokens the tokenizer puts before the text (a BOS), when it adds them around an unchanged encoding.
+    const withSpecial = params.addSpecialTokens === false ? textIds : this.tokenizer.encode(params.text, true);
+    const lead = withSpecial.length - textIds.length;
+    const sameText = lead >= 0 && withSpecial.slice(lead).every((id, i) => id === textIds[i]);
+    const ids = sameText ? withSpecial.slice(0, lead + textIds.length) : textIds;
+    const leading = sameText ? lead : 0;
     fitPrompt(ids, 0, this.folder.config.contextLength, 0, 'error');
     if (context.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
-    const output = await this.session.step(ids, this.session.emptyCache(), { wantAttentions: true });
-    const offsets = this.tokenizer.offsets(ids);
-    const decodedText = this.tokenizer.decode(ids, false);
+    const output = await this.session.step(ids, this.session.emptyCache(), { wantAttentions: true, wantAllLogits: true });
+    const offsets = this.tokenizer.offsets(textIds);
     // Offsets index the decoded text; it equals the input unless the tokenizer normalises it.
-    const sameText = decodedText === params.text;
+    const exact = this.tokenizer.decode(textIds, false) === params.text;
+    const { surprisal, predictions } = this.surprisal(ids, output.allLogits!);
     return {
-      tokens: ids.map((id, i) => ({
-        id,
-        text: this.tokenizer.decode([id], false),
-        start: sameText ? offsets[i]![0] : -1,
-        end: sameText ? offsets[i]![1] : -1,
-      })),
+      tokens: ids.map((id, i) => {
+        const offset = i >= leading && exact ? offsets[i - leading]! : ([-1, -1] as const);
+        return { id, text: this.tokenizer.decode([id], false), start: offset[0], end: offset[1] };
+      }),
       layers: output.attentions!.length,
       heads: this.folder.config.heads,
       weights: output.attentions!, // per layer [heads, seq, seq] (batch 1, no past)
+      surprisal,
+      predictions,
     };
+  }
+
+  /** Surprisal in bits of each token given the ones before, and the top 5 predictions at its position. */
+  private surprisal(ids: number[], logits: Float32Array): { surprisal: number[]; predictions: TokenPrediction[][] } {
+    const vocab = logits.length / ids.length; // logits: [seq, vocab]
+    const surprisal = [Number.NaN];
+    const predictions: TokenPrediction[][] = [[]];
+    for (let i = 1; i < ids.length; i++) {
+      const row = logits.subarray((i - 1) * vocab, i * vocab); // the prediction made at the previous position
+      let max = -Infinity;
+      for (let v = 0; v < vocab; v++) if (row[v]! > max) max = row[v]!;
+      let sum = 0;
+      for (let v = 0; v < vocab; v++) sum += Math.exp(row[v]! - max);
+      const logSumExp = max + Math.log(sum);
+      surprisal.push((logSumExp - row[ids[i]!]!) / Math.LN2);
+      const top: number[] = [];
+      for (let v = 0; v < vocab; v++) {
+        if (top.length < 5 || row[v]! > row[top[top.length - 1]!]!) {
+          top.push(v);
+          top.sort((a, b) => row[b]! - row[a]!);
+          if (top.length > 5) top.pop();
+        }
+      }
+      predictions.push(top.map((v) => ({ text: this.tokenizer.decode([v], false), probability: Math.exp(row[v]! - logSumExp) })));
+    }
+    return { surprisal, predictions };
   }
 
   async release(): Promise<void> {

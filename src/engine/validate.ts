@@ -93,6 +93,9 @@ export function validateParams<M extends EngineMethod>(method: M, raw: unknown):
       samplingFields(record);
       break;
     case 'attention':
+      string(record['text'], 'text');
+      if (record['addSpecialTokens'] !== undefined && typeof record['addSpecialTokens'] !== 'boolean') fail('addSpecialTokens must be true or false');
+      break;
     case 'tokenize':
       string(record['text'], 'text');
       break;

@@ -89,6 +89,11 @@ export interface CompletionPromptReport {
 
 export interface AttentionParams {
   text: string;
+  /**
+   * Let the tokenizer add its special tokens (a BOS before the text), as the model saw every document in training
+   * (default true); they appear as tokens with offsets -1.
+   */
+  addSpecialTokens?: boolean;
 }
 
 export interface Usage {
@@ -150,9 +155,14 @@ export function describeFim(info: Pick<ModelInfo, 'fim'>): string {
 export interface AttentionToken {
   text: string;
   id: number;
-  /** UTF-16 offsets into the input text: [start, end). */
+  /** UTF-16 offsets into the input text: [start, end); -1 for a token that is not from the text (a BOS). */
   start: number;
   end: number;
+}
+
+export interface TokenPrediction {
+  text: string;
+  probability: number;
 }
 
 export interface AttentionResult {
@@ -161,6 +171,10 @@ export interface AttentionResult {
   heads: number;
   /** One array per layer, [heads, seq, seq] row-major: weights[l][h*seq*seq + q*seq + k]. */
   weights: Float32Array[];
+  /** Per token, -log2 of the probability the model gave it after the tokens before it (NaN for the first). */
+  surprisal: number[];
+  /** Per token, the model's five most likely tokens at its position, most likely first ([] for the first). */
+  predictions: TokenPrediction[][];
 }
 
 export interface LoadParams {

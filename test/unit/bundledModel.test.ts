@@ -40,6 +40,23 @@ describe('the bundled model', () => {
   });
 });
 
+describe('attention on the bundled model', () => {
+  it('starts with the <|endoftext|> every training document started with, outside the text, and maps the rest to it', async () => {
+    const text = 'for i in range(10):\n\tprint(i)  # é\r\n';
+    const result = await model.attention({ text });
+    expect(result.tokens[0]).toMatchObject({ text: '<|endoftext|>', start: -1, end: -1 });
+    const rest = result.tokens.slice(1);
+    expect(rest.map((t) => text.slice(t.start, t.end)).join('')).toBe(text);
+    // Unusual code is more surprising than the same code's usual form.
+    const usual = await model.attention({ text: 'import os\nimport sys\n' });
+    const odd = await model.attention({ text: 'import os\nimport )(\n' });
+    const last = (r: typeof usual) => r.surprisal[r.surprisal.length - 2]!;
+    expect(last(odd)).toBeGreaterThan(last(usual));
+    const plain = await model.attention({ text, addSpecialTokens: false });
+    expect(plain.tokens).toHaveLength(result.tokens.length - 1);
+  });
+});
+
 describe('the bundled tokenizer', () => {
   it('starts a raw prompt with <|endoftext|>, as every training document starts, but not a chat', () => {
     expect(model.tokenizer.encode('import os', true)[0]).toBe(0);

@@ -175,6 +175,20 @@ describe('attention capture (attentive-tiny)', () => {
     expect(result.tokens.at(-1)!.end).toBe(text.length);
     for (let i = 1; i < seq; i++) expect(result.tokens[i]!.start).toBe(result.tokens[i - 1]!.end);
     expect(result.tokens.map((t) => text.slice(t.start, t.end)).join('')).toBe(text);
+    // Surprisal and predictions: -log2 p(token | before), consistent with the top-5 probabilities.
+    expect(result.surprisal).toHaveLength(seq);
+    expect(result.surprisal[0]).toBeNaN();
+    expect(result.predictions[0]).toEqual([]);
+    for (let i = 1; i < seq; i++) {
+      expect(result.surprisal[i]).toBeGreaterThanOrEqual(0);
+      const top = result.predictions[i]!;
+      expect(top).toHaveLength(5);
+      for (let j = 1; j < 5; j++) expect(top[j]!.probability).toBeLessThanOrEqual(top[j - 1]!.probability);
+      expect(top.reduce((sum, p) => sum + p.probability, 0)).toBeLessThanOrEqual(1 + 1e-6);
+      const own = top.find((p) => p.text === result.tokens[i]!.text);
+      if (own) expect(-Math.log2(own.probability)).toBeCloseTo(result.surprisal[i]!, 4);
+      else expect(2 ** -result.surprisal[i]!).toBeLessThanOrEqual(top[4]!.probability + 1e-6);
+    }
   });
 
   it('says plainly when a model has no attention outputs', async () => {
