@@ -30,6 +30,7 @@ const webviewCommon = {
 
 const builds = [
   { ...webviewCommon, entryPoints: { chat: 'webview/chat/main.ts' }, outdir: 'dist/webview' },
+  { ...webviewCommon, entryPoints: { attention: 'webview/attention/main.ts' }, outdir: 'dist/webview' },
   { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { worker: 'src/engine/worker.ts' }, outdir: 'dist' },
   {

@@ -1,6 +1,8 @@
 // Entry point of the extension host side: one register function per feature.
 
 import * as vscode from 'vscode';
+import type { AttentionController } from './attention/attentionPanel';
+import { registerAttention } from './attention/registerAttention';
 import type { ChatController } from './chat/chatController';
 import { registerChat } from './chat/registerChat';
 import { registerCompletion, type AttentiveInlineCompletionProvider } from './completion/registerCompletion';
@@ -14,6 +16,7 @@ export interface AttentiveApi {
   readonly engine: EngineHost;
   readonly chat: ChatController;
   readonly completion: AttentiveInlineCompletionProvider;
+  readonly attention: AttentionController;
   /** Only when the extension runs under its tests (ExtensionMode.Test): hooks that no user path can reach. */
   readonly test?: {
     /** Kills the engine worker mid-whatever-it-is-doing, as a crash would; false when none is running. */
@@ -30,8 +33,9 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   registerModelView(context, engine);
   const chat = registerChat(context, engine, output);
   const completion = registerCompletion(context, engine, output);
-  if (context.extensionMode !== vscode.ExtensionMode.Test) return { engine, chat, completion };
-  return { engine, chat, completion, test: { crashEngineWorker: () => engine.crashWorkerForTest() } };
+  const attention = registerAttention(context, engine, output);
+  if (context.extensionMode !== vscode.ExtensionMode.Test) return { engine, chat, completion, attention };
+  return { engine, chat, completion, attention, test: { crashEngineWorker: () => engine.crashWorkerForTest() } };
 }
 
 export function deactivate(): void {

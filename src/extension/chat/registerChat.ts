@@ -25,7 +25,7 @@ function toSymbolRanges(symbols: readonly vscode.DocumentSymbol[]): SymbolRange[
 }
 
 /** The selection, or else the function/block around the cursor (undefined when there is nothing to explain). */
-async function codeToExplain(editor: vscode.TextEditor): Promise<vscode.Range | undefined> {
+export async function codeToExplain(editor: vscode.TextEditor): Promise<vscode.Range | undefined> {
   if (!editor.selection.isEmpty) return editor.selection;
   const document = editor.document;
   const line = editor.selection.active.line;

@@ -1,0 +1,444 @@
+// The attention view: a WebviewPanel beside the editor that renders webview/attention/ under a strict CSP. The host
+// keeps the engine's full maps and answers the webview's requests for the one matrix it shows; it links the view to
+// the code: hovering a token decorates, in the editor, the tokens it attends to, and moving the cursor in the
+// explained code selects that token in the view.
+
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  describeView,
+  validateAttentionMessage,
+  viewInRange,
+  viewKey,
+  type AttentionData,
+  type AttentionHostMessage,
+  type AttentionView,
+  type AttentionWebviewMessage,
+  type HeadStats,
+  type TokenPrediction,
+} from '../../protocol/attention';
+import type { AttentionResult, ModelInfo } from '../../protocol/engine';
+import { EngineError } from '../../protocol/engine';
+import type { EngineHost } from '../engineHost';
+import { headMatrix, maxOverHeads, meanOverHeads, rollout, summarizeHeads, thumbnail, type AttentionMaps } from './analysis';
+import { tokenAtOffset, tokenRanges, type TokenRange } from './tokenRanges';
+
+export const ATTENTION_PANEL_TYPE = 'attentive.attention';
+export const THUMBNAIL_SIZE = 48;
+/** Decoration intensities: a key's weight picks the nearest of these levels (one decoration type each). */
+const LEVELS = 10;
+/** Keys with less weight than this are not decorated. */
+const MIN_DECORATED_WEIGHT = 0.02;
+/** Matrices kept for the view (each is seq x seq floats: 4 MB at 1,024 tokens). */
+const CACHED_MATRICES = 6;
+
+/** The engine's result may carry surprisal and predictions (newer engines). */
+type EngineAttention = AttentionResult & { surprisal?: number[]; predictions?: TokenPrediction[][] };
+
+/** What is explained: a range of a document, its text, and the engine's maps over it. */
+interface Explained {
+  uri: vscode.Uri;
+  /** Offset of the range's start in the document. */
+  baseOffset: number;
+  text: string;
+  ranges: Array<TokenRange | null>;
+  maps: AttentionMaps;
+  data: AttentionData;
+  stale: boolean;
+}
+
+/** One decorated key: what the tests read back. */
+export interface AppliedDecoration {
+  token: number;
+  range: vscode.Range;
+  weight: number;
+}
+
+export class AttentionController implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private webviewReady = false;
+  private explained: Explained | undefined;
+  private pendingMessage: AttentionHostMessage | undefined;
+  private abort: AbortController | undefined;
+  private readonly cache = new Map<string, Float32Array>();
+  private readonly levels: vscode.TextEditorDecorationType[];
+  private readonly queryDecoration: vscode.TextEditorDecorationType;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private lastSelected = -1;
+  /** The decorations now in the editor (tests read them; VS Code has no API to read decorations back). */
+  decorations: AppliedDecoration[] = [];
+  /** Messages posted to the webview, counted by type (tests wait on them). */
+  readonly posted = new Map<AttentionHostMessage['type'], number>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly engine: EngineHost,
+    private readonly log: vscode.OutputChannel,
+  ) {
+    this.levels = Array.from({ length: LEVELS }, (_, i) =>
+      vscode.window.createTextEditorDecorationType({
+        // Orange reads on light and dark backgrounds; at most 0.8 alpha so the text stays legible.
+        backgroundColor: `rgba(255, 140, 0, ${(((i + 1) / LEVELS) * 0.8).toFixed(3)})`,
+        borderRadius: '2px',
+      }),
+    );
+    this.queryDecoration = vscode.window.createTextEditorDecorationType({
+      border: '1px solid',
+      borderColor: new vscode.ThemeColor('focusBorder'),
+      borderRadius: '2px',
+    });
+    this.subscriptions.push(
+      vscode.window.onDidChangeTextEditorSelection((event) => this.cursorMoved(event)),
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        const explained = this.explained;
+        if (!explained || explained.stale || event.contentChanges.length === 0) return;
+        if (event.document.uri.toString() !== explained.uri.toString()) return;
+        explained.stale = true;
+        this.clearDecorations();
+        this.post({ type: 'stale' });
+      }),
+    );
+  }
+
+  /** The open panel's state, for tests. */
+  get current(): { tokens: number; label: string; ready: boolean; stale: boolean } | undefined {
+    if (!this.panel || !this.explained) return undefined;
+    return { tokens: this.explained.data.tokens.length, label: this.explained.data.label, ready: this.webviewReady, stale: this.explained.stale };
+  }
+
+  get isOpen(): boolean {
+    return this.panel !== undefined;
+  }
+
+  /** Runs `range` of the editor's document through the engine and shows its attention (opening the panel if needed). */
+  async explain(editor: vscode.TextEditor, range: vscode.Range): Promise<void> {
+    const document = editor.document;
+    let text = document.getText(range);
+    const label = `${path.basename(document.fileName)}:${range.start.line + 1}-${range.end.line + 1}`;
+    this.abort?.abort();
+    const abort = new AbortController();
+    this.abort = abort;
+    this.explained = undefined;
+    this.cache.clear();
+    this.clearDecorations();
+    this.openPanel(label);
+    this.post({ type: 'loading', label });
+    try {
+      const model = await this.engine.ensureLoaded();
+      let note: string | undefined;
+      const fitted = await this.fitToContext(text, model, abort.signal);
+      if (fitted.length < text.length) {
+        const lines = fitted.split('\n').length;
+        note = `Only the first ${lines} line${lines === 1 ? '' : 's'} were explained: the selection is longer than the model's context of ${model.contextLength} tokens.`;
+        text = fitted;
+      }
+      const started = Date.now();
+      const result = (await this.engine.client.call('attention', { text }, { signal: abort.signal })) as EngineAttention;
+      if (abort.signal.aborted) return;
+      const explained = this.prepare(document, range, text, result, model, label, note);
+      this.log.appendLine(`[attention] ${label}: ${explained.data.tokens.length} tokens in ${Date.now() - started} ms`);
+      this.explained = explained;
+      this.lastSelected = -1;
+      this.post({ type: 'data', data: explained.data });
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      const message = error instanceof EngineError || error instanceof Error ? error.message : String(error);
+      this.log.appendLine(`[attention] ${label}: ${message}`);
+      this.post({ type: 'error', message });
+    }
+  }
+
+  /** The text, cut at a line end to fit the model's context when it does not. */
+  private async fitToContext(text: string, model: ModelInfo, signal: AbortSignal): Promise<string> {
+    let fitted = text;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const { ids } = await this.engine.client.call('tokenize', { text: fitted }, { signal });
+      if (ids.length <= model.contextLength) return fitted;
+      const keep = Math.floor((fitted.length * model.contextLength * 0.95) / ids.length);
+      const cut = fitted.lastIndexOf('\n', keep);
+      fitted = fitted.slice(0, cut > 0 ? cut : keep);
+    }
+    return fitted;
+  }
+
+  private prepare(document: vscode.TextDocument, range: vscode.Range, text: string, result: EngineAttention, model: ModelInfo, label: string, note: string | undefined): Explained {
+    const seq = result.tokens.length;
+    const maps: AttentionMaps = { seq, layers: result.layers, heads: result.heads, weights: result.weights };
+    const ranges = tokenRanges(text, { line: range.start.line, character: range.start.character }, result.tokens);
+    const summaries: HeadStats[] = summarizeHeads(
+      maps,
+      result.tokens.map((t) => t.text),
+    ).map((s) => ({ ...s, labels: [...s.labels] }));
+    const thumbnails = new Float32Array(result.layers * result.heads * THUMBNAIL_SIZE * THUMBNAIL_SIZE);
+    for (let layer = 0; layer < result.layers; layer++) {
+      for (let head = 0; head < result.heads; head++) {
+        thumbnails.set(thumbnail(headMatrix(maps, layer, head), seq, THUMBNAIL_SIZE), (layer * result.heads + head) * THUMBNAIL_SIZE * THUMBNAIL_SIZE);
+      }
+    }
+    const data: AttentionData = {
+      label,
+      model: model.name,
+      layers: result.layers,
+      heads: result.heads,
+      headDim: model.headDim,
+      tokens: result.tokens.map((t, i) => ({ text: t.text, id: t.id, start: t.start, end: t.end, line: ranges[i]?.start.line ?? -1 })),
+      thumbnailSize: THUMBNAIL_SIZE,
+      thumbnails,
+      summaries,
+    };
+    // JSON has no NaN: the first token's surprisal (no context) is null.
+    if (result.surprisal) data.surprisal = result.surprisal.map((s) => (Number.isFinite(s) ? s : null));
+    if (result.predictions) data.predictions = result.predictions;
+    if (note) data.note = note;
+    return { uri: document.uri, baseOffset: document.offsetAt(range.start), text, ranges, maps, data, stale: false };
+  }
+
+  private openPanel(label: string): void {
+    const title = `Attention: ${label}`;
+    if (this.panel) {
+      this.panel.title = title;
+      this.panel.reveal(vscode.ViewColumn.Beside, true);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      ATTENTION_PANEL_TYPE,
+      title,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      {
+        enableScripts: true,
+        localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+      },
+    );
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'attentive.svg');
+    this.panel = panel;
+    this.webviewReady = false;
+    panel.webview.html = this.html(panel.webview);
+    const received = panel.webview.onDidReceiveMessage((raw: unknown) => {
+      const message = validateAttentionMessage(raw);
+      if (!message) {
+        this.log.appendLine(`[attention] dropped a malformed message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
+        return;
+      }
+      this.handle(message).catch((error: unknown) => this.log.appendLine(`[attention] ${(error as Error).message}`));
+    });
+    panel.onDidDispose(() => {
+      received.dispose();
+      this.abort?.abort();
+      this.clearDecorations();
+      this.panel = undefined;
+      this.explained = undefined;
+      this.cache.clear();
+    });
+  }
+
+  /** Closes the panel (tests). */
+  close(): void {
+    this.panel?.dispose();
+  }
+
+  /** Applies one validated webview message (the tests call it as the webview would). */
+  async handle(message: AttentionWebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.webviewReady = true;
+        if (this.explained) this.post({ type: 'data', data: this.explained.data });
+        else if (this.pendingMessage) this.post(this.pendingMessage);
+        if (this.explained && this.lastSelected >= 0) this.post({ type: 'selectToken', index: this.lastSelected });
+        return;
+      case 'requestMatrix': {
+        const explained = this.explained;
+        if (!explained || !viewInRange(message.view, explained.maps.layers, explained.maps.heads)) return;
+        const matrix = this.matrix(message.view);
+        this.post({ type: 'matrix', requestId: message.requestId, view: message.view, seq: explained.maps.seq, data: matrix });
+        return;
+      }
+      case 'hoverToken':
+        this.decorate(message.index, message.view);
+        return;
+      case 'revealToken':
+        await this.reveal(message.index);
+        return;
+      case 'exportPng':
+        await this.exportPng(message.dataUrl, message.name);
+        return;
+      case 'exportJson':
+        await this.exportJson(message.view);
+        return;
+    }
+  }
+
+  /** The [seq, seq] matrix of a view (a copy the webview may keep), computed once per view. */
+  matrix(view: AttentionView): Float32Array {
+    const explained = this.explained;
+    if (!explained) throw new Error('Nothing is explained');
+    const key = viewKey(view);
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return cached;
+    }
+    const maps = explained.maps;
+    const matrix =
+      view.kind === 'head' ? headMatrix(maps, view.layer, view.head).slice() : view.kind === 'mean' ? meanOverHeads(maps, view.layer) : view.kind === 'max' ? maxOverHeads(maps, view.layer) : rollout(maps, view.layer);
+    this.cache.set(key, matrix);
+    while (this.cache.size > CACHED_MATRICES) this.cache.delete(this.cache.keys().next().value!);
+    return matrix;
+  }
+
+  /** Decorates, in every editor of the explained document, the keys token `index` attends to in `view`. */
+  private decorate(index: number | null, view: AttentionView): void {
+    const explained = this.explained;
+    if (index === null || !explained || explained.stale || index >= explained.maps.seq || !viewInRange(view, explained.maps.layers, explained.maps.heads)) {
+      this.clearDecorations();
+      return;
+    }
+    const seq = explained.maps.seq;
+    const row = this.matrix(view).subarray(index * seq, index * seq + index + 1);
+    const byLevel: vscode.Range[][] = this.levels.map(() => []);
+    const applied: AppliedDecoration[] = [];
+    for (let key = 0; key <= index; key++) {
+      const weight = row[key]!;
+      const range = explained.ranges[key];
+      if (!range || weight < MIN_DECORATED_WEIGHT) continue;
+      const vsRange = toRange(range);
+      byLevel[Math.min(LEVELS, Math.max(1, Math.round(weight * LEVELS))) - 1]!.push(vsRange);
+      applied.push({ token: key, range: vsRange, weight });
+    }
+    const query = explained.ranges[index];
+    for (const editor of this.editorsOf(explained.uri)) {
+      this.levels.forEach((type, level) => editor.setDecorations(type, byLevel[level]!));
+      editor.setDecorations(this.queryDecoration, query ? [toRange(query)] : []);
+    }
+    this.decorations = applied;
+  }
+
+  private clearDecorations(): void {
+    for (const editor of vscode.window.visibleTextEditors) {
+      for (const type of this.levels) editor.setDecorations(type, []);
+      editor.setDecorations(this.queryDecoration, []);
+    }
+    this.decorations = [];
+  }
+
+  private editorsOf(uri: vscode.Uri): vscode.TextEditor[] {
+    return vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === uri.toString());
+  }
+
+  private cursorMoved(event: vscode.TextEditorSelectionChangeEvent): void {
+    const explained = this.explained;
+    if (!explained || explained.stale || !this.panel) return;
+    if (event.textEditor.document.uri.toString() !== explained.uri.toString()) return;
+    const offset = event.textEditor.document.offsetAt(event.selections[0]!.active) - explained.baseOffset;
+    if (offset < 0 || offset > explained.text.length) return;
+    const index = tokenAtOffset(explained.data.tokens, offset);
+    if (index < 0 || index === this.lastSelected) return;
+    this.lastSelected = index;
+    this.post({ type: 'selectToken', index });
+  }
+
+  private async reveal(index: number): Promise<void> {
+    const explained = this.explained;
+    const range = explained && !explained.stale ? explained.ranges[index] : undefined;
+    if (!explained || !range) return;
+    const document = await vscode.workspace.openTextDocument(explained.uri);
+    const editor =
+      this.editorsOf(explained.uri)[0] ?? (await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preserveFocus: true, preview: false }));
+    const vsRange = toRange(range);
+    this.lastSelected = index;
+    editor.selection = new vscode.Selection(vsRange.start, vsRange.end);
+    editor.revealRange(vsRange, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  private async exportPng(dataUrl: string, name: string): Promise<void> {
+    const target = await vscode.window.showSaveDialog({ defaultUri: this.defaultExportUri(name), filters: { 'PNG image': ['png'] }, title: 'Export the attention map as PNG' });
+    if (!target) return;
+    const bytes = Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
+    await vscode.workspace.fs.writeFile(target, bytes);
+    void vscode.window.showInformationMessage(`Attentive: saved ${path.basename(target.fsPath)}`);
+  }
+
+  /** The JSON export: tokens, the view, and its matrix as rows of the lower triangle (row q has q + 1 weights). */
+  exportJsonText(view: AttentionView): string {
+    const explained = this.explained;
+    if (!explained) throw new Error('Nothing is explained');
+    const seq = explained.maps.seq;
+    const matrix = this.matrix(view);
+    const rows: number[][] = [];
+    for (let q = 0; q < seq; q++) rows.push(Array.from(matrix.subarray(q * seq, q * seq + q + 1), (w) => Math.round(w * 1e6) / 1e6));
+    const { data } = explained;
+    return JSON.stringify({
+      model: data.model,
+      source: data.label,
+      view: { ...view, description: describeView(view) },
+      tokens: data.tokens.map((t, i) => ({ index: i, text: t.text, id: t.id, start: t.start, end: t.end, ...(data.surprisal ? { surprisalBits: data.surprisal[i] } : {}) })),
+      weights: rows,
+      note: 'weights[query][key] for key <= query (causal: keys after the query get no attention)',
+    });
+  }
+
+  private async exportJson(view: AttentionView): Promise<void> {
+    const explained = this.explained;
+    if (!explained || !viewInRange(view, explained.maps.layers, explained.maps.heads)) return;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: this.defaultExportUri(`attention-${viewKey(view)}.json`),
+      filters: { JSON: ['json'] },
+      title: 'Export the attention weights as JSON',
+    });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(this.exportJsonText(view)));
+    void vscode.window.showInformationMessage(`Attentive: saved ${path.basename(target.fsPath)}`);
+  }
+
+  private defaultExportUri(name: string): vscode.Uri | undefined {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    return folder ? vscode.Uri.joinPath(folder, name) : undefined;
+  }
+
+  private post(message: AttentionHostMessage): void {
+    if (message.type === 'loading' || message.type === 'error') this.pendingMessage = message;
+    if (!this.panel || !this.webviewReady) return;
+    this.posted.set(message.type, (this.posted.get(message.type) ?? 0) + 1);
+    void this.panel.webview.postMessage(message);
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = crypto.randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'attention.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'attention.css'));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${style}" rel="stylesheet">
+<title>Attentive Attention</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    this.abort?.abort();
+    this.panel?.dispose();
+    for (const type of this.levels) type.dispose();
+    this.queryDecoration.dispose();
+    for (const subscription of this.subscriptions) subscription.dispose();
+  }
+}
+
+function toRange(range: TokenRange): vscode.Range {
+  return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
+}

@@ -1,0 +1,47 @@
+// createElement helpers (the page's CSP allows no inline styles or handlers: classes and the CSSOM only).
+
+export interface ElementOptions {
+  className?: string;
+  text?: string;
+  attrs?: Record<string, string>;
+  title?: string;
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  options: ElementOptions = {},
+  ...children: Array<Node | string | null | undefined | false>
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (options.className) node.className = options.className;
+  if (options.text !== undefined) node.textContent = options.text;
+  if (options.title) node.title = options.title;
+  for (const [name, value] of Object.entries(options.attrs ?? {})) node.setAttribute(name, value);
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+export function button(label: string, text: string, onClick: () => void, className = 'text-button'): HTMLButtonElement {
+  const node = el('button', { className, text, title: label, attrs: { type: 'button', 'aria-label': label } });
+  node.addEventListener('click', onClick);
+  return node;
+}
+
+export function select(label: string, options: Array<[string, string]>, onChange: (value: string) => void): HTMLSelectElement {
+  const node = el('select', { title: label, attrs: { 'aria-label': label } });
+  for (const [value, text] of options) node.append(el('option', { text, attrs: { value } }));
+  node.addEventListener('change', () => onChange(node.value));
+  return node;
+}
+
+/** Formats a number for tables and tooltips: 3 significant decimals, "–" for null/NaN. */
+export function num(value: number | null | undefined, digits = 3): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+}
+
+export function percent(value: number | null | undefined): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '–' : `${(value * 100).toFixed(1)}%`;
+}

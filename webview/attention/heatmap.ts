@@ -1,0 +1,190 @@
+// The heatmap: one [seq, seq] attention matrix on a canvas, one pixel per cell, painted with ImageData in one pass
+// (1,024 tokens = 1M cells in a few milliseconds; per-cell fillRect would take seconds) and scaled by CSS with
+// pixelated rendering for zoom. Causal: cells above the diagonal (keys after the query) stay transparent.
+
+import { rampIndex } from './colors';
+
+/** Paints `matrix` into RGBA `pixels` (seq * seq * 4): row = query, column = key; above the diagonal alpha 0. */
+export function paintMatrix(matrix: Float32Array, seq: number, ramp: Uint8ClampedArray, pixels: Uint8ClampedArray): void {
+  for (let q = 0; q < seq; q++) {
+    const rowStart = q * seq;
+    for (let k = 0; k < seq; k++) {
+      const p = (rowStart + k) * 4;
+      if (k > q) {
+        pixels[p] = pixels[p + 1] = pixels[p + 2] = pixels[p + 3] = 0;
+        continue;
+      }
+      const r = rampIndex(matrix[rowStart + k]!) * 4;
+      pixels[p] = ramp[r]!;
+      pixels[p + 1] = ramp[r + 1]!;
+      pixels[p + 2] = ramp[r + 2]!;
+      pixels[p + 3] = 255;
+    }
+  }
+}
+
+export interface Cell {
+  query: number;
+  key: number;
+  /** False above the diagonal: the query cannot see this key (masked). */
+  visible: boolean;
+}
+
+/** The cell under a point (offset within the displayed canvas of the given CSS size), or null outside it. */
+export function cellAt(x: number, y: number, width: number, height: number, seq: number): Cell | null {
+  if (width <= 0 || height <= 0 || x < 0 || y < 0 || x >= width || y >= height) return null;
+  const key = Math.min(seq - 1, Math.floor((x / width) * seq));
+  const query = Math.min(seq - 1, Math.floor((y / height) * seq));
+  return { query, key, visible: key <= query };
+}
+
+/** CSS pixels per cell at a zoom: the panel's width fits the whole matrix at zoom 1 (at least 1 px, at most 32). */
+export function cellSize(seq: number, available: number, zoom: number): number {
+  const fit = Math.max(1, Math.min(32, Math.floor(Math.max(64, available) / Math.max(1, seq))));
+  return fit * zoom;
+}
+
+export interface HeatmapHandlers {
+  onHover(cell: Cell | null, event: { clientX: number; clientY: number } | null): void;
+  onClick(cell: Cell): void;
+}
+
+/** The canvas with zoom and pointer/keyboard lookup; the app owns tooltips and what a hovered cell means. */
+export class Heatmap {
+  readonly element: HTMLElement;
+  readonly canvas: HTMLCanvasElement;
+  private readonly marker: HTMLElement;
+  private seq = 0;
+  private zoomLevel = 1;
+  private cursor: Cell | null = null;
+
+  constructor(private readonly handlers: HeatmapHandlers) {
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'heatmap-canvas';
+    this.canvas.tabIndex = 0;
+    this.canvas.setAttribute('role', 'img');
+    this.marker = document.createElement('div');
+    this.marker.className = 'heatmap-marker';
+    this.marker.hidden = true;
+    const inner = document.createElement('div');
+    inner.className = 'heatmap-inner';
+    inner.append(this.canvas, this.marker);
+    this.element = document.createElement('div');
+    this.element.className = 'heatmap-scroll';
+    this.element.append(inner);
+    this.canvas.addEventListener('mousemove', (event) => this.pointer(event));
+    this.canvas.addEventListener('mouseleave', () => {
+      this.marker.hidden = true;
+      this.handlers.onHover(null, null);
+    });
+    this.canvas.addEventListener('click', (event) => {
+      const cell = this.cellFromEvent(event);
+      if (cell) this.handlers.onClick(cell);
+    });
+    this.canvas.addEventListener('keydown', (event) => this.key(event));
+  }
+
+  get zoom(): number {
+    return this.zoomLevel;
+  }
+
+  /** Paints a matrix; returns the ImageData's pixels (tests read them). */
+  draw(matrix: Float32Array, seq: number, ramp: Uint8ClampedArray, label: string): Uint8ClampedArray {
+    this.seq = seq;
+    this.canvas.width = seq;
+    this.canvas.height = seq;
+    this.canvas.setAttribute('aria-label', `${label}: attention of ${seq} tokens (rows: queries, columns: keys). Arrow keys move between cells.`);
+    const context = this.canvas.getContext('2d');
+    const pixels = new Uint8ClampedArray(seq * seq * 4);
+    paintMatrix(matrix, seq, ramp, pixels);
+    if (context && typeof ImageData !== 'undefined') {
+      const image = context.createImageData(seq, seq);
+      image.data.set(pixels);
+      context.putImageData(image, 0, 0);
+    }
+    this.layout();
+    return pixels;
+  }
+
+  setZoom(zoom: number): void {
+    this.zoomLevel = Math.max(1, Math.min(16, zoom));
+    this.layout();
+  }
+
+  /** Sizes the canvas in CSS pixels (through the CSSOM: the page's CSP allows no inline style attributes). */
+  layout(): void {
+    if (!this.seq) return;
+    const size = this.displaySize();
+    this.canvas.style.width = `${size}px`;
+    this.canvas.style.height = `${size}px`;
+    if (this.cursor) this.placeMarker(this.cursor);
+  }
+
+  displaySize(): number {
+    const available = (this.element.clientWidth || 640) - 8;
+    return cellSize(this.seq, available, this.zoomLevel) * this.seq;
+  }
+
+  /** Shows the keyboard cursor / a selected cell. */
+  select(cell: Cell | null): void {
+    this.cursor = cell;
+    if (cell) this.placeMarker(cell);
+    else this.marker.hidden = true;
+  }
+
+  private placeMarker(cell: Cell): void {
+    const cellPx = this.displaySize() / Math.max(1, this.seq);
+    this.marker.hidden = false;
+    this.marker.style.left = `${cell.key * cellPx}px`;
+    this.marker.style.top = `${cell.query * cellPx}px`;
+    this.marker.style.width = `${Math.max(2, cellPx)}px`;
+    this.marker.style.height = `${Math.max(2, cellPx)}px`;
+  }
+
+  private cellFromEvent(event: MouseEvent): Cell | null {
+    const rect = this.canvas.getBoundingClientRect();
+    return cellAt(event.clientX - rect.left, event.clientY - rect.top, rect.width, rect.height, this.seq);
+  }
+
+  private pointer(event: MouseEvent): void {
+    const cell = this.cellFromEvent(event);
+    if (cell) this.placeMarker(cell);
+    this.handlers.onHover(cell, { clientX: event.clientX, clientY: event.clientY });
+  }
+
+  private key(event: KeyboardEvent): void {
+    if (!this.seq) return;
+    const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const move = moves[event.key];
+    if (move) {
+      event.preventDefault();
+      const current = this.cursor ?? { query: 0, key: 0, visible: true };
+      const query = Math.max(0, Math.min(this.seq - 1, current.query + move[0]));
+      const key = Math.max(0, Math.min(query, current.key + move[1]));
+      const cell = { query, key, visible: true };
+      this.select(cell);
+      const rect = this.marker.getBoundingClientRect();
+      this.handlers.onHover(cell, { clientX: rect.right, clientY: rect.bottom });
+    } else if (event.key === 'Enter' && this.cursor) {
+      event.preventDefault();
+      this.handlers.onClick(this.cursor);
+    } else if (event.key === 'Escape') {
+      this.select(null);
+      this.handlers.onHover(null, null);
+    }
+  }
+}
+
+/** An upscaled copy of the heatmap for export (crisp cells, at least 512 px). */
+export function exportCanvas(source: HTMLCanvasElement, seq: number): HTMLCanvasElement {
+  const scale = Math.max(1, Math.ceil(512 / Math.max(1, seq)));
+  const out = document.createElement('canvas');
+  out.width = seq * scale;
+  out.height = seq * scale;
+  const context = out.getContext('2d');
+  if (context) {
+    context.imageSmoothingEnabled = false;
+    context.drawImage(source, 0, 0, out.width, out.height);
+  }
+  return out;
+}

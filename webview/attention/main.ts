@@ -1,0 +1,12 @@
+// Entry of the attention webview bundle (dist/webview/attention.js): wires the window to AttentionApp.
+
+import { AttentionApp, isHostMessage } from './app';
+
+const root = document.getElementById('app');
+if (root) {
+  const app = new AttentionApp(root);
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (isHostMessage(event.data)) app.handle(event.data);
+  });
+  app.start();
+}
