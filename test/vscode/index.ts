@@ -5,6 +5,8 @@ import { suites } from './suite';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  // ATTENTIVE_TEST_GREP runs only the matching tests (e.g. one suite while working on it).
+  if (process.env['ATTENTIVE_TEST_GREP']) mocha.grep(process.env['ATTENTIVE_TEST_GREP']);
   for (const register of suites) {
     mocha.suite.emit('pre-require', globalThis, 'suite', mocha);
     register();

@@ -274,7 +274,7 @@ export class AttentionApp {
     const tokens = el('div', { className: 'tokens', attrs: { role: 'listbox', 'aria-label': 'Tokens as the model sees them', tabindex: '0' } });
     const tokenSpans = data.tokens.map((token, i) => {
       const span = el('span', {
-        className: `tok${token.text.trim() === '' ? ' ws' : ''}`,
+        className: `tok${token.start < 0 ? ' special' : token.text.trim() === '' ? ' ws' : ''}`,
         text: displayToken(token.text),
         attrs: { role: 'option', id: `tok-${i}`, 'data-index': String(i), 'aria-selected': 'false' },
       });

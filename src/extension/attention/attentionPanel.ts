@@ -16,7 +16,6 @@ import {
   type AttentionView,
   type AttentionWebviewMessage,
   type HeadStats,
-  type TokenPrediction,
 } from '../../protocol/attention';
 import type { AttentionResult, ModelInfo } from '../../protocol/engine';
 import { EngineError } from '../../protocol/engine';
@@ -33,8 +32,7 @@ const MIN_DECORATED_WEIGHT = 0.02;
 /** Matrices kept for the view (each is seq x seq floats: 4 MB at 1,024 tokens). */
 const CACHED_MATRICES = 6;
 
-/** The engine's result may carry surprisal and predictions (newer engines). */
-type EngineAttention = AttentionResult & { surprisal?: number[]; predictions?: TokenPrediction[][] };
+type EngineAttention = AttentionResult;
 
 /** What is explained: a range of a document, its text, and the engine's maps over it. */
 interface Explained {
@@ -154,8 +152,10 @@ export class AttentionController implements vscode.Disposable {
     let fitted = text;
     for (let attempt = 0; attempt < 8; attempt++) {
       const { ids } = await this.engine.client.call('tokenize', { text: fitted }, { signal });
-      if (ids.length <= model.contextLength) return fitted;
-      const keep = Math.floor((fitted.length * model.contextLength * 0.95) / ids.length);
+      // One place is kept for the BOS the engine puts before the text.
+      const budget = model.contextLength - 1;
+      if (ids.length <= budget) return fitted;
+      const keep = Math.floor((fitted.length * budget * 0.95) / ids.length);
       const cut = fitted.lastIndexOf('\n', keep);
       fitted = fitted.slice(0, cut > 0 ? cut : keep);
     }

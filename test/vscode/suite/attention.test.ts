@@ -1,0 +1,124 @@
+// Explain Attention in a real VS Code extension host: the command runs the selected code through the bundled model
+// (engine worker), the panel opens beside the editor with one token per model token, its webview loads and asks for
+// a matrix, hovering a token (the panel's own message handler, as the webview calls it) decorates the editor ranges
+// of the tokens it attends to, moving the cursor selects a token, CRLF files map exactly, and editing the document
+// marks the view stale.
+
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { AttentionView } from '../../../src/protocol/attention';
+import { api, closeAll, openFile, until } from './harness';
+
+const HEAD: AttentionView = { kind: 'head', layer: 0, head: 0 };
+
+async function explain(editor: vscode.TextEditor, selection: vscode.Selection): Promise<number> {
+  const { attention } = await api();
+  editor.selection = selection;
+  await vscode.commands.executeCommand('attentive.explainAttention');
+  const current = await until('the attention panel with tokens and a loaded webview', () => attention.current?.ready && attention.current.tokens > 0 && attention.current, 120_000);
+  return current.tokens;
+}
+
+export function attentionSuite(): void {
+  describe('Attentive: Explain Attention', function () {
+    this.timeout(180_000);
+    afterEach(async () => {
+      (await api()).attention.close();
+      await closeAll();
+    });
+
+    it('opens the view with one token per model token; the webview asks for its matrix; hovering a token decorates the editor', async () => {
+      const { attention, engine } = await api();
+      const { editor, document } = await openFile('attend.py', 'import os\n\ndef total(values):\n    result = 0\n    for value in values:\n        result += value\n    return result\n');
+      const selection = new vscode.Selection(2, 0, 6, 17);
+      const tokens = await explain(editor, selection);
+      const { ids } = await engine.client.call('tokenize', { text: document.getText(selection) });
+      // The model's tokens of the code, after the tokenizer's BOS (as the model saw every document in training).
+      assert.equal(tokens, ids.length + 1);
+      assert.equal(attention.current?.label, 'attend.py:3-7');
+      // The panel is a webview panel beside the editor.
+      const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Attention: attend.py'));
+      assert.ok(tab, 'no attention tab');
+      assert.notEqual(tab.group.viewColumn, editor.viewColumn);
+      // The loaded webview asked for the matrix it shows and got it.
+      await until('a matrix sent to the webview', () => (attention.posted.get('matrix') ?? 0) > 0, 30_000);
+
+      // Hover the last token: the keys it attends to are decorated, each range holding exactly its token's text.
+      await attention.handle({ type: 'hoverToken', index: tokens - 1, view: HEAD });
+      assert.ok(attention.decorations.length > 0, 'no decorations');
+      const matrix = attention.matrix(HEAD);
+      let sum = 0;
+      for (const d of attention.decorations) {
+        assert.ok(d.token <= tokens - 1);
+        assert.equal(d.weight, matrix[(tokens - 1) * tokens + d.token]);
+        sum += d.weight;
+        assert.ok(d.range.start.line >= 2 && d.range.end.line <= 6, `decoration outside the explained code: ${d.range.start.line}`);
+      }
+      assert.ok(sum <= 1.0001, `weights sum to ${sum}`);
+      const decoratedText = attention.decorations.map((d) => document.getText(d.range));
+      assert.ok(decoratedText.every((text) => document.getText(selection).includes(text)));
+      // Leaving clears them.
+      await attention.handle({ type: 'hoverToken', index: null, view: HEAD });
+      assert.equal(attention.decorations.length, 0);
+
+      // Each layer/head/aggregation is its own matrix: rows sum to 1 (head, mean, rollout), nothing above the diagonal.
+      for (const view of [HEAD, { kind: 'head', layer: 5, head: 3 }, { kind: 'mean', layer: 2 }, { kind: 'rollout', layer: 5 }] as AttentionView[]) {
+        const m = attention.matrix(view);
+        assert.equal(m.length, tokens * tokens);
+        for (const q of [0, Math.floor(tokens / 2), tokens - 1]) {
+          let rowSum = 0;
+          for (let k = 0; k < tokens; k++) {
+            if (k > q) assert.equal(m[q * tokens + k], 0);
+            rowSum += m[q * tokens + k]!;
+          }
+          assert.ok(Math.abs(rowSum - 1) < 1e-3, `${JSON.stringify(view)} row ${q} sums to ${rowSum}`);
+        }
+      }
+      assert.notDeepEqual(attention.matrix(HEAD), attention.matrix({ kind: 'head', layer: 5, head: 3 }));
+      // The JSON export holds every row of the lower triangle.
+      const exported = JSON.parse(attention.exportJsonText(HEAD)) as { tokens: unknown[]; weights: number[][] };
+      assert.equal(exported.tokens.length, tokens);
+      assert.deepEqual(exported.weights.map((r) => r.length), Array.from({ length: tokens }, (_, i) => i + 1));
+    });
+
+    it('moving the cursor in the explained code selects that token in the view', async () => {
+      const { attention } = await api();
+      const { editor } = await openFile('cursor.py', 'def square(x):\n    return x * x\n');
+      await explain(editor, new vscode.Selection(0, 0, 1, 16));
+      const before = attention.posted.get('selectToken') ?? 0;
+      editor.selection = new vscode.Selection(1, 12, 1, 12);
+      await until('selectToken sent to the webview', () => (attention.posted.get('selectToken') ?? 0) > before, 10_000);
+    });
+
+    it('with nothing selected it explains the function around the cursor', async () => {
+      const { attention } = await api();
+      const { editor } = await openFile('block.py', 'x = 1\n\n\ndef double(y):\n    return y * 2\n');
+      const tokens = await explain(editor, new vscode.Selection(4, 5, 4, 5));
+      assert.ok(tokens > 5);
+      assert.equal(attention.current?.label, 'block.py:4-5');
+    });
+
+    it('a CRLF file: decorated ranges hold their tokens\' text; an edit marks the view stale and clears the links', async () => {
+      const { attention } = await api();
+      const { editor, document } = await openFile('crlf_attend.py', 'def greet(name):\r\n\tmessage = "héllo " + name\r\n\treturn message\r\n');
+      assert.equal(document.eol, vscode.EndOfLine.CRLF);
+      const all = new vscode.Selection(0, 0, 2, 15);
+      const tokens = await explain(editor, all);
+      const text = document.getText(all);
+      assert.ok(text.includes('\r\n'));
+      // The max over the last layer's heads reaches many earlier tokens.
+      await attention.handle({ type: 'hoverToken', index: tokens - 1, view: { kind: 'max', layer: 5 } });
+      assert.ok(attention.decorations.length > 3);
+      for (const d of attention.decorations) {
+        const decorated = document.getText(d.range);
+        assert.ok(text.includes(decorated), `${JSON.stringify(decorated)} is not in the explained text`);
+        assert.ok(!decorated.endsWith('\r'), 'a range ends inside a line break');
+      }
+      await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), '# changed\r\n'));
+      await until('the view marked stale', () => attention.current?.stale, 5_000);
+      assert.equal(attention.decorations.length, 0);
+      await attention.handle({ type: 'hoverToken', index: 1, view: HEAD });
+      assert.equal(attention.decorations.length, 0, 'a stale view decorated the editor');
+    });
+  });
+}
