@@ -79,7 +79,8 @@ async function createBareRunner(promptIds) {
 async function createEngineRunner(prompt) {
   const client = new EngineClient(workerTransport(path.join(ROOT, 'dist', 'worker.js')));
   // Quantization preference pinned to the file the bare loop uses.
-  await client.load({ folder, options: { threads, quantization: [model.quantization] } });
+  // No reuse of the previous call's prompt: every run prefills its whole prompt, as the floor does.
+  await client.load({ folder, options: { threads, quantization: [model.quantization], reusePromptCache: false } });
   const runOnce = async () => {
     const result = await client.call('generate', { prompt, maxNewTokens: newTokens, minNewTokens: newTokens, temperature: 0 });
     return { ttft: result.usage.timeToFirstTokenMs, tps: result.usage.decodeTokensPerSecond, n: result.usage.generatedTokens, p: result.usage.promptTokens };
