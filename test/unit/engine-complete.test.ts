@@ -119,6 +119,31 @@ describe('complete() on the bundled model', () => {
   });
 });
 
+describe('completions between chat replies (one engine, one reusable prompt cache)', () => {
+  it('leave the replies exactly as without them', async () => {
+    const model = await LoadedModel.load(bundledModelFolder(ROOT), { threads: 1 });
+    try {
+      const messages = [{ role: 'user' as const, content: 'Write a Python function that reverses a string.' }];
+      const alone = await model.chat({ messages, maxNewTokens: 24, temperature: 0 });
+      await model.complete({ prefix: 'import json\n\ndef load(path):\n    with open(path) as f:\n        return ', maxNewTokens: 8, temperature: 0 });
+      const after = await model.chat({ messages, maxNewTokens: 24, temperature: 0 });
+      expect(after.tokenIds).toEqual(alone.tokenIds);
+      await model.complete({ prefix: 'const total = values.reduce(', maxNewTokens: 8, temperature: 0 });
+      const followUp = [...messages, { role: 'assistant' as const, content: after.text }, { role: 'user' as const, content: 'Now in TypeScript.' }];
+      const fresh = await LoadedModel.load(bundledModelFolder(ROOT), { threads: 1 });
+      try {
+        expect((await model.chat({ messages: followUp, maxNewTokens: 24, temperature: 0 })).tokenIds).toEqual(
+          (await fresh.chat({ messages: followUp, maxNewTokens: 24, temperature: 0 })).tokenIds,
+        );
+      } finally {
+        await fresh.release();
+      }
+    } finally {
+      await model.release();
+    }
+  });
+});
+
 describe('complete() with fill-in-the-middle (fixture model whose config does not discourage it)', () => {
   let model: LoadedModel;
   beforeAll(async () => {
