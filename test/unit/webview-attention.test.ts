@@ -9,7 +9,7 @@ import type { AttentionData, AttentionView, AttentionWebviewMessage, HeadStats }
 import { AttentionApp, isHostMessage, toFloat32 } from '../../webview/attention/app';
 import { colorRamp, parseColor, rampIndex, RAMP_STEPS } from '../../webview/attention/colors';
 import { cellAt, cellSize, paintMatrix } from '../../webview/attention/heatmap';
-import { displayToken, endsLine } from '../../webview/attention/tokens';
+import { displayLines, displayToken, endsLine } from '../../webview/attention/tokens';
 import { resetAttentionApiForTests } from '../../webview/attention/vscodeApi';
 
 const TOKENS = ['def', ' f', '():\n', '\treturn', ' 1'];
@@ -102,6 +102,9 @@ describe('attention webview: pure parts', () => {
     expect(displayToken('\r\n\r\n')).toBe('↵↵');
     expect(displayToken('    ')).toBe('····');
     expect(displayToken('')).toBe('∅');
+    expect(displayLines('\n    x')).toEqual(['↵', '····x']);
+    expect(displayLines('\r\n\r\n\t')).toEqual(['↵', '↵', '→']);
+    expect(displayLines('):\n')).toEqual(['):↵']);
     expect(endsLine('):\n')).toBe(true);
     expect(endsLine('\r')).toBe(true);
     expect(endsLine(' x')).toBe(false);
@@ -136,6 +139,20 @@ describe('attention webview: pure parts', () => {
     // Row 0 puts everything on key 0 (weight 1: the ramp's top); row 4 puts 0.7 on itself (a float32 0.7).
     expect(pixels[0]).toBe(255);
     expect(pixels[(4 * SEQ + 4) * 4]).toBe(rampIndex(Math.fround(0.7)));
+  });
+
+  it('1,024 tokens: a full matrix paints in one pass, fast (ImageData, not a call per cell)', () => {
+    const seq = 1024;
+    const m = new Float32Array(seq * seq);
+    for (let q = 0; q < seq; q++) for (let k = 0; k <= q; k++) m[q * seq + k] = 1 / (q + 1);
+    const pixels = new Uint8ClampedArray(seq * seq * 4);
+    const ramp = colorRamp([0, 0, 0, 255], [255, 128, 0, 255], 'sqrt');
+    const started = performance.now();
+    paintMatrix(m, seq, ramp, pixels);
+    const ms = performance.now() - started;
+    expect(ms).toBeLessThan(250); // ~10 ms on a laptop; generous for a shared CI machine
+    expect(pixels[(1023 * seq + 1023) * 4 + 3]).toBe(255);
+    expect(pixels[(0 * seq + 1) * 4 + 3]).toBe(0);
   });
 
   it('√ scale lifts small weights; ramp index clamps', () => {

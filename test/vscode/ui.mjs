@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { ROOT, TEST_DIR, launchChromium, startCodeServer } from '../../scripts/vscode-server.mjs';
 
 const PORT = Number(process.env.ATTENTIVE_UI_PORT || 18182);
-const runDir = path.join(TEST_DIR, 'run-ui-tests');
+// A second run beside another needs its own folder (and ATTENTIVE_UI_PORT).
+const runDir = process.env.ATTENTIVE_UI_RUN_DIR || path.join(TEST_DIR, 'run-ui-tests');
 const shots = path.join(TEST_DIR, 'screenshots');
 fs.rmSync(runDir, { recursive: true, force: true });
 fs.mkdirSync(shots, { recursive: true });
@@ -30,6 +31,8 @@ fs.writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, 'attentive.mode
 const results = [];
 let currentPage = null;
 async function check(name, body) {
+  // ATTENTIVE_UI_GREP runs only the checks whose names contain it (each such check sets up what it needs).
+  if (process.env.ATTENTIVE_UI_GREP && !name.includes(process.env.ATTENTIVE_UI_GREP)) return;
   const started = Date.now();
   try {
     await body();
@@ -295,6 +298,144 @@ try {
       assert.equal(styles.padding, '0px', `${theme}: code padding ${styles.padding}`);
       assert.notEqual(styles.block, 'rgba(0, 0, 0, 0)', `${theme}: the code block has no background`);
       await page.waitForTimeout(1000);
+      await page.screenshot({ path: path.join(docs, file) });
+    }
+    fs.writeFileSync(settingsFile, JSON.stringify(baseSettings));
+  });
+
+  // ---- Explain Attention -------------------------------------------------------------------------------------
+  /** The attention panel's webview frame (the chat's webview may be open too), or null until it has rendered. */
+  async function attentionFrame(timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const frame of page.frames()) {
+        if (await frame.$('.attention .heatmap-canvas').catch(() => null)) return frame;
+      }
+      if (Date.now() > deadline) throw new Error('the attention view did not render');
+      await page.waitForTimeout(200);
+    }
+  }
+  const canvasUrl = (frame) => frame.evaluate(() => globalThis.document.querySelector('.heatmap-canvas').toDataURL());
+  async function changed(frame, before, what) {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const now = await canvasUrl(frame);
+      if (now !== before) return now;
+      if (Date.now() > deadline) throw new Error(`the heatmap did not change after ${what}`);
+      await page.waitForTimeout(100);
+    }
+  }
+  /** Opens fib.py, selects it all and runs Explain Attention; resolves to the rendered view's frame. */
+  async function explainFib() {
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('fib.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'fib.py' }).first().click();
+    const lines = page.locator('.monaco-editor .view-lines', { hasText: 'def fibonacci' }).first();
+    await lines.waitFor({ timeout: 20_000 });
+    await lines.click();
+    await page.keyboard.press('Control+A');
+    await runCommand('Attentive: Explain Attention');
+    const frame = await attentionFrame();
+    // The first matrix is painted when the canvas has the token count as its size.
+    await frame.waitForFunction(() => globalThis.document.querySelector('.heatmap-canvas').width > 10, null, { timeout: 30_000 });
+    return frame;
+  }
+  /**
+   * Hovers a token, `back` tokens before the last one or the last whose text matches: the editor decorates the
+   * tokens it attends to.
+   */
+  async function hoverToken(frame, which) {
+    if (which instanceof RegExp) return frame.locator('.tokens .tok').filter({ hasText: which }).last().hover();
+    const count = await frame.locator('.tokens .tok').count();
+    await frame.locator(`.tokens .tok[data-index="${count - 1 - which}"]`).hover();
+  }
+  /** The editor's decorations from the attention view (VS Code renders a decoration type as a "ced-…" class). */
+  const decorationBoxes = async () => {
+    const boxes = await page.locator('.monaco-editor div[class*="ced-"], .monaco-editor span[class*="ced-"]').evaluateAll((nodes) =>
+      nodes.map((node) => `${node.className}@${node.getBoundingClientRect().left},${node.getBoundingClientRect().top}`),
+    );
+    return boxes.sort().join(' ');
+  };
+
+  await check('Explain Attention opens the view beside the editor; switching layer and head changes the picture; hovering links to the code', async () => {
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, 'workbench.colorTheme': 'Default Dark Modern' }));
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await runCommand('View: Close All Editors');
+    if (await page.locator('.part.sidebar').isVisible()) await runCommand('View: Close Primary Side Bar');
+    const frame = await explainFib();
+    // Tokens as the model sees them: the indentation shows as middle dots, line ends as ↵.
+    const tokens = await frame.locator('.tokens .tok').allInnerTexts();
+    assert.ok(tokens.length > 20, `only ${tokens.length} tokens`);
+    assert.ok(tokens.some((t) => t.includes('↵')), 'no visible line break');
+    assert.ok(tokens.some((t) => t.includes('·')), 'no visible space');
+    assert.match(await frame.locator('.meta').innerText(), new RegExp(`${tokens.length} tokens`));
+    // Layer 6, then head 4: a new picture each time.
+    const first = await canvasUrl(frame);
+    await frame.selectOption('select[aria-label="Layer"]', '5');
+    const second = await changed(frame, first, 'choosing layer 6');
+    await frame.selectOption('select[aria-label="Head"]', '3');
+    await changed(frame, second, 'choosing head 4');
+    // The model view: a thumbnail per layer and head; a click opens that head.
+    await frame.getByRole('tab', { name: 'Model view' }).click();
+    assert.equal(await frame.locator('.thumb').count(), 36);
+    const third = await canvasUrl(frame);
+    await frame.locator('.thumb[data-layer="1"][data-head="2"]').click();
+    await changed(frame, third, 'opening layer 2 head 3 from the model view');
+    assert.equal(await frame.locator('select[aria-label="Layer"]').inputValue(), '1');
+    assert.equal(await frame.locator('select[aria-label="Head"]').inputValue(), '2');
+    // Hovering a heatmap cell shows its query, key and weight.
+    const canvas = frame.locator('.heatmap-canvas');
+    const box = await canvas.boundingBox();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.8);
+    await frame.locator('.tooltip', { hasText: /Weight \d\.\d{4}/ }).waitFor({ timeout: 10_000 });
+    assert.match(await frame.locator('.live').innerText(), /after softmax/);
+    // Hovering a token decorates, in the editor, the tokens it attends to (background alpha = weight).
+    await frame.selectOption('select[aria-label="Layer"]', '0');
+    await frame.selectOption('select[aria-label="Head"]', '0');
+    // Off the heatmap (whose hovered row was decorated too) nothing is decorated; hovering a token decorates its keys,
+    // and leaving clears them.
+    await frame.locator('.view-title').hover();
+    const cleared = Date.now() + 10_000;
+    while ((await decorationBoxes()) !== '' && Date.now() < cleared) await page.waitForTimeout(100);
+    const before = await decorationBoxes();
+    assert.equal(before, '', 'decorations stayed after the pointer left the heatmap');
+    await hoverToken(frame, 1);
+    const deadline = Date.now() + 10_000;
+    let during = await decorationBoxes();
+    while (during === before && Date.now() < deadline) {
+      await page.waitForTimeout(100);
+      during = await decorationBoxes();
+    }
+    assert.notEqual(during, before, 'hovering a token changed no decoration in the editor');
+    assert.ok(during.length > 0, 'no decorations while hovering a token');
+    await page.screenshot({ path: path.join(shots, 'attention-hover.png') });
+    await frame.locator('.view-title').hover();
+    const back = Date.now() + 10_000;
+    while ((await decorationBoxes()) !== before && Date.now() < back) await page.waitForTimeout(100);
+    assert.equal(await decorationBoxes(), before);
+  });
+
+  await check('screenshots of Explain Attention in the dark and light themes', async () => {
+    for (const [theme, file] of [['Default Dark Modern', 'attention-dark.png'], ['Default Light Modern', 'attention-light.png']]) {
+      fs.writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, 'workbench.colorTheme': theme }));
+      await page.reload();
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await runCommand('View: Close All Editors');
+      if (await page.locator('.part.sidebar').isVisible()) await runCommand('View: Close Primary Side Bar');
+      const frame = await explainFib();
+      await frame.selectOption('select[aria-label="Aggregation"]', 'head');
+      await frame.selectOption('select[aria-label="Layer"]', '2');
+      await frame.selectOption('select[aria-label="Head"]', '1');
+      await frame.waitForFunction(() => globalThis.document.querySelector('.view-title').textContent === 'Layer 3 · head 2');
+      // Put the editor's cursor on line 4 (its token is selected in the view), then hover the `b` at that line's end.
+      await page.locator('.monaco-editor .view-lines', { hasText: 'def fibonacci' }).first().click();
+      await page.keyboard.press('Control+Home');
+      for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('End');
+      await page.waitForTimeout(500);
+      await hoverToken(frame, /^·b$/);
+      await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(docs, file) });
     }
     fs.writeFileSync(settingsFile, JSON.stringify(baseSettings));

@@ -15,7 +15,7 @@ import {
 import { colorRamp, cssColor, RAMP_STEPS, themeColor, type Rgba } from './colors';
 import { button, el, num, percent, select } from './dom';
 import { cellAt, exportCanvas, Heatmap, paintMatrix, type Cell } from './heatmap';
-import { displayToken, endsLine, quoteToken } from './tokens';
+import { displayLines, displayToken, endsLine, quoteToken } from './tokens';
 import { getAttentionApi, type AttentionApi, type PersistedState, type Scale, type Tab } from './vscodeApi';
 
 const HOST_MESSAGE_TYPES = new Set<AttentionHostMessage['type']>(['loading', 'error', 'data', 'matrix', 'selectToken', 'stale']);
@@ -275,8 +275,12 @@ export class AttentionApp {
     const tokenSpans = data.tokens.map((token, i) => {
       const span = el('span', {
         className: `tok${token.start < 0 ? ' special' : token.text.trim() === '' ? ' ws' : ''}`,
-        text: displayToken(token.text),
         attrs: { role: 'option', id: `tok-${i}`, 'data-index': String(i), 'aria-selected': 'false' },
+      });
+      // The strip breaks lines where the code does: after each ↵, inside the token when it goes on ("↵····").
+      displayLines(token.text).forEach((part, n) => {
+        if (n > 0) span.append(el('br'));
+        if (part) span.append(part);
       });
       span.title = this.tokenTitle(i);
       tokens.append(span);
@@ -432,6 +436,7 @@ export class AttentionApp {
     };
     this.renderModelGrid();
     this.renderSummary();
+    this.renderLive(null);
     this.syncControls();
     this.drawLegend();
     if (typeof window !== 'undefined') window.addEventListener('resize', () => this.ui?.heatmap.layout());
@@ -488,6 +493,7 @@ export class AttentionApp {
     this.save();
     this.syncControls();
     if (tab === 'heatmap') this.ui?.heatmap.layout();
+    if (tab === 'heads') this.renderHeadView();
   }
 
   setScale(scale: Scale): void {
@@ -566,8 +572,12 @@ export class AttentionApp {
 
   private hoverCell(cell: Cell | null, pointer: { clientX: number; clientY: number } | null): void {
     this.hoveredCell = cell;
-    this.hovered = cell ? cell.query : null;
-    this.activeQueryChanged();
+    const query = cell ? cell.query : null;
+    // Moving along a row changes only the tooltip; a new row re-colours the tokens and the editor.
+    if (query !== this.hovered) {
+      this.hovered = query;
+      this.activeQueryChanged();
+    }
     this.showTooltip(cell, pointer);
   }
 
@@ -676,7 +686,10 @@ export class AttentionApp {
     ui.legendHigh.title = `largest weight here: ${max.toFixed(3)}`;
     this.renderTokenColours();
     this.renderHeadView();
-    if (this.hoveredCell) this.renderLive(this.hoveredCell);
+    if (this.hoveredCell) {
+      this.renderLive(this.hoveredCell);
+      ui.tooltip.textContent = this.cellText(this.hoveredCell);
+    }
   }
 
   private activeQueryChanged(): void {
@@ -724,7 +737,7 @@ export class AttentionApp {
   private renderHeadView(): void {
     const ui = this.ui;
     const data = this.data;
-    if (!ui || !data) return;
+    if (!ui || !data || this.prefs.tab !== 'heads') return; // drawn when its tab is shown
     const { svg, queries, keys, caption } = ui.headView;
     const seq = data.tokens.length;
     const matrix = this.matrix && this.matrixKey === viewKey(this.view) ? this.matrix : undefined;
@@ -751,10 +764,12 @@ export class AttentionApp {
     }
     svg.replaceChildren(...children);
     queries.forEach((node, i) => node.classList.toggle('active', i === query && this.hoveredKey === null));
+    const keyWeights = new Float32Array(seq);
+    if (this.hoveredKey === null) for (const [, k, w] of lines) keyWeights[k] = w;
     keys.forEach((node, i) => {
       node.classList.toggle('active', i === this.hoveredKey);
-      const w = lines.find(([, k]) => k === i)?.[2];
-      node.style.backgroundColor = this.hoveredKey === null && w !== undefined && w >= 0.02 ? cssColor(this.accent, Math.min(0.9, Math.sqrt(w) * 0.9)) : '';
+      const w = keyWeights[i]!;
+      node.style.backgroundColor = w >= 0.02 ? cssColor(this.accent, Math.min(0.9, Math.sqrt(w) * 0.9)) : '';
     });
     caption.textContent =
       this.hoveredKey !== null

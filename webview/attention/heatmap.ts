@@ -121,7 +121,9 @@ export class Heatmap {
   }
 
   displaySize(): number {
-    const available = (this.element.clientWidth || 640) - 8;
+    // Zoom 1 fits the panel's width and most of its height.
+    const height = typeof window !== 'undefined' && window.innerHeight ? window.innerHeight * 0.6 : 640;
+    const available = Math.min((this.element.clientWidth || 640) - 8, height);
     return cellSize(this.seq, available, this.zoomLevel) * this.seq;
   }
 

@@ -7,6 +7,14 @@ export function displayToken(text: string): string {
   return text.replace(/\r\n|\n|\r|\t| /g, (ch) => (ch === ' ' ? '·' : ch === '\t' ? '→' : '↵'));
 }
 
+/**
+ * The marked text cut after each ↵ that more text follows ("\n    x" -> ["↵", "····x"]); a line break at the very end
+ * stays with the token (the strip adds the break after the token).
+ */
+export function displayLines(text: string): string[] {
+  return displayToken(text).split(/(?<=↵)(?=.)/u);
+}
+
 /** Whether the token ends a line (the token strip breaks the line after it). */
 export function endsLine(text: string): boolean {
   return /[\r\n]$/.test(text);
