@@ -6,45 +6,13 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ChatController } from '../../../src/extension/chat/chatController';
-import type { AttentiveApi } from '../../../src/extension/extension';
 import type { ChatEntry, Conversation } from '../../../src/protocol/chat';
-
-async function api(): Promise<AttentiveApi> {
-  const extension = vscode.extensions.getExtension<AttentiveApi>('attentive.attentive');
-  assert.ok(extension);
-  return extension.activate();
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** A real file in the test workspace, shown in an editor (untitled documents would prompt to save on close). */
-async function openFile(name: string, content: string): Promise<{ document: vscode.TextDocument; editor: vscode.TextEditor }> {
-  const folder = vscode.workspace.workspaceFolders![0]!.uri;
-  const uri = vscode.Uri.joinPath(folder, name);
-  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(content));
-  const document = await vscode.workspace.openTextDocument(uri);
-  const editor = await vscode.window.showTextDocument(document, { preview: false });
-  return { document, editor };
-}
-
-async function closeAll(): Promise<void> {
-  await vscode.workspace.saveAll(false);
-  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-}
+import { api, closeAll, openFile, sleep, until } from './harness';
 
 const lastReply = (entries: ChatEntry[]) => entries.filter((e) => e.role === 'assistant').at(-1);
 const finished = (entry: ChatEntry | undefined) => !!entry && ['done', 'stopped', 'error'].includes(entry.status);
 /** An entry's status now (the controller changes it behind TypeScript's narrowing). */
 const statusOf = (entry: ChatEntry): ChatEntry['status'] => entry.status;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function setMaxNewTokens(value: number | undefined): Promise<void> {
   await vscode.workspace.getConfiguration('attentive').update('maxNewTokens', value, vscode.ConfigurationTarget.Global);

@@ -6,8 +6,8 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { api, closeAll, openFile, sleep, until } from './harness';
 
-/** Puts the cursor at the end of the document, asks for a suggestion, accepts it, and returns the inserted text. */
-async function suggestAndAccept(editor: vscode.TextEditor): Promise<string> {
+/** Puts the cursor at the end of the document and waits for our provider's suggestion there. */
+async function suggestAtEnd(editor: vscode.TextEditor): Promise<{ before: string; suggestion: string }> {
   const { completion } = await api();
   const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
   editor.selection = new vscode.Selection(end, end);
@@ -17,14 +17,24 @@ async function suggestAndAccept(editor: vscode.TextEditor): Promise<string> {
   await until('a suggestion from the provider', () => completion.stats.shown > shown, 60_000);
   const suggestion = completion.lastShown!;
   assert.ok(suggestion.trim().length > 0, 'empty suggestion');
-  // The ghost text is on screen once the editor has rendered it; commit inserts it.
-  await until('the suggestion accepted', () => {
-    void vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+  return { before, suggestion };
+}
+
+/** Runs an accept command until the editor has rendered the ghost text and the document changes; returns what it inserted. */
+async function accept(editor: vscode.TextEditor, before: string, command: string): Promise<string> {
+  await until(`${command} to change the document`, () => {
+    void vscode.commands.executeCommand(command);
     return editor.document.getText() !== before;
   }, 10_000);
-  const after = editor.document.getText();
-  assert.equal(after, before + suggestion);
-  return suggestion;
+  return editor.document.getText().slice(before.length);
+}
+
+/** Asks for a suggestion at the end of the document, accepts it whole, and returns the inserted text. */
+async function suggestAndAccept(editor: vscode.TextEditor): Promise<string> {
+  const { before, suggestion } = await suggestAtEnd(editor);
+  const inserted = await accept(editor, before, 'editor.action.inlineSuggest.commit');
+  assert.equal(inserted, suggestion);
+  return inserted;
 }
 
 export function completionSuite(): void {
@@ -54,20 +64,9 @@ export function completionSuite(): void {
     });
 
     it("VS Code's Accept Next Word takes the suggestion's first word only", async () => {
-      const { completion } = await api();
       const { editor } = await openFile('partial.py', 'import os\n\n\ndef read_text(path):\n    with open(path) as handle:\n        return ');
-      const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
-      editor.selection = new vscode.Selection(end, end);
-      const before = editor.document.getText();
-      const shown = completion.stats.shown;
-      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-      await until('a suggestion from the provider', () => completion.stats.shown > shown, 60_000);
-      const suggestion = completion.lastShown!;
-      await until('part of the suggestion accepted', () => {
-        void vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextWord');
-        return editor.document.getText() !== before;
-      }, 10_000);
-      const inserted = editor.document.getText().slice(before.length);
+      const { before, suggestion } = await suggestAtEnd(editor);
+      const inserted = await accept(editor, before, 'editor.action.inlineSuggest.acceptNextWord');
       assert.ok(inserted.length > 0 && suggestion.startsWith(inserted), `${JSON.stringify(inserted)} is not a start of ${JSON.stringify(suggestion)}`);
       assert.ok(inserted.length < suggestion.length || !/\s/.test(suggestion.trim()), `the whole suggestion ${JSON.stringify(suggestion)} was accepted`);
     });

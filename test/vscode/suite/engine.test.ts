@@ -2,16 +2,8 @@
 
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { AttentiveApi } from '../../../src/extension/extension';
 import type { GenerateResult, ModelInfo } from '../../../src/protocol/engine';
-
-const EXTENSION_ID = 'attentive.attentive';
-
-async function api(): Promise<AttentiveApi> {
-  const extension = vscode.extensions.getExtension<AttentiveApi>(EXTENSION_ID);
-  assert.ok(extension, `${EXTENSION_ID} is not installed in the test VS Code`);
-  return extension.activate();
-}
+import { api } from './harness';
 
 async function setModel(value: string | undefined): Promise<void> {
   await vscode.workspace.getConfiguration('attentive').update('model', value, vscode.ConfigurationTarget.Global);
