@@ -73,6 +73,8 @@ export type AttentionWebviewMessage =
   | { type: 'ready' }
   /** Ask for one matrix; the reply carries the same requestId (an answer to an older request is ignored). */
   | { type: 'requestMatrix'; requestId: number; view: AttentionView }
+  /** Ask for one query's row in every head of a layer (the head view's all-heads mode): small, so sent on hover. */
+  | { type: 'requestRows'; requestId: number; layer: number; query: number }
   /** The pointer is on a query token (null: it left); the host decorates the keys it attends to in the editor. */
   | { type: 'hoverToken'; index: number | null; view: AttentionView }
   /** Select the token's range in the editor. */
@@ -86,6 +88,8 @@ export type AttentionHostMessage =
   | { type: 'error'; message: string }
   | { type: 'data'; data: AttentionData }
   | { type: 'matrix'; requestId: number; view: AttentionView; seq: number; data: Float32Array }
+  /** Query `query`'s weights in each head of `layer`: [heads, query + 1] row-major. */
+  | { type: 'rows'; requestId: number; layer: number; query: number; heads: number; data: Float32Array }
   /** The editor cursor moved onto a token of the explained code. */
   | { type: 'selectToken'; index: number }
   /** The document changed since it was explained: editor links are off until it is explained again. */
@@ -133,6 +137,10 @@ export function validateAttentionMessage(raw: unknown): AttentionWebviewMessage 
     case 'requestMatrix': {
       const view = validateView(raw['view']);
       return view && index(raw['requestId'], Number.MAX_SAFE_INTEGER) ? { type, requestId: raw['requestId'], view } : null;
+    }
+    case 'requestRows': {
+      const { requestId, layer, query } = raw;
+      return index(requestId, Number.MAX_SAFE_INTEGER) && index(layer, MAX_LAYERS) && index(query, MAX_VIEW_TOKENS) ? { type, requestId, layer, query } : null;
     }
     case 'hoverToken': {
       const view = validateView(raw['view']);

@@ -18,6 +18,7 @@ describe('attention protocol', () => {
       { type: 'hoverToken', index: 12, view: { kind: 'head', layer: 2, head: 1 } },
       { type: 'hoverToken', index: null, view: { kind: 'rollout', layer: 0 } },
       { type: 'revealToken', index: 0 },
+      { type: 'requestRows', requestId: 4, layer: 5, query: 1023 },
       { type: 'exportPng', dataUrl: PNG, name: 'attention-head-0-1.png' },
       { type: 'exportJson', view: { kind: 'mean', layer: 2 } },
     ];
@@ -62,6 +63,9 @@ describe('attention protocol', () => {
       { type: 'hoverToken', index: 1e12, view: { kind: 'mean', layer: 0 } },
       { type: 'hoverToken', view: { kind: 'mean', layer: 0 } },
       { type: 'revealToken' },
+      { type: 'requestRows', requestId: 1, layer: 0 },
+      { type: 'requestRows', requestId: 1, layer: -1, query: 0 },
+      { type: 'requestRows', requestId: 1, layer: 0, query: 40_000 },
       { type: 'revealToken', index: 0.5 },
       { type: 'exportPng', dataUrl: PNG },
       { type: 'exportPng', dataUrl: PNG, name: '../../etc/passwd' },
@@ -80,7 +84,7 @@ describe('attention protocol', () => {
   it('never throws and never passes an unknown type on random input (fuzz)', () => {
     let seed = 12345;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const types = ['ready', 'requestMatrix', 'hoverToken', 'revealToken', 'exportPng', 'exportJson', 'other', ''];
+    const types = ['ready', 'requestMatrix', 'requestRows', 'hoverToken', 'revealToken', 'exportPng', 'exportJson', 'other', ''];
     const values = (depth: number): unknown => {
       const pick = Math.floor(random() * 11);
       switch (pick) {
@@ -111,11 +115,11 @@ describe('attention protocol', () => {
     let accepted = 0;
     for (let i = 0; i < 20_000; i++) {
       const raw: Record<string, unknown> = { type: types[Math.floor(random() * types.length)] };
-      for (const field of ['requestId', 'view', 'index', 'dataUrl', 'name']) if (random() < 0.7) raw[field] = values(0);
+      for (const field of ['requestId', 'view', 'index', 'layer', 'query', 'dataUrl', 'name']) if (random() < 0.7) raw[field] = values(0);
       const message = validateAttentionMessage(raw);
       if (!message) continue;
       accepted++;
-      expect(['ready', 'requestMatrix', 'hoverToken', 'revealToken', 'exportPng', 'exportJson']).toContain(message.type);
+      expect(['ready', 'requestMatrix', 'requestRows', 'hoverToken', 'revealToken', 'exportPng', 'exportJson']).toContain(message.type);
       if ('view' in message) expect(validateView(message.view)).toEqual(message.view);
       if (message.type === 'hoverToken' && message.index !== null) expect(Number.isInteger(message.index)).toBe(true);
     }

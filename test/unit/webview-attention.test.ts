@@ -315,6 +315,37 @@ describe('attention webview: the app', () => {
     expect(h.root.querySelectorAll('.hv-lines line')).toHaveLength(SEQ);
   });
 
+  it('head view, all heads: asks the host for the query\'s row in every head once, one colour per head, heads can be hidden', () => {
+    const h = harness();
+    h.answer(matrix(0));
+    h.app.setTab('heads');
+    h.app.toggleAllHeads();
+    expect(h.root.querySelector('.hv-controls .toggle')?.getAttribute('aria-pressed')).toBe('true');
+    expect(h.saved.at(-1)).toMatchObject({ allHeads: true });
+    h.app.selectToken(2, false);
+    const requests = () => h.posted.filter((m): m is Extract<AttentionWebviewMessage, { type: 'requestRows' }> => m.type === 'requestRows');
+    expect(requests()).toEqual([{ type: 'requestRows', requestId: 1, layer: 0, query: 2 }]);
+    // Head 0 puts everything on key 0, head 1 splits between keys 1 and 2.
+    const rows = new Float32Array([1, 0, 0, 0, 0.5, 0.5]);
+    h.app.handle({ type: 'rows', requestId: 0, layer: 0, query: 2, heads: 2, data: rows }); // an older request: ignored
+    expect(h.root.querySelectorAll('.hv-lines line')).toHaveLength(0);
+    h.app.handle({ type: 'rows', requestId: 1, layer: 0, query: 2, heads: 2, data: rows });
+    const lines = Array.from(h.root.querySelectorAll('.hv-lines line'));
+    expect(lines.map((l) => [l.getAttribute('data-head'), l.getAttribute('y2'), l.getAttribute('stroke-opacity')])).toEqual([
+      ['0', '10', '1.000'],
+      ['1', '30', '0.500'],
+      ['1', '50', '0.500'],
+    ]);
+    expect(new Set(lines.map((l) => l.getAttribute('stroke'))).size).toBe(2);
+    // Hiding head 1 leaves head 0's line; the same query does not ask again.
+    h.root.querySelector<HTMLButtonElement>('.chip[data-head="1"]')!.click();
+    expect(h.root.querySelectorAll('.hv-lines line')).toHaveLength(1);
+    expect(requests()).toHaveLength(1);
+    // Another layer asks for its rows.
+    h.app.setView({ layer: 1 });
+    expect(requests().at(-1)).toEqual({ type: 'requestRows', requestId: 2, layer: 1, query: 2 });
+  });
+
   it('model view: one thumbnail per layer and head; a click opens that head on the heatmap', () => {
     const h = harness();
     const thumbs = h.root.querySelectorAll<HTMLButtonElement>('.thumb');

@@ -393,6 +393,37 @@ try {
     // Hovering a token decorates, in the editor, the tokens it attends to (background alpha = weight).
     await frame.selectOption('select[aria-label="Layer"]', '0');
     await frame.selectOption('select[aria-label="Head"]', '0');
+    // Head view: lines from a hovered token to the ones it attends to; all heads of the layer in their own colours.
+    await frame.getByRole('tab', { name: 'Head view' }).click();
+    await frame.locator('.hv-queries .hv-token').last().hover();
+    await frame.locator('.hv-lines line').first().waitFor({ timeout: 10_000 });
+    await frame.getByRole('button', { name: /Draw every head/ }).click();
+    await frame.locator('.hv-queries .hv-token').nth(5).hover();
+    await frame.locator('.hv-queries .hv-token').last().hover();
+    await frame.waitForFunction(() => new Set(Array.from(globalThis.document.querySelectorAll('.hv-lines line'), (l) => l.getAttribute('stroke'))).size > 2, null, { timeout: 10_000 });
+    await page.screenshot({ path: path.join(shots, 'attention-head-view.png') });
+    await frame.getByRole('button', { name: /Draw every head/ }).click();
+    await frame.getByRole('tab', { name: 'Heatmap' }).click();
+    // Export PNG and JSON: VS Code's save dialog (the simple one, in the browser) with the suggested name; Enter saves.
+    for (const [label, file, check] of [
+      ['Export the heatmap as a PNG image', 'attention-head-0-0.png', (bytes) => assert.equal(bytes.subarray(1, 4).toString(), 'PNG')],
+      ["Export this view's weights as JSON", 'attention-head-0-0.json', (bytes) => assert.ok(JSON.parse(bytes.toString()).weights.length > 20)],
+    ]) {
+      const target = path.join(workspace, file);
+      fs.rmSync(target, { force: true });
+      await frame.getByRole('button', { name: label }).click();
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 10_000 });
+      // The dialog fills in the suggested path as it resolves the folder.
+      const suggested = Date.now() + 10_000;
+      while (!(await input.inputValue()).endsWith(`/workspace/${file}`) && Date.now() < suggested) await page.waitForTimeout(100);
+      assert.equal(await input.inputValue(), target);
+      await page.keyboard.press('Enter');
+      const saved = Date.now() + 10_000;
+      while (!fs.existsSync(target) && Date.now() < saved) await page.waitForTimeout(100);
+      assert.ok(fs.existsSync(target), `${file} was not saved`);
+      check(fs.readFileSync(target));
+    }
     // Off the heatmap (whose hovered row was decorated too) nothing is decorated; hovering a token decorates its keys,
     // and leaving clears them.
     await frame.locator('.view-title').hover();

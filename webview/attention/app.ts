@@ -18,7 +18,7 @@ import { cellAt, exportCanvas, Heatmap, paintMatrix, type Cell } from './heatmap
 import { displayLines, displayToken, endsLine, quoteToken } from './tokens';
 import { getAttentionApi, type AttentionApi, type PersistedState, type Scale, type Tab } from './vscodeApi';
 
-const HOST_MESSAGE_TYPES = new Set<AttentionHostMessage['type']>(['loading', 'error', 'data', 'matrix', 'selectToken', 'stale']);
+const HOST_MESSAGE_TYPES = new Set<AttentionHostMessage['type']>(['loading', 'error', 'data', 'matrix', 'rows', 'selectToken', 'stale']);
 
 /** The host is trusted, but a stray window message must not break the view. */
 export function isHostMessage(value: unknown): value is AttentionHostMessage {
@@ -85,6 +85,10 @@ export class AttentionApp {
   private accent: Rgba = [230, 126, 34, 255];
   private surpriseColor: Rgba = [229, 57, 53, 255];
   private summarySort: { column: SummaryColumn; descending: boolean } = { column: 'layer', descending: false };
+  /** Head view, all-heads mode: the heads drawn, and the rows of the active query in each head of the layer. */
+  private shownHeads = new Set<number>();
+  private rows: { layer: number; query: number; heads: number; data: Float32Array } | undefined;
+  private rowsRequest = { id: 0, key: '' };
   /** The last heatmap paint's pixels (tests check the mapping). */
   lastPixels: Uint8ClampedArray | undefined;
 
@@ -108,7 +112,7 @@ export class AttentionApp {
         legend: HTMLCanvasElement;
         legendLow: HTMLElement;
         legendHigh: HTMLElement;
-        headView: { queries: HTMLElement[]; keys: HTMLElement[]; svg: SVGSVGElement; caption: HTMLElement };
+        headView: { queries: HTMLElement[]; keys: HTMLElement[]; svg: SVGSVGElement; caption: HTMLElement; allHeads: HTMLButtonElement; chips: HTMLButtonElement[] };
         model: HTMLElement;
         summary: HTMLElement;
         explain: HTMLElement;
@@ -131,6 +135,7 @@ export class AttentionApp {
       zoom: typeof saved.zoom === 'number' && saved.zoom >= 1 && saved.zoom <= 16 ? saved.zoom : 1,
       scale: saved.scale === 'linear' ? 'linear' : 'sqrt',
       surprise: saved.surprise === true,
+      allHeads: saved.allHeads === true,
     };
     this.ramp = colorRamp([0, 0, 0, 255], this.accent, this.prefs.scale);
   }
@@ -185,6 +190,11 @@ export class AttentionApp {
         this.matrix = toFloat32(message.data);
         this.matrixKey = viewKey(message.view);
         this.renderMatrix();
+        break;
+      case 'rows':
+        if (message.requestId !== this.rowsRequest.id) return;
+        this.rows = { layer: message.layer, query: message.query, heads: message.heads, data: toFloat32(message.data) };
+        this.renderHeadView();
         break;
       case 'selectToken':
         if (!this.data || message.index >= this.data.tokens.length) return;
@@ -378,9 +388,27 @@ export class AttentionApp {
       this.renderHeadView();
     });
     const caption = el('div', { className: 'hv-caption' });
+    const allHeads = button("Draw every head of the layer at once, one colour per head", 'All heads', () => this.toggleAllHeads(), 'text-button toggle');
+    this.shownHeads = new Set(Array.from({ length: data.heads }, (_, h) => h));
+    const chips = Array.from({ length: data.heads }, (_, h) => {
+      const swatch = el('span', { className: 'swatch' });
+      swatch.style.backgroundColor = headColor(h, data.heads);
+      const chip = el('button', { className: 'chip', title: `Show or hide head ${h + 1}`, attrs: { type: 'button', 'aria-pressed': 'true', 'data-head': String(h) } }, swatch, `H${h + 1}`);
+      chip.addEventListener('click', () => {
+        if (this.shownHeads.has(h)) this.shownHeads.delete(h);
+        else this.shownHeads.add(h);
+        chip.setAttribute('aria-pressed', String(this.shownHeads.has(h)));
+        this.renderHeadView();
+      });
+      return chip;
+    });
     panels
       .get('heads')!
-      .append(caption, el('div', { className: 'hv-scroll' }, el('div', { className: 'hv-grid' }, hvQueries, svg, hvKeys)));
+      .append(
+        el('div', { className: 'hv-controls' }, allHeads, el('span', { className: 'chips' }, ...chips)),
+        caption,
+        el('div', { className: 'hv-scroll' }, el('div', { className: 'hv-grid' }, hvQueries, svg, hvKeys)),
+      );
 
     const model = el('div', { className: 'model-grid' });
     panels.get('model')!.append(
@@ -427,7 +455,7 @@ export class AttentionApp {
       legend,
       legendLow,
       legendHigh,
-      headView: { queries, keys, svg, caption },
+      headView: { queries, keys, svg, caption, allHeads, chips },
       model,
       summary,
       explain,
@@ -466,6 +494,10 @@ export class AttentionApp {
     ui.head.disabled = this.prefs.kind !== 'head';
     ui.scale.value = this.prefs.scale;
     ui.surprise.setAttribute('aria-pressed', String(this.prefs.surprise));
+    ui.headView.allHeads.setAttribute('aria-pressed', String(this.prefs.allHeads));
+    ui.headView.allHeads.classList.toggle('on', this.prefs.allHeads);
+    ui.headView.allHeads.textContent = `All heads of layer ${this.prefs.layer + 1}`;
+    for (const chip of ui.headView.chips) chip.hidden = !this.prefs.allHeads;
     ui.surprise.classList.toggle('on', this.prefs.surprise);
     for (const [id, tab] of ui.tabs) {
       const active = id === this.prefs.tab;
@@ -486,6 +518,7 @@ export class AttentionApp {
     this.save();
     this.syncControls();
     this.requestMatrix();
+    if (this.prefs.allHeads) this.renderHeadView(); // its rows come from the host, not from the view's matrix
   }
 
   setTab(tab: Tab): void {
@@ -512,6 +545,14 @@ export class AttentionApp {
     this.save();
     this.syncControls();
     this.renderTokenColours();
+  }
+
+  /** Head view: draw every head of the layer (one colour each) instead of the view's one matrix. */
+  toggleAllHeads(): void {
+    this.prefs.allHeads = !this.prefs.allHeads;
+    this.save();
+    this.syncControls();
+    this.renderHeadView();
   }
 
   zoom(zoom: number): void {
@@ -738,11 +779,15 @@ export class AttentionApp {
     const ui = this.ui;
     const data = this.data;
     if (!ui || !data || this.prefs.tab !== 'heads') return; // drawn when its tab is shown
-    const { svg, queries, keys, caption } = ui.headView;
+    const { svg, caption } = ui.headView;
     const seq = data.tokens.length;
     const matrix = this.matrix && this.matrixKey === viewKey(this.view) ? this.matrix : undefined;
-    const lines: Array<[number, number, number]> = [];
     const query = this.activeQuery;
+    if (this.prefs.allHeads && this.hoveredKey === null) {
+      this.renderAllHeads(query);
+      return;
+    }
+    const lines: Array<[number, number, number]> = [];
     if (matrix && this.hoveredKey !== null) {
       for (let q = this.hoveredKey; q < seq; q++) lines.push([q, this.hoveredKey, matrix[q * seq + this.hoveredKey]!]);
     } else if (matrix && query !== null) {
@@ -763,20 +808,71 @@ export class AttentionApp {
       children.push(line);
     }
     svg.replaceChildren(...children);
-    queries.forEach((node, i) => node.classList.toggle('active', i === query && this.hoveredKey === null));
     const keyWeights = new Float32Array(seq);
     if (this.hoveredKey === null) for (const [, k, w] of lines) keyWeights[k] = w;
-    keys.forEach((node, i) => {
-      node.classList.toggle('active', i === this.hoveredKey);
-      const w = keyWeights[i]!;
-      node.style.backgroundColor = w >= 0.02 ? cssColor(this.accent, Math.min(0.9, Math.sqrt(w) * 0.9)) : '';
-    });
+    this.markHeadViewTokens(query, keyWeights);
     caption.textContent =
       this.hoveredKey !== null
         ? `${describeView(this.view)}: later tokens attending to #${this.hoveredKey} ${quoteToken(data.tokens[this.hoveredKey]!.text)}`
         : query !== null
           ? `${describeView(this.view)}: #${query} ${quoteToken(data.tokens[query]!.text)} attends to… (line opacity = weight)`
           : `${describeView(this.view)}: hover or click a token on the left to see what it attends to; hover one on the right to see what attends to it.`;
+  }
+
+  /** All heads of the layer: the active query's row in each shown head, one colour per head (rows come from the host). */
+  private renderAllHeads(query: number | null): void {
+    const ui = this.ui!;
+    const data = this.data!;
+    const { svg, caption } = ui.headView;
+    const seq = data.tokens.length;
+    const layer = this.prefs.layer;
+    const keyWeights = new Float32Array(seq);
+    const children: SVGElement[] = [];
+    const rows = this.rows;
+    if (query !== null && (!rows || rows.layer !== layer || rows.query !== query)) {
+      const key = `${layer}-${query}`;
+      if (this.rowsRequest.key !== key) {
+        this.rowsRequest = { id: this.rowsRequest.id + 1, key };
+        this.api.postMessage({ type: 'requestRows', requestId: this.rowsRequest.id, layer, query });
+      }
+    } else if (query !== null && rows) {
+      const width = query + 1;
+      for (let head = 0; head < rows.heads; head++) {
+        if (!this.shownHeads.has(head)) continue;
+        const color = headColor(head, rows.heads);
+        for (let k = 0; k <= query; k++) {
+          const w = rows.data[head * width + k]!;
+          keyWeights[k] = Math.max(keyWeights[k]!, w);
+          if (w < 0.01) continue;
+          const line = document.createElementNS(SVG_NS, 'line');
+          line.setAttribute('x1', '0');
+          line.setAttribute('y1', String(query * HEAD_VIEW_ROW + HEAD_VIEW_ROW / 2));
+          line.setAttribute('x2', String(HEAD_VIEW_WIDTH));
+          line.setAttribute('y2', String(k * HEAD_VIEW_ROW + HEAD_VIEW_ROW / 2));
+          line.setAttribute('stroke', color);
+          line.setAttribute('stroke-width', '2');
+          line.setAttribute('stroke-opacity', Math.min(1, w).toFixed(3));
+          line.setAttribute('data-head', String(head));
+          children.push(line);
+        }
+      }
+    }
+    svg.replaceChildren(...children);
+    this.markHeadViewTokens(query, keyWeights);
+    caption.textContent =
+      query !== null
+        ? `Layer ${layer + 1}, every head: #${query} ${quoteToken(data.tokens[query]!.text)} attends to… (one colour per head, opacity = weight)`
+        : `Layer ${layer + 1}, every head: hover or click a token on the left.`;
+  }
+
+  private markHeadViewTokens(query: number | null, keyWeights: Float32Array): void {
+    const { queries, keys } = this.ui!.headView;
+    queries.forEach((node, i) => node.classList.toggle('active', i === query && this.hoveredKey === null));
+    keys.forEach((node, i) => {
+      node.classList.toggle('active', i === this.hoveredKey);
+      const w = keyWeights[i]!;
+      node.style.backgroundColor = w >= 0.02 ? cssColor(this.accent, Math.min(0.9, Math.sqrt(w) * 0.9)) : '';
+    });
   }
 
   private renderModelGrid(): void {
@@ -903,6 +999,11 @@ function indexOf(target: EventTarget | null): number | null {
   const node = target instanceof Element ? target.closest('[data-index]') : null;
   const value = node?.getAttribute('data-index');
   return value === null || value === undefined ? null : Number(value);
+}
+
+/** One colour per head, spread around the hue circle (readable on light and dark backgrounds). */
+export function headColor(head: number, heads: number): string {
+  return `hsl(${Math.round((head * 360) / Math.max(1, heads))}, 70%, 50%)`;
 }
 
 function shortLabel(label: HeadLabel): string {

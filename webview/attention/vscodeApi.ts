@@ -14,6 +14,8 @@ export interface PersistedState {
   zoom: number;
   scale: Scale;
   surprise: boolean;
+  /** Head view: every head of the layer at once. */
+  allHeads: boolean;
 }
 
 export interface AttentionApi {

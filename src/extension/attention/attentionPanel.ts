@@ -253,6 +253,20 @@ export class AttentionController implements vscode.Disposable {
         this.post({ type: 'matrix', requestId: message.requestId, view: message.view, seq: explained.maps.seq, data: matrix });
         return;
       }
+      case 'requestRows': {
+        const explained = this.explained;
+        if (!explained) return;
+        const { seq, layers, heads, weights } = explained.maps;
+        if (message.layer >= layers || message.query >= seq) return;
+        const width = message.query + 1;
+        const data = new Float32Array(heads * width);
+        for (let head = 0; head < heads; head++) {
+          const start = (head * seq + message.query) * seq;
+          data.set(weights[message.layer]!.subarray(start, start + width), head * width);
+        }
+        this.post({ type: 'rows', requestId: message.requestId, layer: message.layer, query: message.query, heads, data });
+        return;
+      }
       case 'hoverToken':
         this.decorate(message.index, message.view);
         return;

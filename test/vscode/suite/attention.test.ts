@@ -75,6 +75,10 @@ export function attentionSuite(): void {
         }
       }
       assert.notDeepEqual(attention.matrix(HEAD), attention.matrix({ kind: 'head', layer: 5, head: 3 }));
+      // The head view's all-heads rows: the query's row in each head of the layer, as in that head's matrix.
+      const sentRows = attention.posted.get('rows') ?? 0;
+      await attention.handle({ type: 'requestRows', requestId: 1, layer: 5, query: 4 });
+      assert.equal(attention.posted.get('rows'), sentRows + 1);
       // The JSON export holds every row of the lower triangle.
       const exported = JSON.parse(attention.exportJsonText(HEAD)) as { tokens: unknown[]; weights: number[][] };
       assert.equal(exported.tokens.length, tokens);
