@@ -106,40 +106,27 @@ def bytes_per_token(tok: BPETokenizer, docs: list[dict]) -> dict:
 
 
 def write_stream(path: str, docs: list[dict], tok: BPETokenizer, seed: int, max_tokens: int | None = None,
-                 fim_mode: str = "charlevel", fim_rate: float = fim.FIM_RATE, fim_draws: int = 1) -> dict:
-    """Tokenize docs (FIM applied) into a uint16 file; stop at the first whole file past max_tokens.
-
-    fim_draws > 1 writes the same files that many times, each time in a new order and with new FIM splits (a new
-    seed): training for many epochs over one draw repeats the same FIM examples, and the model then memorises
-    their middles instead of learning to fill in (measured: first middle token 4.5 nats on its own training
-    examples, see models/attentive-code-14m/README.md). max_tokens and the per-language figures are per draw.
-    """
+                 fim_mode: str = "charlevel", fim_rate: float = fim.FIM_RATE) -> dict:
+    """Tokenize docs (FIM applied) into a uint16 file; stop at the first whole file past max_tokens."""
     assert tok.vocab_size <= 65536
+    rng = random.Random(seed)
     doc_tokens = fim.editor_document_tokens if fim_mode == "editor" else fim.document_tokens
-    chunks, total, per_lang = [], 0, {}
-    for draw in range(fim_draws):
-        rng = random.Random(seed + 7919 * draw)
-        order = docs[:]
-        if draw > 0:
-            rng.shuffle(order)
-        n = 0
-        for i, d in enumerate(order):
-            ids = doc_tokens(d["text"], tok, rng, fim_rate=fim_rate)
-            chunks.append(np.array(ids, dtype=np.uint16))
-            n += len(ids)
-            if draw == 0:
-                pl = per_lang.setdefault(d["language"], {"files": 0, "bytes": 0, "tokens": 0})
-                pl["files"] += 1
-                pl["bytes"] += len(d["text"].encode("utf-8"))
-                pl["tokens"] += len(ids)
-            if (i + 1) % 1000 == 0:
-                log(f"  {path}: draw {draw + 1}/{fim_draws}, {i + 1} files, {n / 1e6:.2f}M tokens")
-            if max_tokens is not None and n >= max_tokens:
-                break
-        total += n
+    chunks, n, per_lang = [], 0, {}
+    for i, d in enumerate(docs):
+        ids = doc_tokens(d["text"], tok, rng, fim_rate=fim_rate)
+        chunks.append(np.array(ids, dtype=np.uint16))
+        n += len(ids)
+        pl = per_lang.setdefault(d["language"], {"files": 0, "bytes": 0, "tokens": 0})
+        pl["files"] += 1
+        pl["bytes"] += len(d["text"].encode("utf-8"))
+        pl["tokens"] += len(ids)
+        if (i + 1) % 1000 == 0:
+            log(f"  {path}: {i + 1} files, {n / 1e6:.2f}M tokens")
+        if max_tokens is not None and n >= max_tokens:
+            break
     np.concatenate(chunks).tofile(path)
-    log(f"wrote {path}: {total} tokens from {sum(p['files'] for p in per_lang.values())} files x {fim_draws} FIM draws")
-    return {"tokens": total, "per_language": per_lang, "fim_draws": fim_draws}
+    log(f"wrote {path}: {n} tokens from {sum(p['files'] for p in per_lang.values())} files")
+    return {"tokens": n, "per_language": per_lang}
 
 
 def sample_to_budget(docs: list[dict], budget_bytes: dict[str, float], seed: int) -> list[dict]:
@@ -180,8 +167,6 @@ def main():
                     help="charlevel: Bavarian et al. spans over ~3000-char pieces; editor: short middles at a "
                          "cursor (rest of line, a few lines, empty) in a window of the file (see fim.py)")
     ap.add_argument("--fim-rate", type=float, default=fim.FIM_RATE, help="fraction of pieces made FIM examples")
-    ap.add_argument("--fim-draws", type=int, default=1,
-                    help="write the training files this many times with new FIM splits (for many-epoch runs)")
     ap.add_argument("--reuse-tokenizer", default=None,
                     help="tokenizer.json to use as is (continued training: the vocabulary is fixed)")
     ap.add_argument("--sft-from", default=None,
@@ -239,8 +224,7 @@ def main_rest(args, tok, train_docs, val_docs):
     log(f"train split is ~{sum(est.values()) / 1e6:.1f}M tokens; sampling " + ", ".join(f"{k} {v:.0%}" for k, v in rates.items()))
     sampled = sample_to_budget(train_docs, {lang: b * rates[lang] for lang, b in lang_bytes.items()}, args.seed)
     fk = dict(fim_mode=args.fim_mode, fim_rate=args.fim_rate)
-    train_stats = write_stream(os.path.join(DATA, "train.bin"), sampled, tok, args.seed, max_tokens=args.train_tokens,
-                               fim_draws=args.fim_draws, **fk)
+    train_stats = write_stream(os.path.join(DATA, "train.bin"), sampled, tok, args.seed, max_tokens=args.train_tokens, **fk)
     val_stats = write_stream(os.path.join(DATA, "val.bin"), val_docs, tok, args.seed + 1, max_tokens=args.val_tokens, **fk)
 
     if args.sft_from:

@@ -137,21 +137,3 @@ def test_editor_document_tokens_psm_format(tok):
     assert any(a == MID and b == EOT for a, b in zip(many, many[1:]))
     # fim_rate 0: the plain file
     assert tok.decode(editor_document_tokens(CODE, tok, random.Random(0), fim_rate=0.0)) == CODE + "<|endoftext|>"
-
-
-def test_fim_draws_repeat_the_files_with_new_splits(tok, tmp_path):
-    """prepare.write_stream(fim_draws=K): every file K times, each draw with its own FIM splits."""
-    import numpy as np
-    from prepare import write_stream
-    docs = [{"text": DOC.replace("f", name) * 3, "language": "python"} for name in ("alpha", "beta", "gamma", "delta")]
-    one = write_stream(str(tmp_path / "one.bin"), docs, tok, seed=5, fim_rate=1.0)
-    three = write_stream(str(tmp_path / "three.bin"), docs, tok, seed=5, fim_rate=1.0, fim_draws=3)
-    a = np.fromfile(tmp_path / "one.bin", dtype=np.uint16)
-    b = np.fromfile(tmp_path / "three.bin", dtype=np.uint16)
-    assert three["fim_draws"] == 3 and three["per_language"] == one["per_language"]
-    assert (b == EOT).sum() == 3 * (a == EOT).sum()  # every file, three times
-    assert (b[: len(a)] == a).all()  # the first draw is the single draw
-    # Later draws split differently: the middles start elsewhere.
-    draws = np.split(b, np.nonzero(b == EOT)[0][[len(docs) - 1, 2 * len(docs) - 1]] + 1)
-    middles = [tuple(np.nonzero(d == MID)[0][:4]) for d in draws]
-    assert len(set(middles)) == 3
