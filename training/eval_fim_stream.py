@@ -1,0 +1,62 @@
+"""
+Loss of a checkpoint on the FIM examples of a token stream, split by part: the first middle token (where the model
+must find where the hole starts), the rest of the middle, and the first prefix tokens (plain code, for scale).
+
+    nice /usr/bin/python3 training/eval_fim_stream.py --ckpt training/runs/h200-2026-11-28/pretrain \
+        [--stream training/.data/train.bin] [--examples 60]
+
+On the stream the model was trained on, a low middle loss with a high first-middle-token loss means the middles
+were memorised; on val.bin it measures the skill. PSM examples only (<|fim_prefix|> ... <|fim_middle|> ... <|endoftext|>),
+at most 1,000 tokens each, preceded by <|endoftext|> as in training; chosen with numpy's default_rng(0).
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from evaluate import fast_logits  # noqa: E402
+from train import load_model  # noqa: E402
+
+EOT, FIM_PREFIX, FIM_MIDDLE = 0, 1, 2
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", required=True)
+    ap.add_argument("--stream", default=os.path.join(HERE, ".data", "train.bin"))
+    ap.add_argument("--examples", type=int, default=60)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
+    model = load_model(args.ckpt)[0].eval()
+    stream = np.fromfile(args.stream, dtype=np.uint16)
+    parts = {"first_middle_token": [], "rest_of_middle": [], "first_prefix_tokens": []}
+    used = 0
+    for start in np.random.default_rng(0).permutation(np.nonzero(stream == FIM_PREFIX)[0]):
+        ends = np.nonzero(stream[start:start + 2000] == EOT)[0]
+        if len(ends) == 0:
+            continue
+        example = stream[start:start + ends[0] + 1].astype(np.int64)
+        middle = np.nonzero(example == FIM_MIDDLE)[0]
+        if len(example) > 1000 or len(middle) == 0 or middle[0] + 2 >= len(example):
+            continue
+        ids = torch.tensor(np.concatenate([[EOT], example]))[None]                      # [1, T]
+        with torch.no_grad():
+            nll = F.cross_entropy(fast_logits(model, ids)[0, :-1], ids[0, 1:], reduction="none").numpy()  # [T-1]
+        m = middle[0] + 1  # position of <|fim_middle|> in ids; nll[m] predicts the first middle token
+        parts["first_middle_token"].append(nll[m])
+        parts["rest_of_middle"].extend(nll[m + 1:-1])
+        parts["first_prefix_tokens"].extend(nll[1:min(50, m)])
+        used += 1
+        if used == args.examples:
+            break
+    print(f"{args.ckpt} on {args.stream}: {used} PSM examples; mean loss (nats) " +
+          ", ".join(f"{k} {np.mean(v):.3f}" for k, v in parts.items()))
+
+
+if __name__ == "__main__":
+    main()
