@@ -1,8 +1,9 @@
 // Messages between the attention view (webview/attention/) and the extension host (src/extension/attention/).
 // Sized for 1,024 tokens: the host keeps the engine's full maps (layers x heads x seq x seq floats, 36 x 4 MB for the
 // bundled model) and sends the webview only what it shows: once, the tokens, thumbnails of every head (max-pooled to
-// a few dozen pixels) and per-head statistics; then, on request, the one [seq, seq] matrix on screen as a
-// Float32Array (VS Code transfers typed arrays without JSON). The webview is untrusted input: every message it sends
+// a few dozen pixels) and per-head statistics; then, on request, the one [seq, seq] matrix on screen, packed: its
+// lower triangle (causal: the rest is 0) as 16-bit fixed point, 1 MB at 1,024 tokens instead of 4 MB of floats
+// (VS Code transfers typed arrays without JSON, but the bytes still cross to the browser). The webview is untrusted input: every message it sends
 // goes through validateAttentionMessage before use.
 
 /** Which matrix the view shows: one head, or an aggregation of a layer's heads (rollout: layers 0..layer). */
@@ -87,7 +88,8 @@ export type AttentionHostMessage =
   | { type: 'loading'; label: string }
   | { type: 'error'; message: string }
   | { type: 'data'; data: AttentionData }
-  | { type: 'matrix'; requestId: number; view: AttentionView; seq: number; data: Float32Array }
+  /** The view's matrix, packMatrix()ed: the lower triangle row by row, weight x 65535 (0.00002 resolution). */
+  | { type: 'matrix'; requestId: number; view: AttentionView; seq: number; data: Uint16Array }
   /** Query `query`'s weights in each head of `layer`: [heads, query + 1] row-major. */
   | { type: 'rows'; requestId: number; layer: number; query: number; heads: number; data: Float32Array }
   /** The editor cursor moved onto a token of the explained code. */
@@ -190,4 +192,32 @@ export function describeView(view: AttentionView): string {
     case 'rollout':
       return `Rollout through layer ${view.layer + 1}`;
   }
+}
+
+const FIXED_ONE = 65535;
+
+/** A causal [seq, seq] matrix of weights in [0, 1] -> its lower triangle (row q has q + 1 keys) as 16-bit fixed point. */
+export function packMatrix(matrix: Float32Array, seq: number): Uint16Array {
+  const packed = new Uint16Array((seq * (seq + 1)) / 2);
+  let i = 0;
+  for (let q = 0; q < seq; q++) {
+    const row = q * seq;
+    for (let k = 0; k <= q; k++) {
+      const w = matrix[row + k]!;
+      packed[i++] = w >= 1 ? FIXED_ONE : w > 0 ? Math.round(w * FIXED_ONE) : 0;
+    }
+  }
+  return packed;
+}
+
+/** packMatrix's inverse: the full [seq, seq] matrix, zeros above the diagonal. */
+export function unpackMatrix(packed: Uint16Array, seq: number): Float32Array {
+  const matrix = new Float32Array(seq * seq);
+  if (packed.length !== (seq * (seq + 1)) / 2) return matrix;
+  let i = 0;
+  for (let q = 0; q < seq; q++) {
+    const row = q * seq;
+    for (let k = 0; k <= q; k++) matrix[row + k] = packed[i++]! / FIXED_ONE;
+  }
+  return matrix;
 }

@@ -3,7 +3,7 @@
 // paths, random values) is dropped.
 
 import { describe, expect, it } from 'vitest';
-import { describeView, validateAttentionMessage, validateView, viewInRange, viewKey, type AttentionWebviewMessage } from '../../src/protocol/attention';
+import { describeView, packMatrix, unpackMatrix, validateAttentionMessage, validateView, viewInRange, viewKey, type AttentionWebviewMessage } from '../../src/protocol/attention';
 
 const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
@@ -124,6 +124,23 @@ describe('attention protocol', () => {
       if (message.type === 'hoverToken' && message.index !== null) expect(Number.isInteger(message.index)).toBe(true);
     }
     expect(accepted).toBeGreaterThan(100);
+  });
+
+  it('matrices travel packed: the lower triangle in 16-bit fixed point, a quarter of the floats, within 1/65535', () => {
+    const seq = 7;
+    const m = new Float32Array(seq * seq);
+    let seed = 3;
+    for (let q = 0; q < seq; q++) for (let k = 0; k <= q; k++) m[q * seq + k] = (seed = (seed * 16807) % 2147483647) / 2147483647;
+    m[0] = 1;
+    m[seq] = 0;
+    const packed = packMatrix(m, seq);
+    expect(packed.length).toBe((seq * (seq + 1)) / 2);
+    const back = unpackMatrix(packed, seq);
+    for (let i = 0; i < m.length; i++) expect(Math.abs(back[i]! - m[i]!)).toBeLessThanOrEqual(0.5 / 65535 + 1e-7);
+    expect(back[0]).toBe(1);
+    expect(back[1]).toBe(0); // above the diagonal
+    expect(packMatrix(new Float32Array(1024 * 1024), 1024).byteLength).toBe(1024 * 1025); // ~1 MB instead of 4
+    expect(unpackMatrix(new Uint16Array(3), seq).every((w) => w === 0)).toBe(true); // wrong size: zeros, no throw
   });
 
   it('views: range check against the model, keys and descriptions', () => {

@@ -5,7 +5,7 @@
 // acquireVsCodeApi is stubbed on globalThis and every posted message is captured.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AttentionData, AttentionView, AttentionWebviewMessage, HeadStats } from '../../src/protocol/attention';
+import { packMatrix, type AttentionData, type AttentionView, type AttentionWebviewMessage, type HeadStats } from '../../src/protocol/attention';
 import { AttentionApp, isHostMessage, toFloat32 } from '../../webview/attention/app';
 import { colorRamp, parseColor, rampIndex, RAMP_STEPS } from '../../webview/attention/colors';
 import { cellAt, cellSize, paintMatrix } from '../../webview/attention/heatmap';
@@ -75,7 +75,7 @@ function harness(initial: AttentionData | null = data(), persisted?: unknown): H
   const root = document.createElement('div');
   root.id = 'app';
   document.body.replaceChildren(root);
-  const app = new AttentionApp(root);
+  const app = new AttentionApp(root, { schedule: (callback) => callback() });
   app.start();
   if (initial) app.handle({ type: 'data', data: initial });
   const lastRequest = () => posted.filter((m) => m.type === 'requestMatrix').at(-1) as Extract<AttentionWebviewMessage, { type: 'requestMatrix' }>;
@@ -87,7 +87,7 @@ function harness(initial: AttentionData | null = data(), persisted?: unknown): H
     lastRequest,
     answer: (m) => {
       const request = lastRequest();
-      app.handle({ type: 'matrix', requestId: request.requestId, view: request.view, seq: SEQ, data: m ?? matrix(0) });
+      app.handle({ type: 'matrix', requestId: request.requestId, view: request.view, seq: SEQ, data: packMatrix(m ?? matrix(0), SEQ) });
     },
   };
 }
@@ -218,7 +218,7 @@ describe('attention webview: the app', () => {
     const h = harness();
     expect(h.lastRequest()).toEqual({ type: 'requestMatrix', requestId: 1, view: { kind: 'head', layer: 0, head: 0 } });
     // An answer to another request is ignored.
-    h.app.handle({ type: 'matrix', requestId: 7, view: { kind: 'head', layer: 0, head: 0 }, seq: SEQ, data: matrix(0) });
+    h.app.handle({ type: 'matrix', requestId: 7, view: { kind: 'head', layer: 0, head: 0 }, seq: SEQ, data: packMatrix(matrix(0), SEQ) });
     expect(h.app.lastPixels).toBeUndefined();
     h.answer(matrix(0));
     const pixels = h.app.lastPixels!;

@@ -325,6 +325,14 @@ try {
       await page.waitForTimeout(100);
     }
   }
+  /** A reloaded window in the theme (read at start-up) with the bundled model, no editors and no sidebar. */
+  async function freshWindow(theme) {
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, 'workbench.colorTheme': theme }));
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await runCommand('View: Close All Editors');
+    if (await page.locator('.part.sidebar').isVisible()) await runCommand('View: Close Primary Side Bar');
+  }
   /** Opens fib.py, selects it all and runs Explain Attention; resolves to the rendered view's frame. */
   async function explainFib() {
     await page.keyboard.press('Control+P');
@@ -358,11 +366,7 @@ try {
   };
 
   await check('Explain Attention opens the view beside the editor; switching layer and head changes the picture; hovering links to the code', async () => {
-    fs.writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, 'workbench.colorTheme': 'Default Dark Modern' }));
-    await page.reload();
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await runCommand('View: Close All Editors');
-    if (await page.locator('.part.sidebar').isVisible()) await runCommand('View: Close Primary Side Bar');
+    await freshWindow('Default Dark Modern');
     const frame = await explainFib();
     // Tokens as the model sees them: the indentation shows as middle dots, line ends as ↵.
     const tokens = await frame.locator('.tokens .tok').allInnerTexts();
@@ -447,13 +451,64 @@ try {
     assert.equal(await decorationBoxes(), before);
   });
 
+  await check('Explain Attention with more code than the context: cut to 1,024 tokens, stays responsive', async () => {
+    // About 1,400 tokens of Python: the view explains the first lines that fit and says so.
+    const body = Array.from({ length: 40 }, (_, i) => `def step_${i}(values, limit=${i}):\n    total = sum(v for v in values if v > limit)\n    return total * ${i + 1}\n\n`).join('');
+    fs.writeFileSync(path.join(workspace, 'long.py'), body);
+    await freshWindow('Default Dark Modern');
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('long.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'long.py' }).first().click();
+    const lines = page.locator('.monaco-editor .view-lines', { hasText: 'def step_0' }).first();
+    await lines.waitFor({ timeout: 20_000 });
+    await lines.click();
+    await page.keyboard.press('Control+A');
+    const started = Date.now();
+    await runCommand('Attentive: Explain Attention');
+    const frame = await attentionFrame();
+    await frame.waitForFunction(() => globalThis.document.querySelector('.heatmap-canvas').width > 900, null, { timeout: 60_000 });
+    const firstPaint = Date.now() - started;
+    const seq = await frame.evaluate(() => globalThis.document.querySelector('.heatmap-canvas').width);
+    assert.ok(seq > 900 && seq <= 1024, `${seq} tokens`);
+    assert.match(await frame.locator('.note').innerText(), /Only the first \d+ lines were explained/);
+    // Another head: the host sends one 4 MB matrix and the view paints it.
+    const switchStarted = Date.now();
+    await frame.selectOption('select[aria-label="Head"]', '2');
+    await frame.locator('.heatmap-canvas[data-view="Layer 1 · head 3"]').waitFor({ timeout: 20_000 });
+    const switchMs = Date.now() - switchStarted;
+    const paintMs = Number(await frame.locator('.heatmap-canvas').getAttribute('data-paint-ms'));
+    const fetchMs = Number(await frame.locator('.heatmap-canvas').getAttribute('data-fetch-ms'));
+    // Hovering: a pointer move to a new row each frame (the view re-colours ~1,000 tokens and tells the host); the
+    // frames' intervals while it does so.
+    const frames = await frame.evaluate(async () => {
+      const canvas = globalThis.document.querySelector('.heatmap-canvas');
+      const rect = canvas.getBoundingClientRect();
+      const nextFrame = () => new Promise((resolve) => globalThis.requestAnimationFrame(resolve));
+      const idle = [];
+      for (let i = 0; i < 30; i++) idle.push(await nextFrame());
+      const idleIntervals = idle.slice(1).map((t, i) => t - idle[i]).sort((a, b) => a - b);
+      const stamps = [];
+      for (let i = 0; i < 90; i++) {
+        const y = rect.top + ((i + 0.5) / 90) * rect.height;
+        canvas.dispatchEvent(new globalThis.MouseEvent('mousemove', { clientX: rect.left + rect.width * 0.1, clientY: y, bubbles: true }));
+        stamps.push(await nextFrame());
+      }
+      const intervals = stamps.slice(1).map((t, i) => t - stamps[i]).sort((a, b) => a - b);
+      return { median: intervals[Math.floor(intervals.length / 2)], p90: intervals[Math.floor(intervals.length * 0.9)], idle: idleIntervals[Math.floor(idleIntervals.length / 2)] };
+    });
+    console.log(
+      `    ${seq} tokens: command to first paint ${firstPaint} ms (palette and model load included), head switch ${switchMs} ms ` +
+        `(matrix from the host ${fetchMs} ms, paint ${paintMs} ms), frame while hovering: median ${frames.median.toFixed(1)} ms, p90 ${frames.p90.toFixed(1)} ms (idle ${frames.idle.toFixed(1)} ms)`,
+    );
+    assert.ok(paintMs < 200, `painting took ${paintMs} ms`);
+    assert.ok(frames.median < 50, `frames took ${frames.median} ms while hovering`);
+    await frame.locator('.tooltip', { hasText: 'Weight' }).waitFor({ state: 'attached', timeout: 5_000 });
+    await page.screenshot({ path: path.join(shots, 'attention-1024.png') });
+  });
+
   await check('screenshots of Explain Attention in the dark and light themes', async () => {
     for (const [theme, file] of [['Default Dark Modern', 'attention-dark.png'], ['Default Light Modern', 'attention-light.png']]) {
-      fs.writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, 'workbench.colorTheme': theme }));
-      await page.reload();
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-      await runCommand('View: Close All Editors');
-      if (await page.locator('.part.sidebar').isVisible()) await runCommand('View: Close Primary Side Bar');
+      await freshWindow(theme);
       const frame = await explainFib();
       await frame.selectOption('select[aria-label="Aggregation"]', 'head');
       await frame.selectOption('select[aria-label="Layer"]', '2');

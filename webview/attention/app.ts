@@ -4,6 +4,7 @@
 
 import {
   describeView,
+  unpackMatrix,
   viewKey,
   type AttentionData,
   type AttentionHostMessage,
@@ -35,6 +36,16 @@ export function toFloat32(value: unknown): Float32Array {
   return new Float32Array(0);
 }
 
+/** A Uint16Array from what postMessage delivered (see toFloat32). */
+export function toUint16(value: unknown): Uint16Array {
+  if (value instanceof Uint16Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint16Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint16Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  if (Array.isArray(value)) return Uint16Array.from(value as number[]);
+  if (typeof value === 'object' && value !== null) return Uint16Array.from(Object.values(value as Record<string, number>));
+  return new Uint16Array(0);
+}
+
 export const LABEL_TEXT: Record<HeadLabel, string> = {
   'previous-token': 'previous token',
   'first-token': 'first token (sink)',
@@ -56,6 +67,10 @@ const KINDS: Array<[AttentionViewKind, string]> = [
   ['rollout', 'Rollout (layers 1…n)'],
 ];
 
+/** Above this many tokens the token strip follows the pointer at most every STRIP_INTERVAL_MS. */
+const STRIP_THROTTLE_TOKENS = 256;
+const STRIP_INTERVAL_MS = 150;
+
 /** Head view: rows of this many CSS pixels (kept in step with .hv-token in media/attention.css). */
 export const HEAD_VIEW_ROW = 20;
 const HEAD_VIEW_WIDTH = 160;
@@ -63,12 +78,21 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export interface AttentionAppOptions {
   api?: AttentionApi;
+  /** Runs a callback before the next frame; requestAnimationFrame in the browser (tests run it at once). */
+  schedule?: (callback: () => void) => void;
 }
 
 type SummaryColumn = 'layer' | 'entropyBits' | 'meanDistance' | 'previousTokenShare' | 'firstTokenShare' | 'inductionScore' | 'bracketScore';
 
 export class AttentionApp {
   private readonly api: AttentionApi;
+  private readonly schedule: (callback: () => void) => void;
+  private renderScheduled = false;
+  private stripTimer: ReturnType<typeof setTimeout> | undefined;
+  private stripPaintedAt = -Infinity;
+  private requestedAt = 0;
+  /** The background each token span has now, so a new query only touches the spans that change. */
+  private tokenColours: string[] = [];
   private data: AttentionData | undefined;
   private thumbnails: Float32Array = new Float32Array(0);
   private prefs: PersistedState;
@@ -126,6 +150,7 @@ export class AttentionApp {
     options: AttentionAppOptions = {},
   ) {
     this.api = options.api ?? getAttentionApi();
+    this.schedule = options.schedule ?? ((callback) => requestAnimationFrame(() => callback()));
     const saved = this.api.getState() ?? {};
     this.prefs = {
       kind: KINDS.some(([k]) => k === saved.kind) ? saved.kind! : 'head',
@@ -187,7 +212,7 @@ export class AttentionApp {
         break;
       case 'matrix':
         if (message.requestId !== this.requestId || viewKey(message.view) !== viewKey(this.view)) return; // an older request
-        this.matrix = toFloat32(message.data);
+        this.matrix = unpackMatrix(toUint16(message.data), message.seq);
         this.matrixKey = viewKey(message.view);
         this.renderMatrix();
         break;
@@ -214,6 +239,7 @@ export class AttentionApp {
 
   private applyData(data: AttentionData): void {
     this.data = data;
+    this.tokenColours = [];
     this.thumbnails = toFloat32(data.thumbnails);
     this.matrix = undefined;
     this.matrixKey = '';
@@ -334,10 +360,13 @@ export class AttentionApp {
     }
 
     // Heatmap
-    const heatmap = new Heatmap({
-      onHover: (cell, event) => this.hoverCell(cell, event),
-      onClick: (cell) => this.selectToken(cell.query, false),
-    });
+    const heatmap = new Heatmap(
+      {
+        onHover: (cell, event) => this.hoverCell(cell, event),
+        onClick: (cell) => this.selectToken(cell.query, false),
+      },
+      this.schedule,
+    );
     const viewTitle = el('div', { className: 'view-title' });
     const legend = el('canvas', { className: 'legend-bar', attrs: { 'aria-hidden': 'true' } });
     const legendLow = el('span', { className: 'legend-label', text: '0' });
@@ -710,6 +739,7 @@ export class AttentionApp {
   private requestMatrix(): void {
     if (!this.data) return;
     this.requestId++;
+    this.requestedAt = performance.now();
     this.api.postMessage({ type: 'requestMatrix', requestId: this.requestId, view: this.view });
     if (this.lastPostedHover !== undefined && this.lastPostedHover !== null) this.api.postMessage({ type: 'hoverToken', index: this.lastPostedHover, view: this.view });
   }
@@ -720,6 +750,8 @@ export class AttentionApp {
     const data = this.data;
     if (!ui || !data || !this.matrix || this.matrixKey !== viewKey(this.view)) return;
     this.lastPixels = ui.heatmap.draw(this.matrix, data.tokens.length, this.ramp, describeView(this.view));
+    // From asking the host to having the matrix (benchmarks read it).
+    if (this.requestedAt) ui.heatmap.canvas.dataset['fetchMs'] = (performance.now() - this.requestedAt).toFixed(1);
     ui.heatmap.setZoom(this.prefs.zoom);
     let max = 0;
     for (let i = 0; i < this.matrix.length; i++) if (this.matrix[i]! > max) max = this.matrix[i]!;
@@ -739,9 +771,44 @@ export class AttentionApp {
       this.lastPostedHover = query;
       if (!this.stale) this.api.postMessage({ type: 'hoverToken', index: query, view: this.view });
     }
-    this.ui?.tokenSpans.forEach((span, i) => span.classList.toggle('query', i === query));
-    this.renderTokenColours();
-    this.renderHeadView();
+    // The token strip and the head view follow once per frame, however fast the pointer moves.
+    if (this.renderScheduled) return;
+    this.renderScheduled = true;
+    this.schedule(() => {
+      this.renderScheduled = false;
+      const active = this.activeQuery;
+      this.ui?.tokenSpans.forEach((span, i) => span.classList.toggle('query', i === active));
+      this.renderHeadView();
+      this.renderStripSoon();
+    });
+  }
+
+  /**
+   * Re-colours the token strip now, or for long code at most every STRIP_INTERVAL_MS (with a last update when the
+   * pointer stops): restyling ~1,000 tokens costs a few frames, and the heatmap must follow the pointer every frame.
+   */
+  private renderStripSoon(): void {
+    const long = (this.data?.tokens.length ?? 0) > STRIP_THROTTLE_TOKENS;
+    const wait = long ? STRIP_INTERVAL_MS - (performance.now() - this.stripPaintedAt) : 0;
+    if (wait <= 0) {
+      clearTimeout(this.stripTimer);
+      this.stripTimer = undefined;
+      this.stripPaintedAt = performance.now();
+      this.renderTokenColours();
+    } else if (!this.stripTimer) {
+      this.stripTimer = setTimeout(() => {
+        this.stripTimer = undefined;
+        this.stripPaintedAt = performance.now();
+        this.renderTokenColours();
+      }, wait);
+    }
+  }
+
+  /** Sets a token's background only when it changes (1,024 style writes per pointer move would cost a frame). */
+  private paintToken(span: HTMLElement, index: number, colour: string): void {
+    if (this.tokenColours[index] === colour) return;
+    this.tokenColours[index] = colour;
+    span.style.backgroundColor = colour;
   }
 
   /** Token backgrounds: the active query's attention over the tokens (or their surprisal with the overlay on). */
@@ -754,7 +821,7 @@ export class AttentionApp {
       const surprisal = data.surprisal;
       ui.tokenSpans.forEach((span, i) => {
         const bits = surprisal[i];
-        span.style.backgroundColor = bits === null || bits === undefined ? '' : cssColor(this.surpriseColor, Math.min(0.85, Math.max(0, bits) / 16));
+        this.paintToken(span, i, bits === null || bits === undefined ? '' : cssColor(this.surpriseColor, Math.min(0.85, Math.max(0, bits) / 16)));
         span.classList.remove('after');
       });
       return;
@@ -765,12 +832,13 @@ export class AttentionApp {
       const after = query !== null && k > query;
       span.classList.toggle('after', after);
       if (query === null || !matrix || after) {
-        span.style.backgroundColor = '';
+        this.paintToken(span, k, '');
         return;
       }
       const w = matrix[query * seq + k]!;
       const alpha = this.prefs.scale === 'sqrt' ? Math.sqrt(Math.max(0, w)) : w;
-      span.style.backgroundColor = alpha < 0.02 ? '' : cssColor(this.accent, Math.min(0.9, alpha * 0.9));
+      // 1/50 steps: finer differences are invisible, and equal strings skip the style write.
+      this.paintToken(span, k, alpha < 0.02 ? '' : cssColor(this.accent, Math.round(Math.min(0.9, alpha * 0.9) * 50) / 50));
     });
   }
 

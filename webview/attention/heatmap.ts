@@ -56,9 +56,15 @@ export class Heatmap {
   private readonly marker: HTMLElement;
   private seq = 0;
   private zoomLevel = 1;
+  private size = 0;
   private cursor: Cell | null = null;
+  /** The latest pointer position not handled yet: pointer moves are handled once per frame, the last one wins. */
+  private pendingPointer: { clientX: number; clientY: number } | null = null;
 
-  constructor(private readonly handlers: HeatmapHandlers) {
+  constructor(
+    private readonly handlers: HeatmapHandlers,
+    private readonly schedule: (callback: () => void) => void = (callback) => requestAnimationFrame(() => callback()),
+  ) {
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'heatmap-canvas';
     this.canvas.tabIndex = 0;
@@ -74,6 +80,7 @@ export class Heatmap {
     this.element.append(inner);
     this.canvas.addEventListener('mousemove', (event) => this.pointer(event));
     this.canvas.addEventListener('mouseleave', () => {
+      this.pendingPointer = null;
       this.marker.hidden = true;
       this.handlers.onHover(null, null);
     });
@@ -94,6 +101,7 @@ export class Heatmap {
     this.canvas.width = seq;
     this.canvas.height = seq;
     this.canvas.setAttribute('aria-label', `${label}: attention of ${seq} tokens (rows: queries, columns: keys). Arrow keys move between cells.`);
+    const started = performance.now();
     const context = this.canvas.getContext('2d');
     const pixels = new Uint8ClampedArray(seq * seq * 4);
     paintMatrix(matrix, seq, ramp, pixels);
@@ -103,6 +111,9 @@ export class Heatmap {
       context.putImageData(image, 0, 0);
     }
     this.layout();
+    // What is on the canvas and how long painting took (the UI test and benchmarks read these).
+    this.canvas.dataset['view'] = label;
+    this.canvas.dataset['paintMs'] = (performance.now() - started).toFixed(1);
     return pixels;
   }
 
@@ -114,17 +125,18 @@ export class Heatmap {
   /** Sizes the canvas in CSS pixels (through the CSSOM: the page's CSP allows no inline style attributes). */
   layout(): void {
     if (!this.seq) return;
-    const size = this.displaySize();
-    this.canvas.style.width = `${size}px`;
-    this.canvas.style.height = `${size}px`;
-    if (this.cursor) this.placeMarker(this.cursor);
-  }
-
-  displaySize(): number {
     // Zoom 1 fits the panel's width and most of its height.
     const height = typeof window !== 'undefined' && window.innerHeight ? window.innerHeight * 0.6 : 640;
     const available = Math.min((this.element.clientWidth || 640) - 8, height);
-    return cellSize(this.seq, available, this.zoomLevel) * this.seq;
+    this.size = cellSize(this.seq, available, this.zoomLevel) * this.seq;
+    this.canvas.style.width = `${this.size}px`;
+    this.canvas.style.height = `${this.size}px`;
+    if (this.cursor) this.placeMarker(this.cursor);
+  }
+
+  /** The canvas's size on screen in CSS pixels (kept by layout(), so pointer handling never forces a layout). */
+  displaySize(): number {
+    return this.size;
   }
 
   /** Shows the keyboard cursor / a selected cell. */
@@ -135,7 +147,7 @@ export class Heatmap {
   }
 
   private placeMarker(cell: Cell): void {
-    const cellPx = this.displaySize() / Math.max(1, this.seq);
+    const cellPx = this.size / Math.max(1, this.seq);
     this.marker.hidden = false;
     this.marker.style.left = `${cell.key * cellPx}px`;
     this.marker.style.top = `${cell.query * cellPx}px`;
@@ -143,15 +155,23 @@ export class Heatmap {
     this.marker.style.height = `${Math.max(2, cellPx)}px`;
   }
 
-  private cellFromEvent(event: MouseEvent): Cell | null {
+  private cellFromEvent(event: { clientX: number; clientY: number }): Cell | null {
     const rect = this.canvas.getBoundingClientRect();
     return cellAt(event.clientX - rect.left, event.clientY - rect.top, rect.width, rect.height, this.seq);
   }
 
   private pointer(event: MouseEvent): void {
-    const cell = this.cellFromEvent(event);
-    if (cell) this.placeMarker(cell);
-    this.handlers.onHover(cell, { clientX: event.clientX, clientY: event.clientY });
+    const scheduled = this.pendingPointer !== null;
+    this.pendingPointer = { clientX: event.clientX, clientY: event.clientY };
+    if (scheduled) return;
+    this.schedule(() => {
+      const pointer = this.pendingPointer;
+      this.pendingPointer = null;
+      if (!pointer) return;
+      const cell = this.cellFromEvent(pointer);
+      if (cell) this.placeMarker(cell);
+      this.handlers.onHover(cell, pointer);
+    });
   }
 
   private key(event: KeyboardEvent): void {

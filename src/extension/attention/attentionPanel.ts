@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   describeView,
+  packMatrix,
   validateAttentionMessage,
   viewInRange,
   viewKey,
@@ -44,6 +45,8 @@ interface Explained {
   maps: AttentionMaps;
   data: AttentionData;
   stale: boolean;
+  /** Milliseconds in the engine (tokenize, run, surprisal) and preparing the view's data (summaries, thumbnails). */
+  timings?: { engineMs: number; prepareMs: number };
 }
 
 /** One decorated key: what the tests read back. */
@@ -100,9 +103,10 @@ export class AttentionController implements vscode.Disposable {
   }
 
   /** The open panel's state, for tests. */
-  get current(): { tokens: number; label: string; ready: boolean; stale: boolean } | undefined {
-    if (!this.panel || !this.explained) return undefined;
-    return { tokens: this.explained.data.tokens.length, label: this.explained.data.label, ready: this.webviewReady, stale: this.explained.stale };
+  get current(): { tokens: number; label: string; ready: boolean; stale: boolean; timings?: { engineMs: number; prepareMs: number } } | undefined {
+    const explained = this.explained;
+    if (!this.panel || !explained) return undefined;
+    return { tokens: explained.data.tokens.length, label: explained.data.label, ready: this.webviewReady, stale: explained.stale, ...(explained.timings ? { timings: explained.timings } : {}) };
   }
 
   get isOpen(): boolean {
@@ -131,11 +135,13 @@ export class AttentionController implements vscode.Disposable {
         note = `Only the first ${lines} line${lines === 1 ? '' : 's'} were explained: the selection is longer than the model's context of ${model.contextLength} tokens.`;
         text = fitted;
       }
-      const started = Date.now();
+      const started = performance.now();
       const result = (await this.engine.client.call('attention', { text }, { signal: abort.signal })) as EngineAttention;
       if (abort.signal.aborted) return;
+      const engineDone = performance.now();
       const explained = this.prepare(document, range, text, result, model, label, note);
-      this.log.appendLine(`[attention] ${label}: ${explained.data.tokens.length} tokens in ${Date.now() - started} ms`);
+      explained.timings = { engineMs: Math.round(engineDone - started), prepareMs: Math.round(performance.now() - engineDone) };
+      this.log.appendLine(`[attention] ${label}: ${explained.data.tokens.length} tokens; engine ${explained.timings.engineMs} ms, summaries and thumbnails ${explained.timings.prepareMs} ms`);
       this.explained = explained;
       this.lastSelected = -1;
       this.post({ type: 'data', data: explained.data });
@@ -249,8 +255,8 @@ export class AttentionController implements vscode.Disposable {
       case 'requestMatrix': {
         const explained = this.explained;
         if (!explained || !viewInRange(message.view, explained.maps.layers, explained.maps.heads)) return;
-        const matrix = this.matrix(message.view);
-        this.post({ type: 'matrix', requestId: message.requestId, view: message.view, seq: explained.maps.seq, data: matrix });
+        const seq = explained.maps.seq;
+        this.post({ type: 'matrix', requestId: message.requestId, view: message.view, seq, data: packMatrix(this.matrix(message.view), seq) });
         return;
       }
       case 'requestRows': {

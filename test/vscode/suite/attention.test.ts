@@ -85,6 +85,26 @@ export function attentionSuite(): void {
       assert.deepEqual(exported.weights.map((r) => r.length), Array.from({ length: tokens }, (_, i) => i + 1));
     });
 
+    it('1,000 tokens: the host side (engine run, summaries, thumbnails, one matrix) stays within bounds', async () => {
+      const { attention } = await api();
+      const body = Array.from({ length: 28 }, (_, i) => `def step_${i}(values, limit=${i}):\n    total = sum(v for v in values if v > limit)\n    return total * ${i + 1}\n\n`).join('');
+      const { editor, document } = await openFile('long_attend.py', body);
+      const started = Date.now();
+      const tokens = await explain(editor, new vscode.Selection(new vscode.Position(0, 0), document.lineAt(document.lineCount - 1).range.end));
+      const total = Date.now() - started;
+      assert.ok(tokens > 900 && tokens <= 1024, `${tokens} tokens`);
+      const { engineMs, prepareMs } = attention.current!.timings!;
+      const matrixStarted = performance.now();
+      attention.matrix({ kind: 'head', layer: 3, head: 2 });
+      const headMs = performance.now() - matrixStarted;
+      const rolloutStarted = performance.now();
+      attention.matrix({ kind: 'rollout', layer: 5 });
+      const rolloutMs = performance.now() - rolloutStarted;
+      console.log(`      ${tokens} tokens: command to data ${total} ms (engine ${engineMs} ms, summaries and thumbnails ${prepareMs} ms); one head ${headMs.toFixed(1)} ms, rollout of 6 layers ${rolloutMs.toFixed(0)} ms`);
+      assert.ok(prepareMs < 3_000, `preparing took ${prepareMs} ms`);
+      assert.ok(rolloutMs < 10_000, `rollout took ${rolloutMs} ms`);
+    });
+
     it('moving the cursor in the explained code selects that token in the view', async () => {
       const { attention } = await api();
       const { editor } = await openFile('cursor.py', 'def square(x):\n    return x * x\n');
