@@ -387,6 +387,12 @@ describe('attention webview: the app', () => {
     expect(spans[2]!.style.backgroundColor).not.toBe('');
     expect(spans[1]!.title).toContain('Surprisal 2.00 bits');
     expect(spans[1]!.title).toContain('“·g” 40.0%');
+    // Hovering a token shows its surprisal and the model's guesses in the explanation panel.
+    spans[1]!.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+    expect(h.root.querySelector('.live')?.textContent).toContain('2.00 bits');
+    expect(Array.from(h.root.querySelectorAll('.live .predictions li'), (li) => li.textContent)).toEqual(['“·g” 40.0%']);
+    // A theme change repaints with the new colours (no throw without a matrix, and with one).
+    h.app.themeChanged();
   });
 
   it('a stale document: the view says so and stops telling the host about hovers', () => {

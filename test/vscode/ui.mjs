@@ -397,6 +397,13 @@ try {
     // Hovering a token decorates, in the editor, the tokens it attends to (background alpha = weight).
     await frame.selectOption('select[aria-label="Layer"]', '0');
     await frame.selectOption('select[aria-label="Head"]', '0');
+    // Surprise: tokens coloured by surprisal; hovering one lists the model's top-5 guesses for its place.
+    await frame.getByRole('button', { name: /Colour tokens by surprisal/ }).click();
+    await hoverToken(frame, 3);
+    assert.equal(await frame.locator('.live .predictions li').count(), 5);
+    assert.match(await frame.locator('.live').innerText(), /\d+\.\d\d bits/);
+    await page.screenshot({ path: path.join(shots, 'attention-surprise.png') });
+    await frame.getByRole('button', { name: /Colour tokens by surprisal/ }).click();
     // Head view: lines from a hovered token to the ones it attends to; all heads of the layer in their own colours.
     await frame.getByRole('tab', { name: 'Head view' }).click();
     await frame.locator('.hv-queries .hv-token').last().hover();

@@ -509,7 +509,7 @@ export class AttentionApp {
       el('p', {}, 'A head scores every earlier key against the query, scales the scores by 1/√dₖ and turns each row into weights that sum to 1:', el('code', { className: 'formula', text: `softmax(QKᵀ / √${d}) · V` })),
       el('p', { text: 'Masking: a token never sees the tokens after it (the blank upper triangle), because the model writes left to right.' }),
       el('p', { text: `Multi-head: ${data.heads} heads per layer look for different things in parallel; their outputs are joined and passed to the next of ${data.layers} layers. Mean and Max combine a layer's heads; Rollout follows attention through the layers, with the residual connection.` }),
-      el('h2', { text: 'Hovered cell' }),
+      el('h2', { text: 'Under the pointer' }),
       live,
     );
   }
@@ -600,6 +600,48 @@ export class AttentionApp {
     if (this.hovered === index) return;
     this.hovered = index;
     this.activeQueryChanged();
+    if (this.prefs.surprise) this.renderSurprise(index);
+  }
+
+  /** The explanation panel with the Surprise overlay on: the hovered token's surprisal and the model's top guesses. */
+  private renderSurprise(index: number | null): void {
+    const ui = this.ui;
+    const data = this.data;
+    if (!ui || !data) return;
+    if (index === null) {
+      this.renderLive(null);
+      return;
+    }
+    const token = data.tokens[index]!;
+    const bits = data.surprisal?.[index];
+    const predictions = data.predictions?.[index] ?? [];
+    ui.live.replaceChildren(
+      el(
+        'dl',
+        {},
+        el('dt', { text: 'Token' }),
+        el('dd', { text: `#${index} ${quoteToken(token.text)}` }),
+        el('dt', { text: 'Surprisal' }),
+        el('dd', { text: bits === null || bits === undefined ? 'none (nothing before it)' : `${bits.toFixed(2)} bits (p = ${(2 ** -bits).toPrecision(3)})` }),
+      ),
+      ...(predictions.length
+        ? [
+            el('p', { className: 'hint', text: 'The model expected:' }),
+            el('ol', { className: 'predictions' }, ...predictions.map((p) => el('li', { text: `${quoteToken(p.text)} ${(p.probability * 100).toFixed(1)}%` }))),
+          ]
+        : []),
+    );
+  }
+
+  /** The theme changed (VS Code sets the body's class): the colours follow. */
+  themeChanged(): void {
+    if (!this.data || !this.ui) return;
+    this.readTheme();
+    this.tokenColours = [];
+    this.drawLegend();
+    this.renderModelGrid();
+    this.renderMatrix();
+    this.renderTokenColours();
   }
 
   /** Selects (pins) a token; `fromHost` when the editor cursor moved onto it. */
@@ -698,7 +740,8 @@ export class AttentionApp {
     const data = this.data;
     if (!ui || !data) return;
     if (!cell) {
-      ui.live.replaceChildren(el('p', { className: 'hint', text: 'Hover a cell of the heatmap to see its numbers.' }));
+      const hint = this.prefs.surprise ? 'Hover a token to see how surprising it was and what the model expected.' : 'Hover a cell of the heatmap to see its numbers.';
+      ui.live.replaceChildren(el('p', { className: 'hint', text: hint }));
       return;
     }
     const lines: Array<[string, string]> = [

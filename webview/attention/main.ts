@@ -8,5 +8,7 @@ if (root) {
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     if (isHostMessage(event.data)) app.handle(event.data);
   });
+  // VS Code marks the theme on the body's class (vscode-light, vscode-dark, vscode-high-contrast).
+  new MutationObserver(() => app.themeChanged()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
   app.start();
 }
