@@ -1,6 +1,8 @@
 // `attentive`: the engine outside the editor (also what benchmarks and scripts use).
 //   attentive generate|chat|complete|attention|info [--model DIR|bundled] ...
 
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EngineClient } from '../engine/client';
 import { extensionRoot, resolveModelFolder } from '../engine/bundledModel';
@@ -71,7 +73,9 @@ async function main(argv: string[]): Promise<number> {
   const folder = resolveModelFolder(values.model, extensionRoot(__dirname));
   const client = new EngineClient(inProcessTransport());
   try {
-    const info = await client.load({ folder, options: { ...(threads ? { threads } : {}), ...(quantization ? { quantization } : {}) } });
+    // Graphs rewritten to expose attention (models without attentions.{i}) are kept in the user's cache folder.
+    const cacheDir = path.join(process.env['XDG_CACHE_HOME'] || path.join(os.homedir(), '.cache'), 'attentive', 'attention-graphs');
+    const info = await client.load({ folder, options: { ...(threads ? { threads } : {}), ...(quantization ? { quantization } : {}), cacheDir } });
     const sampling: SamplingOptions & Pick<GenerateParams, 'maxNewTokens' | 'stop' | 'overflow'> = {};
     const maxNewTokens = number(values['max-tokens'], 'max-tokens');
     if (maxNewTokens !== undefined) sampling.maxNewTokens = maxNewTokens;

@@ -2,6 +2,8 @@
 // Runs inside the worker thread (or in-process for the CLI and unit tests); never imports `vscode`.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import {
   EngineError,
   type AttentionParams,
@@ -16,6 +18,7 @@ import {
   type ModelInfo,
   type TokenPrediction,
 } from '../protocol/engine';
+import { rewrittenModelPath } from './attentionRewrite';
 import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
 import { DecoderSession, defaultThreads, type KvCache } from './decoderSession';
@@ -73,6 +76,13 @@ export class LoadedModel {
   private reusable: ReusableCache | null = null;
   /** Prompt tokens reused by the last generate call (reported by `complete`). */
   private lastReused = 0;
+  /** Where rewritten graphs with attention outputs are kept (EngineOptions.cacheDir). */
+  private cacheDir = path.join(os.tmpdir(), 'attentive-attention-graphs');
+  /**
+   * For a model without attentions.{i}: a second session on the graph rewritten to expose them, created on the first
+   * attention call and used for attention only (generation keeps the original, faster graph).
+   */
+  private attentionSession: Promise<DecoderSession> | null = null;
 
   static async load(folder: string, options: EngineOptions = {}): Promise<LoadedModel> {
     const model = readModelFolder(folder, options.quantization);
@@ -94,6 +104,7 @@ export class LoadedModel {
     const fimRecommended = attentive?.fim?.use_for_completion !== false;
     const loaded = new LoadedModel(model, session, tokenizer, fim, eosIds, fimSentinelIds, fimRecommended);
     loaded.reusePromptCache = options.reusePromptCache ?? true;
+    if (options.cacheDir !== undefined) loaded.cacheDir = options.cacheDir;
     return loaded;
   }
 
@@ -282,9 +293,7 @@ export class LoadedModel {
    * surprisal and the model's top predictions at its position.
    */
   async attention(params: AttentionParams, context: RunContext = {}): Promise<AttentionResult> {
-    if (!this.session.hasAttention) {
-      throw new EngineError('This model has no attention outputs (attentions.{i}); the ONNX graph must expose them', 'bad-request');
-    }
+    const session = await this.attentionCapture();
     const textIds = this.tokenizer.encode(params.text);
     if (textIds.length === 0) throw new EngineError('The text is empty', 'bad-request');
     // Tokens the tokenizer puts before the text (a BOS), when it adds them around an unchanged encoding.
@@ -295,7 +304,7 @@ export class LoadedModel {
     const leading = sameText ? lead : 0;
     fitPrompt(ids, 0, this.folder.config.contextLength, 0, 'error');
     if (context.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
-    const output = await this.session.step(ids, this.session.emptyCache(), { wantAttentions: true, wantAllLogits: true });
+    const output = await session.step(ids, session.emptyCache(), { wantAttentions: true, wantAllLogits: true });
     const offsets = this.tokenizer.offsets(textIds);
     // Offsets index the decoded text; it equals the input unless the tokenizer normalises it.
     const exact = this.tokenizer.decode(textIds, false) === params.text;
@@ -311,6 +320,40 @@ export class LoadedModel {
       surprisal,
       predictions,
     };
+  }
+
+  /** The session that returns attentions.{i}: the model's own, or one on its rewritten graph (created once). */
+  private attentionCapture(): Promise<DecoderSession> {
+    if (this.session.hasAttention) return Promise.resolve(this.session);
+    if (!this.attentionSession) {
+      const pending = this.openRewrittenSession();
+      this.attentionSession = pending;
+      // A failed attempt is not kept, so the next call tries again (after the user fixed the cause).
+      pending.catch(() => {
+        if (this.attentionSession === pending) this.attentionSession = null;
+      });
+    }
+    return this.attentionSession;
+  }
+
+  private async openRewrittenSession(): Promise<DecoderSession> {
+    const layers = this.session.layers;
+    let rewritten = rewrittenModelPath(this.folder.onnxPath, this.cacheDir, layers);
+    let session: DecoderSession;
+    try {
+      session = await DecoderSession.create(rewritten.path, this.folder.config, this.session.threads);
+    } catch (error) {
+      if (rewritten.created) throw error;
+      // A damaged cached file (a disk error, an older rewrite): rewrite it once more.
+      fs.rmSync(rewritten.path, { force: true });
+      rewritten = rewrittenModelPath(this.folder.onnxPath, this.cacheDir, layers);
+      session = await DecoderSession.create(rewritten.path, this.folder.config, this.session.threads);
+    }
+    if (session.attentionOutputs.length !== layers) {
+      await session.release();
+      throw new EngineError(`The rewritten graph ${rewritten.path} lacks attention outputs for some of the ${layers} layers`, 'model-invalid');
+    }
+    return session;
   }
 
   /** Surprisal in bits of each token given the ones before, and the top 5 predictions at its position. */
@@ -340,7 +383,10 @@ export class LoadedModel {
   }
 
   async release(): Promise<void> {
+    const attention = this.attentionSession;
+    this.attentionSession = null;
     await this.session.release();
+    if (attention) await attention.then((session) => session.release()).catch(() => undefined);
   }
 }
 

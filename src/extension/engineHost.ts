@@ -40,7 +40,9 @@ export class EngineHost implements vscode.Disposable {
 
   reload(): Promise<ModelInfo> {
     this.configured = true;
-    return this.client.load({ folder: this.modelFolder(), options: engineOptions(readSettings()) });
+    // Graphs rewritten to expose attention (models without attentions.{i}) live in the extension's storage.
+    const cacheDir = path.join(this.context.globalStorageUri.fsPath, 'attention-graphs');
+    return this.client.load({ folder: this.modelFolder(), options: { ...engineOptions(readSettings()), cacheDir } });
   }
 
   /**

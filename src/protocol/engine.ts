@@ -11,6 +11,11 @@ export interface EngineOptions {
   quantization?: Quantization[];
   /** Reuse the previous call's keys and values for a shared prompt prefix (default true; benchmarks turn it off). */
   reusePromptCache?: boolean;
+  /**
+   * Folder for the graphs rewritten to expose attention (models without attentions.{i} outputs); default: a folder in
+   * the OS temp directory.
+   */
+  cacheDir?: string;
 }
 
 export interface SamplingOptions {

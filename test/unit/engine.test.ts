@@ -3,6 +3,7 @@
 // proper causal distribution.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/engine';
@@ -191,12 +192,16 @@ describe('attention capture (attentive-tiny)', () => {
     }
   });
 
-  it('says plainly when a model has no attention outputs', async () => {
-    const llama = await LoadedModel.load(path.join(FIXTURES, 'llama-tiny'), { quantization: ['fp32'], threads: 1 });
+  it('captures attention of a model without attention outputs through its rewritten graph (more in attention-rewrite.test.ts)', async () => {
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-engine-test-'));
+    const llama = await LoadedModel.load(path.join(FIXTURES, 'llama-tiny'), { quantization: ['fp32'], threads: 1, cacheDir });
     try {
-      await expect(llama.attention({ text: 'x = 1' })).rejects.toThrow(/no attention outputs/);
+      const result = await llama.attention({ text: 'x = 1' });
+      expect(result.layers).toBe(llama.info().layers);
+      expect(result.weights[0]).toHaveLength(result.heads * result.tokens.length ** 2);
     } finally {
       await llama.release();
+      fs.rmSync(cacheDir, { recursive: true, force: true });
     }
   });
 });
