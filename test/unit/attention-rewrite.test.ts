@@ -2,6 +2,7 @@
 // to expose each layer's Softmax, cached, and the probabilities equal the PyTorch reference. Real ONNX Runtime on the
 // fixture models, no mocks.
 
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,6 +14,9 @@ import { EngineError } from '../../src/protocol/engine';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures');
 const MODELS = path.join(FIXTURES, 'models');
+
+/** python3-onnx (a documented set-up dependency) writes the external-data variant of a fixture. */
+const pythonOnnx = spawnSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
 
 interface AttentionReference {
   text: string;
@@ -118,6 +122,33 @@ describe('the graph rewrite', () => {
       await model.release();
     }
     expect(fs.statSync(cached.path).size).toBeGreaterThan(100_000);
+  });
+
+  it.skipIf(!pythonOnnx)('keeps external data (.onnx_data) reachable: linked next to the rewritten file', async () => {
+    // gpt2-tiny saved with its weights in an external data file (python3-onnx, as large Optimum exports are).
+    const folder = path.join(cacheDir, 'gpt2-external');
+    fs.cpSync(path.join(MODELS, 'gpt2-tiny'), folder, { recursive: true });
+    fs.rmSync(path.join(folder, 'onnx', 'model_quantized.onnx'));
+    const onnxPath = path.join(folder, 'onnx', 'model.onnx');
+    const script =
+      'import onnx, sys; m = onnx.load(sys.argv[1]); ' +
+      'onnx.save_model(m, sys.argv[1], save_as_external_data=True, all_tensors_to_one_file=True, location="model.onnx_data", size_threshold=0)';
+    const run = spawnSync('/usr/bin/python3', ['-c', script, onnxPath], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(fs.existsSync(path.join(folder, 'onnx', 'model.onnx_data'))).toBe(true);
+    const model = await LoadedModel.load(folder, { quantization: ['fp32'], threads: 1, cacheDir });
+    try {
+      const reference = JSON.parse(fs.readFileSync(path.join(MODELS, 'gpt2-tiny', 'attention_reference.json'), 'utf8')) as AttentionReference;
+      const result = await model.attention({ text: reference.text });
+      const seq = reference.ids.length;
+      expect(result.weights[1]![seq * seq - 1]).toBeCloseTo(reference.attentions[1]![0]![seq - 1]![seq - 1]!, 4);
+    } finally {
+      await model.release();
+    }
+    const rewritten = rewrittenModelPath(onnxPath, cacheDir, 2);
+    expect(rewritten.created).toBe(false);
+    expect(fs.existsSync(path.join(path.dirname(rewritten.path), 'model.onnx_data'))).toBe(true);
+    expect(fs.statSync(rewritten.path).size).toBeLessThan(100_000); // the weights stayed outside
   });
 
   it('exposes the Softmax of both branches of a merged decoder (If on use_cache_branch)', async () => {
