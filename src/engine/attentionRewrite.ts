@@ -219,9 +219,15 @@ function probabilityTensors(graph: Graph): string[] {
         (node.opType === 'MatMul' && node.inputs[0] === tensor) ||
         (depth < 3 && PASS_THROUGH.has(node.opType) && node.outputs[0] !== undefined && feedsValues(node.outputs[0], depth + 1)),
     );
-  return graph.nodes
-    .filter((node) => node.opType === 'Softmax' && node.outputs[0] !== undefined && feedsValues(node.outputs[0], 0))
-    .map((node) => node.outputs[0]!);
+  const softmaxes = graph.nodes.filter((node) => node.opType === 'Softmax' && node.outputs[0] !== undefined && feedsValues(node.outputs[0], 0));
+  // Layer order: by the layer number in the node names (/model/layers.3/self_attn/Softmax, /model/h.3/Softmax) when
+  // every one has a distinct number, else the order of the graph (exports list the layers in order).
+  const numbers = softmaxes.map((node) => /(?:^|[/.])(?:layers|layer|h|blocks|block)[./_](\d+)(?:[/.]|$)/.exec(node.name)?.[1]);
+  if (numbers.every((n) => n !== undefined) && new Set(numbers).size === numbers.length) {
+    const order = softmaxes.map((node, i) => ({ node, layer: Number(numbers[i]) })).sort((a, b) => a.layer - b.layer);
+    return order.map(({ node }) => node.outputs[0]!);
+  }
+  return softmaxes.map((node) => node.outputs[0]!);
 }
 
 function fusedOperator(graph: Graph): Node | undefined {
