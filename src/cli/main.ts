@@ -160,7 +160,7 @@ function formatInfo(info: Awaited<ReturnType<EngineClient['ready']>>): string {
     `vocabulary    ${info.vocabSize}`,
     `context       ${info.contextLength} tokens`,
     `onnx          ${info.onnxFile} (${info.quantization}, ${mb} MB)`,
-    `attention     ${info.hasAttentionOutputs ? 'exposed (attentions.{i})' : 'not exposed'}`,
+    `attention     ${info.hasAttentionOutputs ? 'exposed (attentions.{i})' : 'not in the graph: added by a rewritten copy on first use'}`,
     `chat template ${info.hasChatTemplate ? 'yes' : 'no'}; fill-in-the-middle ${describeFim(info)}`,
     `threads       ${info.threads}`,
   ].join('\n');

@@ -16,7 +16,7 @@ export function formatModelInfo(info: ModelInfo): string {
     `ONNX: ${info.onnxFile} (${info.quantization}, ${(info.fileSizeBytes / 1e6).toFixed(1)} MB)`,
     `Parameters: ${(info.parameters / 1e6).toFixed(2)}M; layers ${info.layers}; heads ${info.heads} (KV ${info.kvHeads}); head size ${info.headDim}`,
     `Vocabulary: ${info.vocabSize}; context ${info.contextLength} tokens; threads ${info.threads}`,
-    `Attention outputs: ${info.hasAttentionOutputs ? 'yes' : 'no'}; chat template: ${info.hasChatTemplate ? 'yes' : 'no'}; fill-in-the-middle: ${describeFim(info)}`,
+    `Attention outputs: ${info.hasAttentionOutputs ? 'yes' : 'no (a rewritten copy of the graph adds them on first use)'}; chat template: ${info.hasChatTemplate ? 'yes' : 'no'}; fill-in-the-middle: ${describeFim(info)}`,
   ].join('\n');
 }
 

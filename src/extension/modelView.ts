@@ -31,7 +31,7 @@ function rows(state: EngineState): vscode.TreeItem[] {
     detail('Context', `${m.contextLength} tokens`, 'symbol-ruler'),
     detail('Vocabulary', String(m.vocabSize), 'symbol-key'),
     detail('Weights', `${m.quantization}, ${(m.fileSizeBytes / 1e6).toFixed(1)} MB`, 'file-binary'),
-    detail('Attention maps', m.hasAttentionOutputs ? 'available' : 'not exposed', 'eye'),
+    detail('Attention maps', m.hasAttentionOutputs ? 'available' : 'on first use (graph rewritten)', 'eye'),
   ];
 }
 
