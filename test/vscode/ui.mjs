@@ -332,6 +332,7 @@ try {
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await runCommand('View: Close All Editors');
     if (await page.locator('.part.sidebar').isVisible()) await runCommand('View: Close Primary Side Bar');
+    if (await page.locator('.part.panel').isVisible()) await runCommand('View: Hide Panel');
   }
   /** Opens fib.py, selects it all and runs Explain Attention; resolves to the rendered view's frame. */
   async function explainFib() {
@@ -390,8 +391,9 @@ try {
     assert.equal(await frame.locator('select[aria-label="Head"]').inputValue(), '2');
     // Hovering a heatmap cell shows its query, key and weight.
     const canvas = frame.locator('.heatmap-canvas');
+    await canvas.scrollIntoViewIfNeeded();
     const box = await canvas.boundingBox();
-    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.8);
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.4);
     await frame.locator('.tooltip', { hasText: /Weight \d\.\d{4}/ }).waitFor({ timeout: 10_000 });
     assert.match(await frame.locator('.live').innerText(), /after softmax/);
     // Hovering a token decorates, in the editor, the tokens it attends to (background alpha = weight).
