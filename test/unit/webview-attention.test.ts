@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { packMatrix, type AttentionData, type AttentionView, type AttentionWebviewMessage, type HeadStats } from '../../src/protocol/attention';
 import { AttentionApp, isHostMessage, toFloat32 } from '../../webview/attention/app';
 import { colorRamp, parseColor, rampIndex, RAMP_STEPS } from '../../webview/attention/colors';
-import { cellAt, cellSize, paintMatrix } from '../../webview/attention/heatmap';
+import { cellAt, cellSize, maxPool, paintMatrix } from '../../webview/attention/heatmap';
 import { displayLines, displayToken, endsLine } from '../../webview/attention/tokens';
 import { resetAttentionApiForTests } from '../../webview/attention/vscodeApi';
 
@@ -155,6 +155,26 @@ describe('attention webview: pure parts', () => {
     expect(pixels[(0 * seq + 1) * 4 + 3]).toBe(0);
   });
 
+  it('more tokens than pixels: max-pooled, so a one-cell-wide pattern (a previous-token head) stays visible', () => {
+    const seq = 1000;
+    const m = new Float32Array(seq * seq);
+    m[0] = 1;
+    for (let q = 1; q < seq; q++) m[q * seq + q - 1] = 1; // all weight on the previous token
+    const size = 100;
+    const pooled = maxPool(m, seq, size);
+    for (let a = 0; a < size; a++) {
+      for (let b = 0; b < size; b++) {
+        const w = pooled[a * size + b]!;
+        if (b === a || b === a - 1) continue; // the diagonal band: blocks that hold previous-token cells
+        expect(w, `pixel ${a},${b}`).toBe(0);
+      }
+      expect(pooled[a * size + a]).toBe(1);
+    }
+    const pixels = new Uint8ClampedArray(size * size * 4);
+    paintMatrix(pooled, size, colorRamp([0, 0, 0, 255], [255, 0, 0, 255], 'linear'), pixels);
+    expect(pixels[(10 * size + 11) * 4 + 3]).toBe(0); // above the diagonal: transparent
+  });
+
   it('√ scale lifts small weights; ramp index clamps', () => {
     const linear = colorRamp([0, 0, 0, 255], [255, 255, 255, 255], 'linear');
     const sqrt = colorRamp([0, 0, 0, 255], [255, 255, 255, 255], 'sqrt');
@@ -174,8 +194,9 @@ describe('attention webview: pure parts', () => {
     expect(cellAt(-1, 50, 100, 100, 5)).toBeNull();
     // 1,024 tokens in 600 px: every pixel still finds a cell
     expect(cellAt(599, 599, 600, 600, 1024)).toEqual({ query: 1022, key: 1022, visible: true });
-    expect(cellSize(1024, 600, 1)).toBe(1);
-    expect(cellSize(1024, 600, 4)).toBe(4);
+    expect(cellSize(1024, 600, 1) * 1024).toBeCloseTo(600); // zoom 1: an overview that fits
+    expect(cellSize(1024, 600, 4) * 1024).toBeCloseTo(2400);
+    expect(cellSize(300, 600, 1)).toBe(2);
     expect(cellSize(5, 600, 1)).toBe(32);
   });
 

@@ -346,7 +346,7 @@ try {
     await runCommand('Attentive: Explain Attention');
     const frame = await attentionFrame();
     // The first matrix is painted when the canvas has the token count as its size.
-    await frame.waitForFunction(() => globalThis.document.querySelector('.heatmap-canvas').width > 10, null, { timeout: 30_000 });
+    await frame.waitForFunction(() => Number(globalThis.document.querySelector('.heatmap-canvas').dataset.seq) > 10, null, { timeout: 30_000 });
     return frame;
   }
   /**
@@ -475,9 +475,12 @@ try {
     const started = Date.now();
     await runCommand('Attentive: Explain Attention');
     const frame = await attentionFrame();
-    await frame.waitForFunction(() => globalThis.document.querySelector('.heatmap-canvas').width > 900, null, { timeout: 60_000 });
+    await frame.waitForFunction(() => Number(globalThis.document.querySelector('.heatmap-canvas').dataset.seq) > 900, null, { timeout: 60_000 });
     const firstPaint = Date.now() - started;
-    const seq = await frame.evaluate(() => globalThis.document.querySelector('.heatmap-canvas').width);
+    const seq = await frame.evaluate(() => Number(globalThis.document.querySelector('.heatmap-canvas').dataset.seq));
+    // More tokens than pixels: the canvas holds the matrix max-pooled to the pixels on screen.
+    const resolution = await frame.evaluate(() => globalThis.document.querySelector('.heatmap-canvas').width);
+    assert.ok(resolution < seq, `canvas ${resolution} px for ${seq} tokens`);
     assert.ok(seq > 900 && seq <= 1024, `${seq} tokens`);
     assert.match(await frame.locator('.note').innerText(), /Only the first \d+ lines were explained/);
     // Another head: the host sends one 4 MB matrix and the view paints it.

@@ -15,7 +15,7 @@ import {
 } from '../../src/protocol/attention';
 import { colorRamp, cssColor, RAMP_STEPS, themeColor, type Rgba } from './colors';
 import { button, el, num, percent, select } from './dom';
-import { cellAt, exportCanvas, Heatmap, paintMatrix, type Cell } from './heatmap';
+import { cellAt, Heatmap, paintMatrix, type Cell } from './heatmap';
 import { displayLines, displayToken, endsLine, quoteToken } from './tokens';
 import { getAttentionApi, type AttentionApi, type PersistedState, type Scale, type Tab } from './vscodeApi';
 
@@ -767,7 +767,7 @@ export class AttentionApp {
     const ui = this.ui;
     const data = this.data;
     if (!ui || !data || !this.matrix) return;
-    const canvas = exportCanvas(ui.heatmap.canvas, data.tokens.length);
+    const canvas = ui.heatmap.exportCanvas();
     const dataUrl = canvas.toDataURL('image/png');
     if (!dataUrl.startsWith('data:image/png')) return;
     this.api.postMessage({ type: 'exportPng', dataUrl, name: `attention-${viewKey(this.view)}.png` });

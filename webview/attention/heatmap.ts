@@ -38,9 +38,14 @@ export function cellAt(x: number, y: number, width: number, height: number, seq:
   return { query, key, visible: key <= query };
 }
 
-/** CSS pixels per cell at a zoom: the panel's width fits the whole matrix at zoom 1 (at least 1 px, at most 32). */
+/**
+ * CSS pixels per cell at a zoom: zoom 1 fits the whole matrix in the space available, in whole pixels per cell (at
+ * most 32), or in less than a pixel per cell when there are more tokens than pixels (an overview; zoom in for cells).
+ */
 export function cellSize(seq: number, available: number, zoom: number): number {
-  const fit = Math.max(1, Math.min(32, Math.floor(Math.max(64, available) / Math.max(1, seq))));
+  const space = Math.max(64, available);
+  const n = Math.max(1, seq);
+  const fit = n > space ? space / n : Math.min(32, Math.floor(space / n));
   return fit * zoom;
 }
 
@@ -57,6 +62,8 @@ export class Heatmap {
   private seq = 0;
   private zoomLevel = 1;
   private size = 0;
+  /** The matrix on the canvas and the canvas's resolution (seq, or fewer pixels when max-pooled to the screen). */
+  private drawn: { matrix: Float32Array; ramp: Uint8ClampedArray; resolution: number } | undefined;
   private cursor: Cell | null = null;
   /** The latest pointer position not handled yet: pointer moves are handled once per frame, the last one wins. */
   private pendingPointer: { clientX: number; clientY: number } | null = null;
@@ -95,26 +102,67 @@ export class Heatmap {
     return this.zoomLevel;
   }
 
-  /** Paints a matrix; returns the ImageData's pixels (tests read them). */
+  /**
+   * Paints a matrix: one canvas pixel per cell, or, when the matrix is shown smaller than that (more tokens than
+   * pixels), max-pooled to the pixels on screen so that no strong weight disappears. Returns the full-resolution
+   * pixels (tests read them).
+   */
   draw(matrix: Float32Array, seq: number, ramp: Uint8ClampedArray, label: string): Uint8ClampedArray {
     this.seq = seq;
-    this.canvas.width = seq;
-    this.canvas.height = seq;
+    this.drawn = { matrix, ramp, resolution: 0 };
     this.canvas.setAttribute('aria-label', `${label}: attention of ${seq} tokens (rows: queries, columns: keys). Arrow keys move between cells.`);
     const started = performance.now();
-    const context = this.canvas.getContext('2d');
     const pixels = new Uint8ClampedArray(seq * seq * 4);
     paintMatrix(matrix, seq, ramp, pixels);
-    if (context && typeof ImageData !== 'undefined') {
-      const image = context.createImageData(seq, seq);
-      image.data.set(pixels);
-      context.putImageData(image, 0, 0);
-    }
-    this.layout();
+    this.layout(pixels);
     // What is on the canvas and how long painting took (the UI test and benchmarks read these).
     this.canvas.dataset['view'] = label;
+    this.canvas.dataset['seq'] = String(seq);
     this.canvas.dataset['paintMs'] = (performance.now() - started).toFixed(1);
     return pixels;
+  }
+
+  /** Puts the matrix on the canvas at `resolution` pixels a side (seq: every cell; fewer: max-pooled). */
+  private paint(resolution: number, fullPixels?: Uint8ClampedArray): void {
+    const drawn = this.drawn;
+    if (!drawn) return;
+    drawn.resolution = resolution;
+    this.canvas.width = resolution;
+    this.canvas.height = resolution;
+    const context = this.canvas.getContext('2d');
+    if (!context || typeof ImageData === 'undefined') return;
+    let pixels = fullPixels;
+    if (resolution !== this.seq || !pixels) {
+      pixels = new Uint8ClampedArray(resolution * resolution * 4);
+      paintMatrix(resolution === this.seq ? drawn.matrix : maxPool(drawn.matrix, this.seq, resolution), resolution, drawn.ramp, pixels);
+    }
+    const image = context.createImageData(resolution, resolution);
+    image.data.set(pixels);
+    context.putImageData(image, 0, 0);
+  }
+
+  /** The whole matrix at one pixel per cell or more (at least 512 px), for Export PNG. */
+  exportCanvas(): HTMLCanvasElement {
+    const out = document.createElement('canvas');
+    const drawn = this.drawn;
+    if (!drawn) return out;
+    const scale = Math.max(1, Math.ceil(512 / Math.max(1, this.seq)));
+    const full = document.createElement('canvas');
+    full.width = this.seq;
+    full.height = this.seq;
+    const pixels = new Uint8ClampedArray(this.seq * this.seq * 4);
+    paintMatrix(drawn.matrix, this.seq, drawn.ramp, pixels);
+    const fullContext = full.getContext('2d');
+    out.width = this.seq * scale;
+    out.height = this.seq * scale;
+    const context = out.getContext('2d');
+    if (!fullContext || !context) return out;
+    const image = fullContext.createImageData(this.seq, this.seq);
+    image.data.set(pixels);
+    fullContext.putImageData(image, 0, 0);
+    context.imageSmoothingEnabled = false;
+    context.drawImage(full, 0, 0, out.width, out.height);
+    return out;
   }
 
   setZoom(zoom: number): void {
@@ -123,7 +171,7 @@ export class Heatmap {
   }
 
   /** Sizes the canvas in CSS pixels (through the CSSOM: the page's CSP allows no inline style attributes). */
-  layout(): void {
+  layout(fullPixels?: Uint8ClampedArray): void {
     if (!this.seq) return;
     // Zoom 1 fits the panel's width and most of its height.
     const height = typeof window !== 'undefined' && window.innerHeight ? window.innerHeight * 0.6 : 640;
@@ -131,6 +179,9 @@ export class Heatmap {
     this.size = cellSize(this.seq, available, this.zoomLevel) * this.seq;
     this.canvas.style.width = `${this.size}px`;
     this.canvas.style.height = `${this.size}px`;
+    // Below a pixel per cell the canvas holds the matrix max-pooled to the screen's pixels; else every cell.
+    const resolution = this.size < this.seq ? Math.max(1, Math.round(this.size * (typeof devicePixelRatio === 'number' ? devicePixelRatio : 1))) : this.seq;
+    if (this.drawn && (this.drawn.resolution !== Math.min(resolution, this.seq) || fullPixels)) this.paint(Math.min(resolution, this.seq), fullPixels);
     if (this.cursor) this.placeMarker(this.cursor);
   }
 
@@ -197,16 +248,25 @@ export class Heatmap {
   }
 }
 
-/** An upscaled copy of the heatmap for export (crisp cells, at least 512 px). */
-export function exportCanvas(source: HTMLCanvasElement, seq: number): HTMLCanvasElement {
-  const scale = Math.max(1, Math.ceil(512 / Math.max(1, seq)));
-  const out = document.createElement('canvas');
-  out.width = seq * scale;
-  out.height = seq * scale;
-  const context = out.getContext('2d');
-  if (context) {
-    context.imageSmoothingEnabled = false;
-    context.drawImage(source, 0, 0, out.width, out.height);
+/**
+ * A [size, size] picture of a causal [seq, seq] matrix, each pixel the largest weight of the cells it covers (blocks
+ * wholly above the diagonal stay 0, so paintMatrix leaves them transparent).
+ */
+export function maxPool(matrix: Float32Array, seq: number, size: number): Float32Array {
+  const out = new Float32Array(size * size);
+  const start = (a: number) => Math.floor((a * seq) / size);
+  for (let a = 0; a < size; a++) {
+    const q0 = start(a);
+    const q1 = Math.max(q0 + 1, start(a + 1));
+    for (let q = q0; q < q1; q++) {
+      const row = q * seq;
+      // Key k falls into pixel b = floor(k * size / seq); keys after the query are 0 anyway.
+      for (let k = 0; k <= q; k++) {
+        const w = matrix[row + k]!;
+        const b = Math.floor((k * size) / seq);
+        if (w > out[a * size + b]!) out[a * size + b] = w;
+      }
+    }
   }
   return out;
 }
