@@ -384,6 +384,12 @@ try {
     // The model view: a thumbnail per layer and head; a click opens that head.
     await frame.getByRole('tab', { name: 'Model view' }).click();
     assert.equal(await frame.locator('.thumb').count(), 36);
+    // Each thumbnail is painted (not blank): the canvas has opaque pixels.
+    const painted = await frame.evaluate(() =>
+      Array.from(globalThis.document.querySelectorAll('.thumb-canvas')).filter((c) => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0)).length,
+    );
+    assert.equal(painted, 36, `${painted} of 36 thumbnails painted`);
+    await page.screenshot({ path: path.join(shots, 'attention-model-view.png') });
     const third = await canvasUrl(frame);
     await frame.locator('.thumb[data-layer="1"][data-head="2"]').click();
     await changed(frame, third, 'opening layer 2 head 3 from the model view');
