@@ -271,7 +271,7 @@ try {
     await runCommand('Attentive: New Chat');
     await chatFrame().locator('.welcome').waitFor({ timeout: 10_000 }); // the new, empty chat is on screen
     const input = chatFrame().locator('textarea.input');
-    await input.fill('Write a Python function that checks whether a number is prime.');
+    await input.fill('Write a TypeScript function that sums an array of numbers.');
     await input.press('Enter');
     await chatFrame().locator('.entry-assistant.status-done').last().waitFor({ timeout: 60_000 });
     await runCommand('View: Close All Editors');
@@ -281,6 +281,9 @@ try {
       fs.writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, 'workbench.colorTheme': theme }));
       await page.reload();
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      // The window comes back with the editors and the panel it had: the picture is of the chat alone.
+      await runCommand('View: Close All Editors');
+      if (await page.locator('.part.panel').isVisible()) await runCommand('View: Hide Panel');
       await runCommand('Attentive: Focus Chat');
       await chatFrame().locator('.entry-assistant.status-done').last().waitFor({ timeout: 30_000 });
       // Code in a block has no background of its own (VS Code's default webview style gives <code> one, which drew a
