@@ -1,28 +1,8 @@
 // createElement helpers (the page's CSP allows no inline styles or handlers: classes and the CSSOM only).
 
-export interface ElementOptions {
-  className?: string;
-  text?: string;
-  attrs?: Record<string, string>;
-  title?: string;
-}
+import { el } from '../shared/dom';
 
-export function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  options: ElementOptions = {},
-  ...children: Array<Node | string | null | undefined | false>
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (options.className) node.className = options.className;
-  if (options.text !== undefined) node.textContent = options.text;
-  if (options.title) node.title = options.title;
-  for (const [name, value] of Object.entries(options.attrs ?? {})) node.setAttribute(name, value);
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
-  }
-  return node;
-}
+export { el, type ElementOptions } from '../shared/dom';
 
 export function button(label: string, text: string, onClick: () => void, className = 'text-button'): HTMLButtonElement {
   const node = el('button', { className, text, title: label, attrs: { type: 'button', 'aria-label': label } });

@@ -2,6 +2,7 @@
 // per-panel state VS Code keeps while the panel is hidden or reloaded (the chosen view, tab, zoom and overlays).
 
 import type { AttentionViewKind, AttentionWebviewMessage } from '../../src/protocol/attention';
+import { acquireWebviewApi, type WebviewApi } from '../shared/vscodeApi';
 
 export type Tab = 'heatmap' | 'heads' | 'model' | 'summary';
 export type Scale = 'linear' | 'sqrt';
@@ -18,44 +19,15 @@ export interface PersistedState {
   allHeads: boolean;
 }
 
-export interface AttentionApi {
-  postMessage(message: AttentionWebviewMessage): void;
-  getState(): Partial<PersistedState> | undefined;
-  setState(state: PersistedState): void;
-}
-
-interface RawVsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
+export type AttentionApi = WebviewApi<AttentionWebviewMessage, Partial<PersistedState>>;
 
 let cached: AttentionApi | undefined;
 
-/** acquireVsCodeApi may be called only once per page; outside VS Code messages go nowhere. */
+/** The page's one handle (acquireVsCodeApi may be called only once per page). */
 export function getAttentionApi(): AttentionApi {
-  if (cached) return cached;
-  const acquire = (globalThis as { acquireVsCodeApi?: () => RawVsCodeApi }).acquireVsCodeApi;
-  if (typeof acquire === 'function') {
-    const raw = acquire();
-    cached = {
-      postMessage: (message) => raw.postMessage(message),
-      getState: () => {
-        const state = raw.getState();
-        return typeof state === 'object' && state !== null ? (state as Partial<PersistedState>) : undefined;
-      },
-      setState: (state) => raw.setState(state),
-    };
-  } else {
-    let memory: PersistedState | undefined;
-    cached = {
-      postMessage: () => undefined,
-      getState: () => memory,
-      setState: (state) => {
-        memory = state;
-      },
-    };
-  }
+  cached ??= acquireWebviewApi<AttentionWebviewMessage, Partial<PersistedState>>((state) =>
+    typeof state === 'object' && state !== null ? (state as Partial<PersistedState>) : undefined,
+  );
   return cached;
 }
 

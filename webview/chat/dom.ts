@@ -2,29 +2,9 @@
 // no inline styles and no inline handlers, so the only way to style is a class, and the only HTML parsed from a string
 // is markdown-it's output, which goes through sanitize.ts first.
 
-export interface ElementOptions {
-  className?: string;
-  text?: string;
-  attrs?: Record<string, string>;
-  title?: string;
-}
+import { el } from '../shared/dom';
 
-export function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  options: ElementOptions = {},
-  ...children: Array<Node | string | null | undefined | false>
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (options.className) node.className = options.className;
-  if (options.text !== undefined) node.textContent = options.text;
-  if (options.title) node.title = options.title;
-  for (const [name, value] of Object.entries(options.attrs ?? {})) node.setAttribute(name, value);
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
-  }
-  return node;
-}
+export { el, type ElementOptions } from '../shared/dom';
 
 export type IconName =
   | 'plus'

@@ -2,6 +2,7 @@
 // that VS Code keeps while the view is hidden or reloaded (getState/setState).
 
 import type { WebviewMessage } from '../../src/protocol/chat';
+import { acquireWebviewApi, type WebviewApi } from '../shared/vscodeApi';
 
 /** What the webview remembers across hide/show and reloads, independent of the host. */
 export interface PersistedState {
@@ -12,17 +13,7 @@ export interface PersistedState {
   conversationId?: string;
 }
 
-export interface ChatApi {
-  postMessage(message: WebviewMessage): void;
-  getState(): PersistedState | undefined;
-  setState(state: PersistedState): void;
-}
-
-interface RawVsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
+export type ChatApi = WebviewApi<WebviewMessage, PersistedState>;
 
 function isPersistedState(value: unknown): value is PersistedState {
   if (typeof value !== 'object' || value === null) return false;
@@ -32,33 +23,9 @@ function isPersistedState(value: unknown): value is PersistedState {
 
 let cached: ChatApi | undefined;
 
-/**
- * acquireVsCodeApi may be called only once per page, so the handle is cached. Outside VS Code (a test without a stub,
- * or the page opened on its own) messages go nowhere and the state lives in memory.
- */
+/** The page's one handle (acquireVsCodeApi may be called only once per page). */
 export function getChatApi(): ChatApi {
-  if (cached) return cached;
-  const acquire = (globalThis as { acquireVsCodeApi?: () => RawVsCodeApi }).acquireVsCodeApi;
-  if (typeof acquire === 'function') {
-    const raw = acquire();
-    cached = {
-      postMessage: (message) => raw.postMessage(message),
-      getState: () => {
-        const state = raw.getState();
-        return isPersistedState(state) ? state : undefined;
-      },
-      setState: (state) => raw.setState(state),
-    };
-  } else {
-    let memory: PersistedState | undefined;
-    cached = {
-      postMessage: () => undefined,
-      getState: () => memory,
-      setState: (state) => {
-        memory = state;
-      },
-    };
-  }
+  cached ??= acquireWebviewApi<WebviewMessage, PersistedState>((state) => (isPersistedState(state) ? state : undefined));
   return cached;
 }
 

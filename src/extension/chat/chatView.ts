@@ -1,8 +1,8 @@
 // The sidebar chat: a WebviewViewProvider that renders webview/chat/ under a strict CSP and hands every message,
 // after validation, to the ChatController.
 
-import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewPageHtml } from '../webviewPage';
 import { validateWebviewMessage } from '../../protocol/chat';
 import type { ChatController } from './chatController';
 
@@ -49,29 +49,6 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = crypto.randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'chat.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'chat.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${style}" rel="stylesheet">
-<title>Attentive Chat</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return webviewPageHtml(webview, this.extensionUri, { script: 'chat.js', style: 'chat.css', title: 'Attentive Chat' });
   }
 }
