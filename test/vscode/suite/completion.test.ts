@@ -71,6 +71,20 @@ export function completionSuite(): void {
       assert.ok(inserted.length < suggestion.length || !/\s/.test(suggestion.trim()), `the whole suggestion ${JSON.stringify(suggestion)} was accepted`);
     });
 
+    it("VS Code's Accept Next Line takes the first line of a multi-line suggestion", async () => {
+      // Time enough for several lines even on a cold engine (the subject here is VS Code's partial accept).
+      const settings = vscode.workspace.getConfiguration('attentive.completion');
+      await settings.update('timeLimitMs', 5000, vscode.ConfigurationTarget.Global);
+      const { editor } = await openFile('partial_line.ts', 'export function product(values: number[]): number {\n  let result = 1;\n  for (const value of values) {\n');
+      const { before, suggestion } = await suggestAtEnd(editor).finally(() => settings.update('timeLimitMs', undefined, vscode.ConfigurationTarget.Global));
+      assert.ok(suggestion.includes('\n'), `a multi-line suggestion was expected after an opening brace: ${JSON.stringify(suggestion)}`);
+      const inserted = await accept(editor, before, 'editor.action.inlineSuggest.acceptNextLine');
+      assert.ok(suggestion.startsWith(inserted), `${JSON.stringify(inserted)} is not a start of ${JSON.stringify(suggestion)}`);
+      const firstLine = suggestion.split('\n')[0]!;
+      // VS Code inserts the first line (with its line break when more lines follow).
+      assert.ok(inserted === firstLine || inserted === `${firstLine}\n`, `${JSON.stringify(inserted)} for the line ${JSON.stringify(firstLine)}`);
+    });
+
     it('a burst of typing cancels stale requests and leaves no queued engine work', async () => {
       const { completion, engine } = await api();
       const { editor } = await openFile('burst.py', 'def greet(name):\n    ');
