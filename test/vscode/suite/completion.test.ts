@@ -71,7 +71,7 @@ export function completionSuite(): void {
       assert.ok(inserted.length < suggestion.length || !/\s/.test(suggestion.trim()), `the whole suggestion ${JSON.stringify(suggestion)} was accepted`);
     });
 
-    it("VS Code's Accept Next Line takes the first line of a multi-line suggestion", async () => {
+    it("VS Code's Accept Next Line takes the start of a multi-line suggestion, its first line included", async () => {
       // Time enough for several lines even on a cold engine (the subject here is VS Code's partial accept).
       const settings = vscode.workspace.getConfiguration('attentive.completion');
       await settings.update('timeLimitMs', 5000, vscode.ConfigurationTarget.Global);
@@ -80,9 +80,10 @@ export function completionSuite(): void {
       assert.ok(suggestion.includes('\n'), `a multi-line suggestion was expected after an opening brace: ${JSON.stringify(suggestion)}`);
       const inserted = await accept(editor, before, 'editor.action.inlineSuggest.acceptNextLine');
       assert.ok(suggestion.startsWith(inserted), `${JSON.stringify(inserted)} is not a start of ${JSON.stringify(suggestion)}`);
+      // VS Code decides how much "the next line" is (it may run on to the next line's start); it must be a start of
+      // our suggestion that holds its whole first line.
       const firstLine = suggestion.split('\n')[0]!;
-      // VS Code inserts the first line (with its line break when more lines follow).
-      assert.ok(inserted === firstLine || inserted === `${firstLine}\n`, `${JSON.stringify(inserted)} for the line ${JSON.stringify(firstLine)}`);
+      assert.ok(inserted.startsWith(firstLine), `${JSON.stringify(inserted)} does not hold the line ${JSON.stringify(firstLine)}`);
     });
 
     it('a burst of typing cancels stale requests and leaves no queued engine work', async () => {
