@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { ROOT, TEST_DIR, launchChromium, startCodeServer } from '../scripts/vscode-server.mjs';
+import { QUIET_SETTINGS, ROOT, TEST_DIR, launchChromium, prepareInstalledRun, runPaletteCommand, startCodeServer } from '../scripts/vscode-server.mjs';
 
 const require = createRequire(import.meta.url);
 const { EngineClient, workerTransport, bundledModelFolder, readModelFolder, ModelTokenizer } = require(path.join(ROOT, 'dist', 'bench.js'));
@@ -23,19 +23,7 @@ const RUNS = Number(values.runs);
 const SIZES = [64, 256, 1000];
 
 const runDir = path.join(TEST_DIR, 'run-bench-attention');
-fs.rmSync(runDir, { recursive: true, force: true });
-const workspace = path.join(runDir, 'workspace');
-fs.mkdirSync(workspace, { recursive: true });
-const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-const extensionsDir = path.join(runDir, 'extensions');
-fs.mkdirSync(extensionsDir, { recursive: true });
-fs.symlinkSync(ROOT, path.join(extensionsDir, `${packageJson.publisher}.${packageJson.name}-${packageJson.version}`), 'dir');
-const userDataDir = path.join(runDir, 'user-data');
-fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-fs.writeFileSync(
-  path.join(userDataDir, 'User', 'settings.json'),
-  JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'git.openRepositoryInParentFolders': 'never', 'attentive.completion.enabled': false }),
-);
+const { workspace, extensionsDir, userDataDir } = prepareInstalledRun(runDir, { ...QUIET_SETTINGS, 'attentive.completion.enabled': false });
 
 // Files of whole lines of real code with about N tokens each (counted with the bundled tokenizer, BOS included).
 const model = readModelFolder(bundledModelFolder(ROOT));
@@ -68,20 +56,7 @@ try {
   await page.goto(server.url);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
 
-  async function runCommand(title) {
-    for (let attempt = 1; ; attempt++) {
-      await page.keyboard.press('F1');
-      await page.locator('.quick-input-widget input').fill(`>${title}`);
-      try {
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 5_000 });
-        await page.keyboard.press('Enter');
-        return;
-      } catch (error) {
-        await page.keyboard.press('Escape');
-        if (attempt === 6) throw error;
-      }
-    }
-  }
+  const runCommand = (title) => runPaletteCommand(page, title);
 
   /** The attention webview's frame once its heatmap holds a matrix of `tokens` tokens. */
   async function paintedFrame(tokens, timeoutMs = 60_000) {

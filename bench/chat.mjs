@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, TEST_DIR, launchChromium, startCodeServer } from '../scripts/vscode-server.mjs';
+import { QUIET_SETTINGS, TEST_DIR, launchChromium, prepareInstalledRun, startCodeServer } from '../scripts/vscode-server.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -31,27 +31,12 @@ const REQUESTS = [
 ];
 
 const runDir = path.join(TEST_DIR, 'run-bench-chat');
-fs.rmSync(runDir, { recursive: true, force: true });
-const workspace = path.join(runDir, 'workspace');
-fs.mkdirSync(workspace, { recursive: true });
+const { workspace, extensionsDir, userDataDir } = prepareInstalledRun(runDir, {
+  ...QUIET_SETTINGS,
+  'attentive.temperature': 0,
+  'attentive.maxNewTokens': Number(values['max-tokens']),
+});
 fs.writeFileSync(path.join(workspace, 'main.py'), 'print("hello")\n');
-const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-const extensionsDir = path.join(runDir, 'extensions');
-fs.mkdirSync(extensionsDir, { recursive: true });
-fs.symlinkSync(ROOT, path.join(extensionsDir, `${packageJson.publisher}.${packageJson.name}-${packageJson.version}`), 'dir');
-const userDataDir = path.join(runDir, 'user-data');
-fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-fs.writeFileSync(
-  path.join(userDataDir, 'User', 'settings.json'),
-  JSON.stringify({
-    'attentive.temperature': 0,
-    'attentive.maxNewTokens': Number(values['max-tokens']),
-    'workbench.startupEditor': 'none',
-    'security.workspace.trust.enabled': false,
-    'workbench.tips.enabled': false,
-    'git.openRepositoryInParentFolders': 'never',
-  }),
-);
 const recordsFile = path.join(runDir, 'host-records.jsonl');
 process.env.ATTENTIVE_BENCH = recordsFile; // code-server passes its environment on to the extension host
 

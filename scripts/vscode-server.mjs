@@ -1,5 +1,5 @@
 // Starts code-server (a real VS Code 1.100) on 127.0.0.1 with every file it writes under .vscode-test/.
-// Shared by `npm start` (scripts/start.mjs) and the extension tests (test/vscode/run.mjs).
+// Shared by `npm start` (scripts/start.mjs), the extension and UI tests (test/vscode/) and the benchmarks (bench/).
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -92,4 +92,50 @@ export async function launchChromium(runDir) {
       fs.rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Workbench settings that keep a test or benchmark window quiet (no welcome page, no trust prompt, no tips). */
+export const QUIET_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'security.workspace.trust.enabled': false,
+  'workbench.tips.enabled': false,
+  'git.openRepositoryInParentFolders': 'never',
+};
+
+/**
+ * A fresh run folder for the workbench as users get it: an empty workspace, the extension linked into an empty
+ * extensions folder (installed, not under development), and user settings. Returns the paths startCodeServer takes.
+ */
+export function prepareInstalledRun(runDir, settings) {
+  fs.rmSync(runDir, { recursive: true, force: true });
+  const workspace = path.join(runDir, 'workspace');
+  fs.mkdirSync(workspace, { recursive: true });
+  const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const extensionsDir = path.join(runDir, 'extensions');
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  fs.symlinkSync(ROOT, path.join(extensionsDir, `${packageJson.publisher}.${packageJson.name}-${packageJson.version}`), 'dir');
+  const userDataDir = path.join(runDir, 'user-data');
+  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  const settingsFile = path.join(userDataDir, 'User', 'settings.json');
+  fs.writeFileSync(settingsFile, JSON.stringify(settings));
+  return { runDir, workspace, extensionsDir, userDataDir, settingsFile };
+}
+
+/** Runs a command from the palette by its title, as a user would (Playwright page of the workbench). */
+export async function runPaletteCommand(page, title) {
+  // Right after a (re)load the palette may not list extension commands yet: retry a few times.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    try {
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 5_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (error) {
+      await page.keyboard.press('Escape');
+      if (attempt === 6) throw error;
+    }
+  }
 }

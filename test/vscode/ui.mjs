@@ -5,25 +5,16 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT, TEST_DIR, launchChromium, startCodeServer } from '../../scripts/vscode-server.mjs';
+import { QUIET_SETTINGS, ROOT, TEST_DIR, launchChromium, prepareInstalledRun, runPaletteCommand, startCodeServer } from '../../scripts/vscode-server.mjs';
 
 const PORT = Number(process.env.ATTENTIVE_UI_PORT || 18182);
 // A second run beside another needs its own folder (and ATTENTIVE_UI_PORT).
 const runDir = process.env.ATTENTIVE_UI_RUN_DIR || path.join(TEST_DIR, 'run-ui-tests');
 const shots = path.join(TEST_DIR, 'screenshots');
-fs.rmSync(runDir, { recursive: true, force: true });
 fs.mkdirSync(shots, { recursive: true });
-const workspace = path.join(runDir, 'workspace');
-fs.mkdirSync(workspace, { recursive: true });
+const baseSettings = { ...QUIET_SETTINGS, 'attentive.temperature': 0 };
+const { workspace, extensionsDir, userDataDir, settingsFile } = prepareInstalledRun(runDir, baseSettings);
 fs.writeFileSync(path.join(workspace, 'fib.py'), 'def fibonacci(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n');
-const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-const extensionsDir = path.join(runDir, 'extensions');
-fs.mkdirSync(extensionsDir, { recursive: true });
-fs.symlinkSync(ROOT, path.join(extensionsDir, `${packageJson.publisher}.${packageJson.name}-${packageJson.version}`), 'dir');
-const userDataDir = path.join(runDir, 'user-data');
-fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-const settingsFile = path.join(userDataDir, 'User', 'settings.json');
-const baseSettings = { 'attentive.temperature': 0, 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'git.openRepositoryInParentFolders': 'never' };
 // The first session starts with a model path that does not exist (as a user with a typo would).
 const badModel = path.join(runDir, 'no-such-model');
 fs.writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, 'attentive.model': badModel }));
@@ -62,24 +53,7 @@ try {
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
 
   /** Runs a command from the palette by its title, as a user would. */
-  async function runCommand(title) {
-    // Right after a (re)load the palette may not list extension commands yet: retry a few times.
-    for (let attempt = 1; ; attempt++) {
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor();
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      try {
-        await row.waitFor({ timeout: 5_000 });
-        await page.keyboard.press('Enter');
-        return;
-      } catch (error) {
-        await page.keyboard.press('Escape');
-        if (attempt === 6) throw error;
-      }
-    }
-  }
+  const runCommand = (title) => runPaletteCommand(page, title);
   const statusItem = page.locator('#attentive\\.attentive\\.attentive\\.model, .statusbar-item[id*="attentive.model"]');
 
   await check('the Attentive activity-bar container shows the Model view, not loaded until first use', async () => {
