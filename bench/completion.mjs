@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { EngineClient, workerTransport, bundledModelFolder, CompletionService, DEFAULT_COMPLETION_SETTINGS } = require(path.join(ROOT, 'dist', 'bench.js'));
+const { EngineClient, workerTransport, bundledModelFolder, CompletionService, DEFAULT_COMPLETION_SETTINGS, createRandom, textLineSource } = require(path.join(ROOT, 'dist', 'bench.js'));
 
 const { values } = parseArgs({
   options: {
@@ -36,18 +36,6 @@ const SESSIONS = [
   { file: 'src/extension/chat/chatController.ts', languageId: 'typescript', startLine: 60 },
 ];
 
-/** Deterministic pseudo-random numbers (mulberry32), so both runs type with the same rhythm. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Keystroke gaps of a fast typist: 60-180 ms between characters, 300-900 ms after a line, 600-1500 ms now and then (thinking). */
 function typingDelay(next, char) {
   if (char === '\n') return 300 + next() * 600;
@@ -57,11 +45,6 @@ function typingDelay(next, char) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
-
-function lineSource(text) {
-  const lines = text.split('\n');
-  return { lineCount: lines.length, eol: '\n', lineAt: (line) => lines[line] };
-}
 
 /** One editing session replayed at human speed; returns the figures. */
 async function replay(service, session, next) {
@@ -81,7 +64,7 @@ async function replay(service, session, next) {
     // The cursor sits at the end of what was typed, before the rest of the file.
     const prefixLines = text.slice(0, text.length - after.length).split('\n');
     const promise = service
-      .provide({ document: lineSource(text), line: prefixLines.length - 1, character: prefixLines.at(-1).length, languageId: session.languageId }, controller.signal)
+      .provide({ document: textLineSource(text), line: prefixLines.length - 1, character: prefixLines.at(-1).length, languageId: session.languageId }, controller.signal)
       .then((outcome) => {
         if (outcome) latencies[outcome.source].push(outcome.latencyMs);
       });
@@ -114,7 +97,7 @@ async function run(label, reuse) {
   const rssBefore = process.memoryUsage().rss;
   const info = await client.load({ folder: bundledModelFolder(ROOT), options: { reusePromptCache: reuse } });
   const service = new CompletionService((params, signal) => client.call('complete', params, { priority: 'high', signal }), () => DEFAULT_COMPLETION_SETTINGS, reuse);
-  const next = random(Number(values.seed));
+  const next = createRandom(Number(values.seed)); // the engine's mulberry32: both runs type with the same rhythm
   const all = { engine: [], cache: [] };
   let keystrokes = 0;
   let debounceCancelled = 0;

@@ -5,3 +5,5 @@ export { readModelFolder } from '../src/engine/modelFolder';
 export { bundledModelFolder } from '../src/engine/bundledModel';
 export { ModelTokenizer } from '../src/engine/tokenizer';
 export { CompletionService, DEFAULT_COMPLETION_SETTINGS } from '../src/extension/completion/completionService';
+export { textLineSource } from '../src/extension/completion/documentWindow';
+export { createRandom } from '../src/engine/sampling';

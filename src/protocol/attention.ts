@@ -21,9 +21,13 @@ export type HeadLabel = 'previous-token' | 'first-token' | 'induction' | 'bracke
 export interface HeadStats {
   layer: number;
   head: number;
+  /** Mean over query rows (from the second token) of the row's entropy, in bits. */
   entropyBits: number;
+  /** Mean over query rows of the expected distance back to the attended key, in tokens. */
   meanDistance: number;
+  /** Mean weight on the token just before the query. */
   previousTokenShare: number;
+  /** Mean weight on the first token (an attention "sink" when high). */
   firstTokenShare: number;
   /** Mean weight from a repeated token to the token after its earlier occurrence (null: no repeats in the code). */
   inductionScore: number | null;

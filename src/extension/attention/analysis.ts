@@ -1,6 +1,8 @@
 // What the attention view computes from the engine's attention probabilities: a head's matrix, aggregations over
 // heads and layers, per-head statistics with labels for recognisable heads, and thumbnails. Pure (no `vscode`).
 
+import type { HeadStats } from '../../protocol/attention';
+
 export interface AttentionMaps {
   seq: number;
   layers: number;
@@ -71,26 +73,6 @@ function residualMixed(matrix: Float32Array, n: number): Float32Array {
   return mixed;
 }
 
-export type HeadLabel = 'previous-token' | 'first-token' | 'induction' | 'bracket-matching';
-
-export interface HeadSummary {
-  layer: number;
-  head: number;
-  /** Mean over query rows (from the second token) of the row's entropy, in bits. */
-  entropyBits: number;
-  /** Mean over query rows of the expected distance back to the attended key, in tokens. */
-  meanDistance: number;
-  /** Mean weight on the token just before the query. */
-  previousTokenShare: number;
-  /** Mean weight on the first token (an attention "sink" when high). */
-  firstTokenShare: number;
-  /** Mean weight from a repeated token to the token after its earlier occurrence (null: no repeats to measure). */
-  inductionScore: number | null;
-  /** Share of closing brackets whose most attended key is their opening bracket (null: no bracket pairs to measure). */
-  bracketScore: number | null;
-  labels: HeadLabel[];
-}
-
 /**
  * A head gets a label when its score reaches this (and, for induction and brackets, over enough cases): the same
  * measures and thresholds as the model card's head survey (training/heads.py).
@@ -98,11 +80,11 @@ export interface HeadSummary {
 export const LABEL_THRESHOLD = { previousToken: 0.4, firstToken: 0.5, induction: 0.2, bracket: 0.3 };
 const MIN_CASES = { induction: 3, bracket: 2 };
 
-export function summarizeHeads(maps: AttentionMaps, tokens: readonly string[]): HeadSummary[] {
+export function summarizeHeads(maps: AttentionMaps, tokens: readonly string[]): HeadStats[] {
   const n = maps.seq;
   const inductionCases = inductionTargets(tokens);
   const bracketCases = bracketPairs(tokens);
-  const summaries: HeadSummary[] = [];
+  const summaries: HeadStats[] = [];
   for (let layer = 0; layer < maps.layers; layer++) {
     for (let head = 0; head < maps.heads; head++) {
       const m = headMatrix(maps, layer, head);
@@ -123,7 +105,7 @@ export function summarizeHeads(maps: AttentionMaps, tokens: readonly string[]): 
       const rows = Math.max(1, n - 1);
       const inductionScore = meanWeight(m, n, inductionCases);
       const bracketScore = topKeyShare(m, n, bracketCases);
-      const summary: HeadSummary = {
+      const summary: HeadStats = {
         layer,
         head,
         entropyBits: entropy / rows,

@@ -1,6 +1,7 @@
 // The core of inline completion, without `vscode` (the provider adapts it to the editor, the benchmark drives it
 // directly): cache and typed-through lookups, one engine request at a time, post-processing.
 
+import { CHARS_PER_TOKEN } from '../../engine/completionPrompt';
 import type { CompleteParams, GenerateResult } from '../../protocol/engine';
 import { EngineError } from '../../protocol/engine';
 import { CompletionCache } from './completionCache';
@@ -35,8 +36,6 @@ export const DEFAULT_COMPLETION_SETTINGS: CompletionSettings = {
   timeLimitMs: 160,
 };
 
-/** Characters read around the cursor before the engine fits them to tokens (generous: ~4 characters per token). */
-const PREFIX_CHARS_PER_TOKEN = 4;
 
 export interface CompletionRequest {
   document: LineSource;
@@ -83,8 +82,9 @@ export class CompletionService {
     const started = performance.now();
     const settings = this.settings();
     const window = cursorWindow(request.document, request.line, request.character, {
-      maxPrefixChars: settings.maxPromptTokens * PREFIX_CHARS_PER_TOKEN,
-      maxSuffixChars: settings.maxPromptTokens * PREFIX_CHARS_PER_TOKEN,
+      // Read generously around the cursor; the engine fits the lines to the token budget.
+      maxPrefixChars: settings.maxPromptTokens * CHARS_PER_TOKEN,
+      maxSuffixChars: settings.maxPromptTokens * CHARS_PER_TOKEN,
     });
     const mode = completionMode(window, request.languageId);
     const cached = this.useCache ? this.cache.lookup(window.prefix, window.suffix) : undefined;
