@@ -12,7 +12,8 @@ const PORT = Number(process.env.ATTENTIVE_UI_PORT || 18182);
 const runDir = process.env.ATTENTIVE_UI_RUN_DIR || path.join(TEST_DIR, 'run-ui-tests');
 const shots = path.join(TEST_DIR, 'screenshots');
 fs.mkdirSync(shots, { recursive: true });
-const baseSettings = { ...QUIET_SETTINGS, 'attentive.temperature': 0 };
+// Long replies may run to 1,024 tokens: at ~500 tokens/s a 256-token reply can end before Stop is clicked.
+const baseSettings = { ...QUIET_SETTINGS, 'attentive.temperature': 0, 'attentive.maxNewTokens': 1024 };
 const { workspace, extensionsDir, userDataDir, settingsFile } = prepareInstalledRun(runDir, baseSettings);
 fs.writeFileSync(path.join(workspace, 'fib.py'), 'def fibonacci(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n');
 // The first session starts with a model path that does not exist (as a user with a typo would).
@@ -105,7 +106,13 @@ try {
 
   await check('Stop ends a reply at once and keeps the partial text, marked as stopped', async () => {
     // Greedy replies can end on their own before Stop is clicked: try a few long requests.
-    const requests = ['Write a long Python module with a class for a bank account and many methods.', 'Explain in detail how Python dictionaries work inside, with examples.', 'Write ten Python functions for string processing.'];
+    const requests = [
+      'Write a long Python module with a class for a bank account and many methods.',
+      'Explain in detail how Python dictionaries work inside, with examples.',
+      'Write ten Python functions for string processing.',
+      'Write a Python class for a library with books, members and loans, with many methods.',
+      'Write a long TypeScript module with an interface and a class for a shopping cart.',
+    ];
     for (const [attempt, request] of requests.entries()) {
       const input = chatFrame().locator('textarea.input');
       await input.fill(request);
