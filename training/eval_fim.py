@@ -13,7 +13,9 @@ its "\n", suffix = the whole file after the line (starting with that "\n").
 
 Prompts (pieces tokenized separately, sentinels inserted by id, as in training/fim.py):
     fim        <|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>         (PSM, what the engine sends)
-    spm        <|fim_suffix|>{suffix}<|fim_prefix|>{prefix}<|fim_middle|>         (SPM, also trained)
+    spm        <|fim_suffix|>{suffix}<|fim_prefix|>{prefix}<|fim_middle|>         (SPM, character-level training)
+    spmv       <|fim_prefix|><|fim_suffix|>{suffix}<|fim_middle|>{prefix minus its final "\n"}: the SPM variant
+               of editor-mode training (the middle continues the prefix); like plain, the model writes "\n" + the line
     plain      {prefix minus its final "\n"}: the model must write "\n" + the line; token-level GPT-2
                pre-tokenization merges "\n" with the next line's indentation, so a prompt that stops right
                after "\n" would be a boundary the model never saw in plain text (see plain_raw)
@@ -44,7 +46,8 @@ from evaluate import LANGUAGES, load_docs, run_ort_eval, write_json  # noqa: E40
 
 EOT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX = 0, 1, 2, 3
 N_SPECIAL = 6
-MODES = ("fim", "spm", "plain", "plain_raw")  # each also with _eot and/or _ban, e.g. plain_raw_eot_ban
+MODES = ("fim", "spm", "spmv", "plain", "plain_raw")  # each also with _eot and/or _ban, e.g. plain_raw_eot_ban
+WRITES_NEWLINE_FIRST = ("plain", "spmv")  # prompts cut before the prefix's final "\n"
 
 
 def parse_mode(mode):
@@ -87,14 +90,17 @@ def sample_cases(docs, counts, seed=0):
 def build_prompt(encode, case, mode, context=1024, max_new=48):
     """Token ids of the prompt for one case and mode (see the module docstring)."""
     base, eot, _ = parse_mode(mode)
-    budget = context - max_new - int(eot) - (3 if base in ("fim", "spm") else 0)
-    if base in ("fim", "spm"):
-        pre, suf = encode(case["prefix"]), encode(case["suffix"])
+    budget = context - max_new - int(eot) - (3 if base in ("fim", "spm", "spmv") else 0)
+    if base in ("fim", "spm", "spmv"):
+        prefix = case["prefix"][:-1] if base == "spmv" and case["prefix"].endswith("\n") else case["prefix"]
+        pre, suf = encode(prefix), encode(case["suffix"])
         n_suf = min(len(suf), max(budget - len(pre), budget // 4))
         n_pre = min(len(pre), budget - n_suf)
         pre, suf = pre[len(pre) - n_pre:], suf[:n_suf]
         if base == "fim":
             ids = [FIM_PREFIX] + pre + [FIM_SUFFIX] + suf + [FIM_MIDDLE]
+        elif base == "spmv":
+            ids = [FIM_PREFIX, FIM_SUFFIX] + suf + [FIM_MIDDLE] + pre
         else:
             ids = [FIM_SUFFIX] + suf + [FIM_PREFIX] + pre + [FIM_MIDDLE]
     elif base == "plain":
@@ -121,7 +127,7 @@ def completion(decode, out_ids, mode):
             break
         ids.append(i)
     text = decode(ids)
-    if parse_mode(mode)[0] == "plain":
+    if parse_mode(mode)[0] in WRITES_NEWLINE_FIRST:
         if "\n" not in text:
             return text  # the model went on with the previous line: no line written (compared as is)
         text = text.split("\n", 1)[1]
@@ -136,7 +142,7 @@ def stop_spec(mode, nl_ids):
     """Generation stops: any special token at once; newline tokens after the first (fim, plain_raw) or
     the second (plain: its first newline ends the prompt's last line) one."""
     base, _, ban = parse_mode(mode)
-    spec = {"stop": list(range(N_SPECIAL)), "stop_soft": nl_ids, "stop_after": 2 if base == "plain" else 1}
+    spec = {"stop": list(range(N_SPECIAL)), "stop_soft": nl_ids, "stop_after": 2 if base in WRITES_NEWLINE_FIRST else 1}
     if ban:
         spec["ban"] = [FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX, 4]
     return spec

@@ -197,7 +197,7 @@ def write_json(path, obj):
         f.write("\n")
 
 
-def attentive_config(cfg, extra=None, fim_for_completion=True):
+def attentive_config(cfg, extra=None, fim_for_completion=True, fim_prompt="psm"):
     """config.json for our architecture (model_type "attentive")."""
     c = {
         "model_type": "attentive",
@@ -230,11 +230,16 @@ def attentive_config(cfg, extra=None, fim_for_completion=True):
                                     "scale_embedding": cfg.scale_embedding},
             # training documents follow an <|endoftext|>: start a completion prompt with it
             "document_separator_token_id": EOT_ID,
-            # fill-in-the-middle, both orders were trained; the middle ends with <|endoftext|>
+            # fill-in-the-middle, both orders were trained; the middle ends with <|endoftext|>. SPM as trained in
+            # editor mode (training/fim.py: the middle continues the prefix) or in character-level mode (the
+            # shipped model before it: prefix and middle separated by <|fim_middle|>)
             "fim": {"prefix_token_id": FIM_PREFIX_ID, "suffix_token_id": FIM_SUFFIX_ID,
                     "middle_token_id": FIM_MIDDLE_ID, "end_token_id": EOT_ID,
                     "psm": "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
-                    "spm": "<|fim_suffix|>{suffix}<|fim_prefix|>{prefix}<|fim_middle|>",
+                    "spm": ("<|fim_prefix|><|fim_suffix|>{suffix}<|fim_middle|>{prefix}" if fim_prompt == "spm" else
+                            "<|fim_suffix|>{suffix}<|fim_prefix|>{prefix}<|fim_middle|>"),
+                    # Read by the engine: the order inline completion prompts in ("psm" or "spm", the templates above)
+                    "prompt": fim_prompt,
                     # Read by the extension: false makes inline completion send the prefix alone (set it from
                     # training/eval_fim.py: FIM exact match below plain next-line exact match).
                     "use_for_completion": fim_for_completion},
@@ -254,7 +259,8 @@ def generation_config(eos=(EOT_ID, IM_END_ID), max_length=None):
     return g
 
 
-def export_attentive(model, tokenizer_json, out_dir, trained=None, quantize=False, q4=False, fim_for_completion=True):
+def export_attentive(model, tokenizer_json, out_dir, trained=None, quantize=False, q4=False, fim_for_completion=True,
+                     fim_prompt="psm"):
     cfg = model.config
     os.makedirs(os.path.join(out_dir, "onnx"), exist_ok=True)
     onnx_path = os.path.join(out_dir, "onnx", "model.onnx")
@@ -264,7 +270,7 @@ def export_attentive(model, tokenizer_json, out_dir, trained=None, quantize=Fals
     import graph_cleanup
     graph_cleanup.simplify_file(onnx_path)
     extra = {"trained": trained} if trained else None
-    write_json(os.path.join(out_dir, "config.json"), attentive_config(cfg, extra, fim_for_completion))
+    write_json(os.path.join(out_dir, "config.json"), attentive_config(cfg, extra, fim_for_completion, fim_prompt))
     write_json(os.path.join(out_dir, "generation_config.json"), generation_config(max_length=cfg.block_size))
     tokenizer_files(out_dir, tokenizer_json, cfg.block_size, bos_at_document_start=True)
     if quantize or q4:
@@ -287,6 +293,8 @@ def main(argv=None):
     ap.add_argument("--no-fim-for-completion", action="store_true",
                     help="mark fill-in-the-middle as not good enough for inline completion (config.json)")
     ap.add_argument("--q4", action="store_true", help="also write onnx/model_q4.onnx (MatMulNBits 4-bit)")
+    ap.add_argument("--fim-prompt", choices=["psm", "spm"], default="psm",
+                    help="the FIM order inline completion uses (spm: for a model trained with --fim-mode editor)")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     from train import load_model, resolve_ckpt
@@ -294,7 +302,7 @@ def main(argv=None):
     trained = {k: info.get(k) for k in ("stage", "config", "step", "tokens", "val_loss", "time", "dtype")}
     trained["checkpoint"] = os.path.relpath(resolve_ckpt(args.ckpt))
     export_attentive(model, args.tokenizer, args.out, trained, quantize=args.quantize, q4=args.q4,
-                     fim_for_completion=not args.no_fim_for_completion)
+                     fim_for_completion=not args.no_fim_for_completion, fim_prompt=args.fim_prompt)
     for root, _, files in os.walk(args.out):
         for fn in sorted(files):
             p = os.path.join(root, fn)

@@ -90,7 +90,7 @@ EDITOR_MAX_LINES = 6
 EDITOR_SPAN_MAX = 200
 EDITOR_PREFIX_CHARS = 2500  # most prefix before the middle, cut at a line start
 EDITOR_SUFFIX_CHARS = 1000  # most suffix after the middle, cut after a newline
-EDITOR_SPM_RATE = 0.1       # the engine prompts in PSM; a little SPM keeps the other order alive
+EDITOR_SPM_RATE = 0.8       # the engine prompts our model in SPM (below); some PSM keeps the other order alive
 EDITOR_KINDS = ("rest_of_line", "whole_lines", "short_span", "empty")
 
 
@@ -181,18 +181,29 @@ def editor_window(doc: str, i: int, j: int, rng: random.Random,
     return a, b
 
 
-def editor_split(doc: str, rng: random.Random, lo: int = 0, hi: int | None = None, spm_rate: float = EDITOR_SPM_RATE):
+def editor_split(doc: str, rng: random.Random, lo: int = 0, hi: int | None = None, spm_rate: float = EDITOR_SPM_RATE,
+                 max_prefix: int = EDITOR_PREFIX_CHARS, max_suffix: int = EDITOR_SUFFIX_CHARS):
     """(mode, kind, prefix, middle, suffix), mode 'psm' or 'spm'; prefix + middle + suffix is a window of doc."""
     kind, i, j = editor_middle(doc, rng, lo, hi)
-    a, b = editor_window(doc, i, j, rng)
+    a, b = editor_window(doc, i, j, rng, max_prefix, max_suffix)
     mode = "spm" if rng.random() < spm_rate else "psm"
     return mode, kind, doc[a:i], doc[i:j], doc[j:b]
 
 
 def editor_document_tokens(doc: str, tok, rng: random.Random, max_chars: int = MAX_PIECE_CHARS,
-                           fim_rate: float = FIM_RATE, spm_rate: float = EDITOR_SPM_RATE) -> list[int]:
+                           fim_rate: float = FIM_RATE, spm_rate: float = EDITOR_SPM_RATE,
+                           max_prefix: int = EDITOR_PREFIX_CHARS, max_suffix: int = EDITOR_SUFFIX_CHARS) -> list[int]:
     """Like document_tokens, but a piece chosen for FIM (fim_rate) becomes one editor-style example whose
-    cursor lies in the piece and whose window reaches into the rest of the file."""
+    cursor lies in the piece and whose window reaches into the rest of the file.
+
+    Its SPM examples use the variant of Bavarian et al. (appendix D) that StarCoder also trains:
+
+        <|fim_prefix|><|fim_suffix|>{suffix}<|fim_middle|>{prefix}{middle}<|endoftext|>
+
+    The middle directly continues the prefix, tokenized together with it, so its first token is ordinary next-token
+    prediction (with token healing at the cursor, as the engine does) and what FIM adds is reading the suffix and
+    stopping where it begins. (In PSM, the model must find the prefix's end across the whole suffix: our 14M model,
+    trained on ~185k such examples, never learned to, and predicted a middle's first token from nothing.)"""
     eot, pre, mid, suf = (tok.token_to_id(s) for s in ("<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>"))
     enc = tok.encode
     out, pos = [], 0
@@ -202,11 +213,11 @@ def editor_document_tokens(doc: str, tok, rng: random.Random, max_chars: int = M
         if rng.random() >= fim_rate:
             out.extend(enc(piece))  # plain: the file continues
             continue
-        mode, _, prefix, middle, suffix = editor_split(doc, rng, lo, hi, spm_rate)
+        mode, _, prefix, middle, suffix = editor_split(doc, rng, lo, hi, spm_rate, max_prefix, max_suffix)
         if mode == "psm":
             out.extend([pre] + enc(prefix) + [suf] + enc(suffix) + [mid] + enc(middle) + [eot])
         else:
-            out.extend([suf] + enc(suffix) + [pre] + enc(prefix) + [mid] + enc(middle) + [eot])
+            out.extend([pre, suf] + enc(suffix) + [mid] + enc(prefix + middle) + [eot])
     if not out or out[-1] != eot:
         out.append(eot)
     return out

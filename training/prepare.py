@@ -106,14 +106,16 @@ def bytes_per_token(tok: BPETokenizer, docs: list[dict]) -> dict:
 
 
 def write_stream(path: str, docs: list[dict], tok: BPETokenizer, seed: int, max_tokens: int | None = None,
-                 fim_mode: str = "charlevel", fim_rate: float = fim.FIM_RATE) -> dict:
+                 fim_mode: str = "charlevel", fim_rate: float = fim.FIM_RATE, editor: dict | None = None) -> dict:
     """Tokenize docs (FIM applied) into a uint16 file; stop at the first whole file past max_tokens."""
     assert tok.vocab_size <= 65536
     rng = random.Random(seed)
-    doc_tokens = fim.editor_document_tokens if fim_mode == "editor" else fim.document_tokens
     chunks, n, per_lang = [], 0, {}
     for i, d in enumerate(docs):
-        ids = doc_tokens(d["text"], tok, rng, fim_rate=fim_rate)
+        if fim_mode == "editor":
+            ids = fim.editor_document_tokens(d["text"], tok, rng, fim_rate=fim_rate, **(editor or {}))
+        else:
+            ids = fim.document_tokens(d["text"], tok, rng, fim_rate=fim_rate)
         chunks.append(np.array(ids, dtype=np.uint16))
         n += len(ids)
         pl = per_lang.setdefault(d["language"], {"files": 0, "bytes": 0, "tokens": 0})
@@ -166,6 +168,9 @@ def main():
     ap.add_argument("--fim-mode", choices=["charlevel", "editor"], default="charlevel",
                     help="charlevel: Bavarian et al. spans over ~3000-char pieces; editor: short middles at a "
                          "cursor (rest of line, a few lines, empty) in a window of the file (see fim.py)")
+    ap.add_argument("--spm-rate", type=float, default=fim.EDITOR_SPM_RATE, help="editor mode: share of FIM examples in SPM")
+    ap.add_argument("--editor-prefix-chars", type=int, default=fim.EDITOR_PREFIX_CHARS, help="editor mode: most prefix")
+    ap.add_argument("--editor-suffix-chars", type=int, default=fim.EDITOR_SUFFIX_CHARS, help="editor mode: most suffix")
     ap.add_argument("--fim-rate", type=float, default=fim.FIM_RATE, help="fraction of pieces made FIM examples")
     ap.add_argument("--reuse-tokenizer", default=None,
                     help="tokenizer.json to use as is (continued training: the vocabulary is fixed)")
@@ -223,7 +228,8 @@ def main_rest(args, tok, train_docs, val_docs):
     rates = {lang: (py_rate if lang == "python" else js_rate) for lang in est}
     log(f"train split is ~{sum(est.values()) / 1e6:.1f}M tokens; sampling " + ", ".join(f"{k} {v:.0%}" for k, v in rates.items()))
     sampled = sample_to_budget(train_docs, {lang: b * rates[lang] for lang, b in lang_bytes.items()}, args.seed)
-    fk = dict(fim_mode=args.fim_mode, fim_rate=args.fim_rate)
+    editor = dict(spm_rate=args.spm_rate, max_prefix=args.editor_prefix_chars, max_suffix=args.editor_suffix_chars)
+    fk = dict(fim_mode=args.fim_mode, fim_rate=args.fim_rate, editor=editor)
     train_stats = write_stream(os.path.join(DATA, "train.bin"), sampled, tok, args.seed, max_tokens=args.train_tokens, **fk)
     val_stats = write_stream(os.path.join(DATA, "val.bin"), val_docs, tok, args.seed + 1, max_tokens=args.val_tokens, **fk)
 
@@ -252,10 +258,11 @@ def main_rest(args, tok, train_docs, val_docs):
         "bytes_per_token_val": bpt,
         "fim": ({"rate": args.fim_rate, "spm_rate": fim.SPM_RATE, "level": "character", "max_piece_chars": fim.MAX_PIECE_CHARS}
                 if args.fim_mode == "charlevel" else
-                {"rate": args.fim_rate, "spm_rate": fim.EDITOR_SPM_RATE, "level": "editor", "max_piece_chars": fim.MAX_PIECE_CHARS,
+                {"rate": args.fim_rate, "spm_rate": args.spm_rate, "spm_variant": "<|fim_prefix|><|fim_suffix|>{suffix}<|fim_middle|>{prefix}{middle}",
+                 "level": "editor", "max_piece_chars": fim.MAX_PIECE_CHARS,
                  "kinds": {"rest_of_line": fim.EDITOR_REST_OF_LINE, "whole_lines": fim.EDITOR_WHOLE_LINES,
                            "short_span": fim.EDITOR_SHORT_SPAN, "empty": fim.EDITOR_EMPTY},
-                 "prefix_chars": fim.EDITOR_PREFIX_CHARS, "suffix_chars": fim.EDITOR_SUFFIX_CHARS}),
+                 "prefix_chars": args.editor_prefix_chars, "suffix_chars": args.editor_suffix_chars}),
         "chat_template": chat_data.CHAT_TEMPLATE,
         "system_prompt": chat_data.SYSTEM_PROMPT,
         "seed": args.seed,

@@ -335,6 +335,10 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--warmup-steps", type=int, default=None)
     ap.add_argument("--min-lr-ratio", type=float, default=None, help="final lr = lr * this")
+    ap.add_argument("--mix-pretrain", type=float, default=None, help="sft: fraction of each batch from train.bin")
+    ap.add_argument("--align-docs", action="store_true",
+                    help="pretrain: windows start right after an <|endoftext|> (so a window holds a FIM example's "
+                         "sentinels and suffix, not only its tail)")
     ap.add_argument("--dropout", type=float, default=None)
     ap.add_argument("--eval-seconds", type=float, default=None)
     ap.add_argument("--eval-interval", type=int, default=None)
@@ -354,7 +358,7 @@ def main(argv=None):
         for k, v in tc.sft.items():
             setattr(tc, k, v)
     for k in ("max_epochs", "max_steps", "batch_size", "grad_accum", "lr", "warmup_steps", "min_lr_ratio", "eval_seconds",
-              "eval_interval"):
+              "eval_interval", "mix_pretrain"):
         if getattr(args, k) is not None:
             setattr(tc, k, getattr(args, k))
     if args.compile != "auto":
@@ -408,8 +412,8 @@ def main(argv=None):
 
     # ---- data ---------------------------------------------------------------------------------
     if args.stage == "pretrain":
-        train = TokenStream(os.path.join(args.data, "train.bin"), device=device)
-        val = TokenStream(os.path.join(args.data, "val.bin"), device=device)
+        train = TokenStream(os.path.join(args.data, "train.bin"), device=device, align_docs=args.align_docs)
+        val = TokenStream(os.path.join(args.data, "val.bin"), device=device, align_docs=args.align_docs)
     else:
         train = TokenStream(os.path.join(args.data, "sft_train.bin"), os.path.join(args.data, "sft_train_mask.bin"),
                             device=device, align_docs=True)
@@ -417,7 +421,7 @@ def main(argv=None):
                           device=device, align_docs=True)
     pre = None
     if args.stage == "sft" and tc.mix_pretrain > 0 and os.path.exists(os.path.join(args.data, "train.bin")):
-        pre = TokenStream(os.path.join(args.data, "train.bin"), device=device)
+        pre = TokenStream(os.path.join(args.data, "train.bin"), device=device, align_docs=args.align_docs)
         print(f"sft: {tc.mix_pretrain:.0%} of each batch from train.bin (full loss)")
     n_pre = int(round(tc.batch_size * tc.mix_pretrain)) if pre is not None else 0
 

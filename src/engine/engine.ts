@@ -98,9 +98,10 @@ export class LoadedModel {
     const eosIds = new Set(model.config.eosTokenIds);
     const eosToken = tokenizer.eosToken !== undefined ? tokenizer.tokenId(tokenizer.eosToken) : undefined;
     if (eosToken !== undefined) eosIds.add(eosToken);
-    const fim = detectFimFormat((token) => tokenizer.tokenId(token) !== undefined);
+    const attentive = model.config.raw['attentive'] as { fim?: { use_for_completion?: unknown; prompt?: unknown } } | undefined;
+    const fimOrder = attentive?.fim?.prompt === 'spm' ? 'spm' : 'psm';
+    const fim = detectFimFormat((token) => tokenizer.tokenId(token) !== undefined, fimOrder);
     const fimSentinelIds = fim ? [fim.prefix, fim.suffix, fim.middle].map((token) => tokenizer.tokenId(token)!) : [];
-    const attentive = model.config.raw['attentive'] as { fim?: { use_for_completion?: unknown } } | undefined;
     const fimRecommended = attentive?.fim?.use_for_completion !== false;
     const loaded = new LoadedModel(model, session, tokenizer, fim, eosIds, fimSentinelIds, fimRecommended);
     loaded.reusePromptCache = options.reusePromptCache ?? true;
@@ -128,7 +129,13 @@ export class LoadedModel {
       contextLength: config.contextLength,
       hasAttentionOutputs: this.session.hasAttention,
       hasChatTemplate: this.tokenizer.hasChatTemplate,
-      fim: this.fim && { prefix: this.fim.prefix, suffix: this.fim.suffix, middle: this.fim.middle, recommended: this.fimRecommended },
+      fim: this.fim && {
+        prefix: this.fim.prefix,
+        suffix: this.fim.suffix,
+        middle: this.fim.middle,
+        order: this.fim.order,
+        recommended: this.fimRecommended,
+      },
       threads: this.session.threads,
     };
   }
@@ -272,11 +279,16 @@ export class LoadedModel {
       result = await this.generate({ ...rest, tokenHealing: healing, prompt: windows.prefix }, context, internal);
     } else {
       internal.extraStopIds = fim.stopTokens.map((token) => this.tokenizer.tokenId(token)).filter((id): id is number => id !== undefined);
-      // Heal the end of the prefix, which sits before the suffix in the FIM prompt, not at its end.
-      const { prompt: healedPrefix, tail } = healing ? this.tokenizer.healingSplit(windows.prefix) : { prompt: windows.prefix, tail: '' };
-      internal.healedTail = tail;
       // Never trim a FIM prompt by tokens (that would cut its first sentinel): the windows above already fit.
-      result = await this.generate({ ...rest, overflow: 'error', prompt: header + fim.build(healedPrefix, windows.suffix) }, context, internal);
+      if (fim.order === 'spm') {
+        // The prompt ends with the prefix, so token healing works as for a plain prompt.
+        result = await this.generate({ ...rest, tokenHealing: healing, overflow: 'error', prompt: header + fim.build(windows.prefix, windows.suffix) }, context, internal);
+      } else {
+        // Heal the end of the prefix, which sits before the suffix in the FIM prompt, not at its end.
+        const { prompt: healedPrefix, tail } = healing ? this.tokenizer.healingSplit(windows.prefix) : { prompt: windows.prefix, tail: '' };
+        internal.healedTail = tail;
+        result = await this.generate({ ...rest, overflow: 'error', prompt: header + fim.build(healedPrefix, windows.suffix) }, context, internal);
+      }
     }
     report.reusedPromptTokens = this.lastReused;
     result.completionPrompt = report;

@@ -1,8 +1,14 @@
 // Fill-in-the-middle prompt formats per model family, detected from the tokenizer's special tokens.
-// All use prefix-suffix-middle (PSM) order: the model writes the middle after the last sentinel.
+// Public models are prompted in prefix-suffix-middle (PSM) order: the model writes the middle after the last sentinel.
+// A model folder may ask for the suffix-prefix-middle variant (SPM, Bavarian et al. 2022 appendix D; what our model
+// is trained for): "<PRE><SUF>{suffix}<MID>{prefix}", where the middle simply continues the prefix.
+
+/** 'psm': prefix, suffix, then the middle after the last sentinel; 'spm': suffix first, the prompt ends with the prefix. */
+export type FimOrder = 'psm' | 'spm';
 
 export interface FimFormat {
   family: string;
+  order: FimOrder;
   prefix: string;
   suffix: string;
   middle: string;
@@ -32,7 +38,7 @@ const FAMILIES: FimFamily[] = [
 ];
 
 /** The FIM format whose three sentinels are all tokens of this vocabulary, or null (prefix-only completion). */
-export function detectFimFormat(hasToken: (token: string) => boolean): FimFormat | null {
+export function detectFimFormat(hasToken: (token: string) => boolean, order: FimOrder = 'psm'): FimFormat | null {
   for (const family of FAMILIES) {
     if (hasToken(family.prefix) && hasToken(family.suffix) && hasToken(family.middle)) {
       // CodeLlama's infilling prompt is "<PRE> {prefix} <SUF>{suffix} <MID>" (Meta's reference code); the others
@@ -40,11 +46,14 @@ export function detectFimFormat(hasToken: (token: string) => boolean): FimFormat
       const space = family.family === 'codellama' ? ' ' : '';
       return {
         family: family.family,
+        order,
         prefix: family.prefix,
         suffix: family.suffix,
         middle: family.middle,
         stopTokens: family.stopTokens.filter(hasToken),
-        build: (prefix, suffix) => `${family.prefix}${space}${prefix}${space}${family.suffix}${suffix}${space}${family.middle}`,
+        build: order === 'spm'
+          ? (prefix, suffix) => `${family.prefix}${family.suffix}${suffix}${space}${family.middle}${space}${prefix}`
+          : (prefix, suffix) => `${family.prefix}${space}${prefix}${space}${family.suffix}${suffix}${space}${family.middle}`,
       };
     }
   }

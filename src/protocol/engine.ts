@@ -147,7 +147,8 @@ export interface ModelInfo {
    * Fill-in-the-middle tokens, when the tokenizer has them. `recommended` is false when the model's config.json says
    * its fill-in-the-middle output is not good enough for inline completion (the bundled model: measured, see its card).
    */
-  fim: { prefix: string; suffix: string; middle: string; recommended: boolean } | null;
+  /** `order`: 'psm' prompts prefix, suffix, middle; 'spm' suffix first, ending with the prefix (config.json attentive.fim.prompt). */
+  fim: { prefix: string; suffix: string; middle: string; order: 'psm' | 'spm'; recommended: boolean } | null;
   threads: number;
 }
 

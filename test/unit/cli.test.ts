@@ -63,7 +63,7 @@ describe('attentive CLI', () => {
     expect(cli('complete', '--model', FIXTURE, '--prefix', 'def f(', '--suffix', '):\n', '--max-tokens', '4', '--json').code).toBe(0);
     const info = JSON.parse(cli('info', '--model', FIXTURE, '--json').stdout);
     expect(info).toMatchObject({ layers: 2, heads: 4, vocabSize: 512, hasAttentionOutputs: true, hasChatTemplate: true });
-    expect(info.fim).toEqual({ prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>', recommended: true });
+    expect(info.fim).toEqual({ prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>', order: 'psm', recommended: true });
   });
 
   it('prints attention weights for every layer and head', () => {

@@ -1,6 +1,8 @@
 // Inline-completion prompts in the engine: token-budget windows by whole lines, FIM or prefix-only, the line cap,
 // and the reuse of the previous call's keys and values (which must not change a single generated token).
 
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledModelFolder } from '../../src/engine/bundledModel';
@@ -169,5 +171,34 @@ describe('complete() with fill-in-the-middle (fixture model whose config does no
     expect(result.usage.promptTokens + 4).toBeLessThanOrEqual(context);
     expect(result.usage.trimmedPromptTokens).toBe(0);
     expect(result.completionPrompt!.suffixLinesDropped).toBeGreaterThan(0);
+  });
+});
+
+describe('complete() with an SPM prompt (config.json attentive.fim.prompt "spm")', () => {
+  let model: LoadedModel;
+  let folder: string;
+  beforeAll(async () => {
+    folder = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-spm-'));
+    fs.cpSync(TINY, folder, { recursive: true });
+    const config = JSON.parse(fs.readFileSync(path.join(folder, 'config.json'), 'utf8')) as { attentive: { fim: Record<string, unknown> } };
+    config.attentive.fim.prompt = 'spm';
+    fs.writeFileSync(path.join(folder, 'config.json'), JSON.stringify(config));
+    model = await LoadedModel.load(folder, { quantization: ['fp32'], threads: 1, reusePromptCache: false });
+  });
+  afterAll(async () => {
+    await model.release();
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('prompts suffix first and heals the end of the prefix, exactly as a generate() of that prompt', async () => {
+    expect(model.info().fim?.order).toBe('spm');
+    const prefix = 'def add(a, b):\n    return a +';
+    const suffix = '\n\nprint(add(1, 2))\n';
+    const completed = await model.complete({ prefix, suffix, fillInTheMiddle: true, maxNewTokens: 6, temperature: 0 });
+    expect(completed.completionPrompt?.format).toBe('fim');
+    const prompt = `<|fim_prefix|><|fim_suffix|>${suffix}<|fim_middle|>${prefix}`;
+    const generated = await model.generate({ prompt, maxNewTokens: 6, temperature: 0, tokenHealing: true });
+    expect(completed.text).toBe(generated.text);
+    expect(completed.usage.promptTokens).toBe(generated.usage.promptTokens);
   });
 });

@@ -46,6 +46,16 @@ describe('fill-in-the-middle formats', () => {
     });
   }
 
+  it('SPM order (config.json attentive.fim.prompt "spm"): sentinels first, the suffix, then the prefix the middle continues', () => {
+    const sentinels = ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|endoftext|>'];
+    const tokenizer = tokenizerWith(sentinels);
+    const fim = detectFimFormat((token) => tokenizer.tokenId(token) !== undefined, 'spm');
+    expect(fim?.order).toBe('spm');
+    const id = (token: string) => tokenizer.tokenId(token)!;
+    const want = [id('<|fim_prefix|>'), id('<|fim_suffix|>'), ...tokenizer.encode(suffix), id('<|fim_middle|>'), ...tokenizer.encode(prefix)];
+    expect(tokenizer.encode(fim!.build(prefix, suffix))).toEqual(want);
+  });
+
   it('a vocabulary without all three sentinels has no format (prefix-only completion)', () => {
     const tokenizer = tokenizerWith(['<|fim_prefix|>', '<|fim_suffix|>']);
     expect(detectFimFormat((token) => tokenizer.tokenId(token) !== undefined)).toBeNull();

@@ -138,6 +138,9 @@ def test_build_prompt_layout_and_clipping():
     assert raw[0] == 0 and raw[-1] == tok.encode("\n")[0] and len(raw) == 32
     short = {"prefix": "ab\n", "middle": "m", "suffix": "\ncd"}
     assert eval_fim.build_prompt(tok.encode, short, "fim", 40, 8) == [1] + tok.encode("ab\n") + [3] + tok.encode("\ncd") + [2]
+    # the SPM variant: sentinels, suffix, <|fim_middle|>, then the prefix without its final "\n"
+    assert eval_fim.build_prompt(tok.encode, short, "spmv", 40, 8) == [1, 3] + tok.encode("\ncd") + [2] + tok.encode("ab")
+    assert eval_fim.completion(tok.decode, tok.encode("\nline\nmore"), "spmv") == "line"
 
 
 def test_completion_and_stops():

@@ -104,7 +104,7 @@ def test_editor_spans_are_windows_with_every_kind():
     assert set(kinds) == set(EDITOR_KINDS)
     assert 0.05 < kinds["empty"] / 3000 < 0.15 and kinds["rest_of_line"] > kinds["short_span"]
     assert max(lens["short_span"]) <= 200 and sum(lens["rest_of_line"]) / kinds["rest_of_line"] < 40
-    assert 0.05 < modes["spm"] / 3000 < 0.15 and modes["psm"] > 0.8 * 3000
+    assert 0.75 < modes["spm"] / 3000 < 0.85 and 0.15 < modes["psm"] / 3000 < 0.25
 
 
 def test_editor_document_tokens_psm_format(tok):
@@ -137,3 +137,21 @@ def test_editor_document_tokens_psm_format(tok):
     assert any(a == MID and b == EOT for a, b in zip(many, many[1:]))
     # fim_rate 0: the plain file
     assert tok.decode(editor_document_tokens(CODE, tok, random.Random(0), fim_rate=0.0)) == CODE + "<|endoftext|>"
+
+
+def test_editor_document_tokens_spm_variant(tok):
+    """SPM as StarCoder trains it: the middle continues the prefix, tokenized together with it."""
+    from fim import editor_document_tokens, editor_split
+    rng = random.Random(5)
+    st = rng.getstate()
+    one = editor_document_tokens(CODE[:2000], tok, rng, fim_rate=1.0, spm_rate=1.0)
+    rng2 = random.Random()
+    rng2.setstate(st)
+    rng2.random()  # the fim_rate draw
+    _, _, p, m, s = editor_split(CODE[:2000], rng2, 0, 2000, 1.0)
+    assert one == [PRE, SUF] + tok.encode(s) + [MID] + tok.encode(p + m) + [EOT]
+    # smaller windows when asked
+    short = editor_document_tokens(CODE * 10, tok, random.Random(3), fim_rate=1.0, spm_rate=1.0, max_prefix=300, max_suffix=100)
+    for ex in tok.decode(short).split("<|endoftext|>")[:-1]:
+        suffix, rest = ex[len("<|fim_prefix|><|fim_suffix|>"):].split("<|fim_middle|>")
+        assert len(suffix) <= 100 + 200 and len(rest) <= 300 + 200 + 400  # budgets, widened to whole lines and a middle
