@@ -1,7 +1,8 @@
 // Messages between the attention view (webview/attention/) and the extension host (src/extension/attention/).
 // Sized for 1,024 tokens: the host keeps the engine's full maps (layers x heads x seq x seq floats, 36 x 4 MB for the
-// bundled model) and sends the webview only what it shows: once, the tokens, thumbnails of every head (max-pooled to
-// a few dozen pixels) and per-head statistics; then, on request, the one [seq, seq] matrix on screen, packed: its
+// bundled model) and sends the webview only what it shows: first the tokens with the matrix of the view on screen (so
+// the heatmap paints without a round trip), then thumbnails of every head (max-pooled to a few dozen pixels) and
+// per-head statistics once computed; then, on request, the one [seq, seq] matrix on screen, packed: its
 // lower triangle (causal: the rest is 0) as 16-bit fixed point, 1 MB at 1,024 tokens instead of 4 MB of floats
 // (VS Code transfers typed arrays without JSON, but the bytes still cross to the browser). The webview is untrusted input: every message it sends
 // goes through validateAttentionMessage before use.
@@ -64,18 +65,30 @@ export interface AttentionData {
   surprisal?: Array<number | null>;
   /** Top predictions at each position for that token ([] for the first). */
   predictions?: TokenPrediction[][];
+  /** Set when the code had to be cut to fit the model's context (says how). */
+  note?: string;
+}
+
+/** Every head at a glance: computed from all the maps after the first paint, so sent after `data`. */
+export interface HeadDetails {
   /** Thumbnail edge in pixels (max-pooled cells; equal to the token count when that is smaller). */
   thumbnailSize: number;
   /** layers x heads thumbnails, [layer][head][size][size] row-major. */
   thumbnails: Float32Array;
   summaries: HeadStats[];
-  /** Set when the code had to be cut to fit the model's context (says how). */
-  note?: string;
+}
+
+/** One view's matrix, packMatrix()ed: the lower triangle row by row, weight x 65535 (0.00002 resolution). */
+export interface PackedMatrix {
+  view: AttentionView;
+  seq: number;
+  data: Uint16Array;
 }
 
 /** Webview -> host. */
 export type AttentionWebviewMessage =
-  | { type: 'ready' }
+  /** The page is up; `view` is the view it will show (its saved choice), so `data` can carry that matrix. */
+  | { type: 'ready'; view?: AttentionView }
   /** Ask for one matrix; the reply carries the same requestId (an answer to an older request is ignored). */
   | { type: 'requestMatrix'; requestId: number; view: AttentionView }
   /** Ask for one query's row in every head of a layer (the head view's all-heads mode): small, so sent on hover. */
@@ -91,9 +104,11 @@ export type AttentionWebviewMessage =
 export type AttentionHostMessage =
   | { type: 'loading'; label: string }
   | { type: 'error'; message: string }
-  | { type: 'data'; data: AttentionData }
-  /** The view's matrix, packMatrix()ed: the lower triangle row by row, weight x 65535 (0.00002 resolution). */
-  | { type: 'matrix'; requestId: number; view: AttentionView; seq: number; data: Uint16Array }
+  /** The explained tokens, with the matrix of the view the webview last showed or asked for (when it fits the model). */
+  | { type: 'data'; data: AttentionData; matrix?: PackedMatrix }
+  /** Thumbnails and statistics of every head, for the `data` before it. */
+  | { type: 'details'; details: HeadDetails }
+  | ({ type: 'matrix'; requestId: number } & PackedMatrix)
   /** Query `query`'s weights in each head of `layer`: [heads, query + 1] row-major. */
   | { type: 'rows'; requestId: number; layer: number; query: number; heads: number; data: Float32Array }
   /** The editor cursor moved onto a token of the explained code. */
@@ -138,8 +153,11 @@ export function validateAttentionMessage(raw: unknown): AttentionWebviewMessage 
   if (!isRecord(raw) || typeof raw['type'] !== 'string') return null;
   const type = raw['type'] as AttentionWebviewMessage['type'];
   switch (type) {
-    case 'ready':
-      return { type };
+    case 'ready': {
+      if (raw['view'] === undefined) return { type };
+      const view = validateView(raw['view']);
+      return view ? { type, view } : null;
+    }
     case 'requestMatrix': {
       const view = validateView(raw['view']);
       return view && index(raw['requestId'], Number.MAX_SAFE_INTEGER) ? { type, requestId: raw['requestId'], view } : null;

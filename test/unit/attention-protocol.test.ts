@@ -32,6 +32,10 @@ describe('attention protocol', () => {
       view: { kind: 'mean', layer: 1 },
     });
     expect(validateAttentionMessage({ type: 'ready', extra: 'x' })).toEqual({ type: 'ready' });
+    expect(validateAttentionMessage({ type: 'ready', view: { kind: 'head', layer: 2, head: 1, x: 0 } })).toEqual({ type: 'ready', view: { kind: 'head', layer: 2, head: 1 } });
+    // A view that is there but malformed drops the message (the page would not show what the host sends).
+    expect(validateAttentionMessage({ type: 'ready', view: { kind: 'head', layer: -1, head: 0 } })).toBeNull();
+    expect(validateAttentionMessage({ type: 'ready', view: 'head' })).toBeNull();
   });
 
   it('drops malformed messages', () => {

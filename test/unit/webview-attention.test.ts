@@ -5,7 +5,7 @@
 // acquireVsCodeApi is stubbed on globalThis and every posted message is captured.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { packMatrix, type AttentionData, type AttentionView, type AttentionWebviewMessage, type HeadStats } from '../../src/protocol/attention';
+import { packMatrix, type AttentionData, type AttentionView, type AttentionWebviewMessage, type HeadDetails, type HeadStats } from '../../src/protocol/attention';
 import { AttentionApp, isHostMessage, toFloat32 } from '../../webview/attention/app';
 import { colorRamp, parseColor, rampIndex, RAMP_STEPS } from '../../webview/attention/colors';
 import { cellAt, cellSize, maxPool, paintMatrix } from '../../webview/attention/heatmap';
@@ -46,10 +46,15 @@ function data(overrides: Partial<AttentionData> = {}): AttentionData {
     heads: HEADS,
     headDim: 64,
     tokens,
+    ...overrides,
+  };
+}
+
+function details(): HeadDetails {
+  return {
     thumbnailSize: 4,
     thumbnails: new Float32Array(LAYERS * HEADS * 16).fill(0.5),
     summaries: [stats(0, 0), stats(0, 1, { labels: ['previous-token'], previousTokenShare: 0.8 }), stats(1, 0), stats(1, 1, { labels: ['first-token'] })],
-    ...overrides,
   };
 }
 
@@ -77,7 +82,10 @@ function harness(initial: AttentionData | null = data(), persisted?: unknown): H
   document.body.replaceChildren(root);
   const app = new AttentionApp(root, { schedule: (callback) => callback() });
   app.start();
-  if (initial) app.handle({ type: 'data', data: initial });
+  if (initial) {
+    app.handle({ type: 'data', data: initial });
+    app.handle({ type: 'details', details: details() });
+  }
   const lastRequest = () => posted.filter((m) => m.type === 'requestMatrix').at(-1) as Extract<AttentionWebviewMessage, { type: 'requestMatrix' }>;
   return {
     app,
@@ -219,7 +227,8 @@ describe('attention webview: the app', () => {
 
   it('says ready, shows loading and errors', () => {
     const h = harness(null);
-    expect(h.posted).toEqual([{ type: 'ready' }]);
+    // With the view it will show (its saved choice), so the host can send that matrix with the data.
+    expect(h.posted).toEqual([{ type: 'ready', view: { kind: 'head', layer: 0, head: 0 } }]);
     h.app.handle({ type: 'loading', label: 'f.py:1-2' });
     expect(h.root.textContent).toContain('Running f.py:1-2 through the model');
     h.app.handle({ type: 'error', message: 'The text is empty' });
@@ -246,6 +255,26 @@ describe('attention webview: the app', () => {
     expect(pixels).toHaveLength(SEQ * SEQ * 4);
     for (let q = 0; q < SEQ; q++) for (let k = q + 1; k < SEQ; k++) expect(pixels[(q * SEQ + k) * 4 + 3]).toBe(0);
     for (let q = 0; q < SEQ; q++) expect(pixels[(q * SEQ) * 4 + 3]).toBe(255);
+  });
+
+  it('paints the matrix that came with the data without asking; one for another view is ignored and asked for', () => {
+    const h = harness(null, { kind: 'mean', layer: 1 });
+    expect(h.posted[0]).toEqual({ type: 'ready', view: { kind: 'mean', layer: 1 } });
+    h.app.handle({ type: 'data', data: data(), matrix: { view: { kind: 'mean', layer: 1 }, seq: SEQ, data: packMatrix(matrix(0), SEQ) } });
+    expect(h.posted.filter((m) => m.type === 'requestMatrix')).toHaveLength(0);
+    expect(h.app.lastPixels).toHaveLength(SEQ * SEQ * 4);
+    expect(h.app.currentMatrix![1 * SEQ + 1]).toBeCloseTo(0.7, 4);
+    // Before the details: the model view and the summary say they are coming.
+    expect(h.root.querySelector('.thumb')).toBeNull();
+    expect(h.root.textContent).toContain('Drawing every head');
+    h.app.handle({ type: 'details', details: details() });
+    expect(h.root.querySelectorAll('.thumb')).toHaveLength(LAYERS * HEADS);
+    expect(h.root.querySelectorAll('.summary-table tbody tr')).toHaveLength(4);
+    // A matrix for a view the page does not show: it asks for its own.
+    const other = harness(null);
+    other.app.handle({ type: 'data', data: data(), matrix: { view: { kind: 'head', layer: 1, head: 1 }, seq: SEQ, data: packMatrix(matrix(1), SEQ) } });
+    expect(other.app.lastPixels).toBeUndefined();
+    expect(other.lastRequest().view).toEqual({ kind: 'head', layer: 0, head: 0 });
   });
 
   it('switching layer, head or aggregation asks for that matrix; the picture changes', () => {

@@ -367,6 +367,7 @@ try {
     await changed(frame, second, 'choosing head 4');
     // The model view: a thumbnail per layer and head; a click opens that head.
     await frame.getByRole('tab', { name: 'Model view' }).click();
+    await frame.locator('.thumb').nth(35).waitFor({ timeout: 20_000 }); // they come after the first paint
     assert.equal(await frame.locator('.thumb').count(), 36);
     // Each thumbnail is painted (not blank): the canvas has opaque pixels.
     const painted = await frame.evaluate(() =>

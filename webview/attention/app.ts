@@ -12,6 +12,7 @@ import {
   type AttentionViewKind,
   type HeadLabel,
   type HeadStats,
+  type PackedMatrix,
 } from '../../src/protocol/attention';
 import { colorRamp, cssColor, RAMP_STEPS, themeColor, type Rgba } from './colors';
 import { button, el, num, percent, select } from './dom';
@@ -19,11 +20,12 @@ import { cellAt, Heatmap, paintMatrix, type Cell } from './heatmap';
 import { displayLines, displayToken, endsLine, quoteToken } from './tokens';
 import { getAttentionApi, type AttentionApi, type PersistedState, type Scale, type Tab } from './vscodeApi';
 
-const HOST_MESSAGE_TYPES = new Set<AttentionHostMessage['type']>(['loading', 'error', 'data', 'matrix', 'rows', 'selectToken', 'stale']);
+// A record, so that a new message type cannot be left out.
+const HOST_MESSAGE_TYPES: Record<AttentionHostMessage['type'], true> = { loading: true, error: true, data: true, details: true, matrix: true, rows: true, selectToken: true, stale: true };
 
 /** The host is trusted, but a stray window message must not break the view. */
 export function isHostMessage(value: unknown): value is AttentionHostMessage {
-  return typeof value === 'object' && value !== null && HOST_MESSAGE_TYPES.has((value as { type?: unknown }).type as AttentionHostMessage['type']);
+  return typeof value === 'object' && value !== null && Object.hasOwn(HOST_MESSAGE_TYPES, String((value as { type?: unknown }).type));
 }
 
 /** A Float32Array from what postMessage delivered (a typed array, its buffer, or a JSON-ified array/object). */
@@ -94,7 +96,8 @@ export class AttentionApp {
   /** The background each token span has now, so a new query only touches the spans that change. */
   private tokenColours: string[] = [];
   private data: AttentionData | undefined;
-  private thumbnails: Float32Array = new Float32Array(0);
+  /** Every head's thumbnail and statistics: they arrive after the data (undefined until then). */
+  private details: { thumbnailSize: number; thumbnails: Float32Array; summaries: HeadStats[] } | undefined;
   private prefs: PersistedState;
   private matrix: Float32Array | undefined;
   private matrixKey = '';
@@ -169,7 +172,8 @@ export class AttentionApp {
   start(): void {
     this.root.className = 'attention';
     this.root.replaceChildren(el('div', { className: 'status', text: 'Loading…', attrs: { role: 'status' } }));
-    this.api.postMessage({ type: 'ready' });
+    // The view it will show, so the host sends that matrix with the data.
+    this.api.postMessage({ type: 'ready', view: this.view });
   }
 
   /** The view on screen. */
@@ -208,13 +212,17 @@ export class AttentionApp {
         this.ui = undefined;
         break;
       case 'data':
-        this.applyData(message.data);
+        this.applyData(message.data, message.matrix);
+        break;
+      case 'details':
+        if (!this.data) return;
+        this.details = { ...message.details, thumbnails: toFloat32(message.details.thumbnails) };
+        this.renderModelGrid();
+        this.renderSummary();
         break;
       case 'matrix':
         if (message.requestId !== this.requestId || viewKey(message.view) !== viewKey(this.view)) return; // an older request
-        this.matrix = unpackMatrix(toUint16(message.data), message.seq);
-        this.matrixKey = viewKey(message.view);
-        this.renderMatrix();
+        this.showMatrix(message);
         break;
       case 'rows':
         if (message.requestId !== this.rowsRequest.id) return;
@@ -237,10 +245,10 @@ export class AttentionApp {
 
   // ---- layout ---------------------------------------------------------------------------------------------------
 
-  private applyData(data: AttentionData): void {
+  private applyData(data: AttentionData, first: PackedMatrix | undefined): void {
     this.data = data;
+    this.details = undefined;
     this.tokenColours = [];
-    this.thumbnails = toFloat32(data.thumbnails);
     this.matrix = undefined;
     this.matrixKey = '';
     this.selected = null;
@@ -251,7 +259,11 @@ export class AttentionApp {
     this.prefs.head = Math.min(this.prefs.head, data.heads - 1);
     this.readTheme();
     this.build(data);
-    this.requestMatrix();
+    if (first && viewKey(first.view) === viewKey(this.view) && first.seq === data.tokens.length) {
+      this.requestId++; // an answer to a request made before this data is stale
+      this.requestedAt = performance.now();
+      this.showMatrix(first);
+    } else this.requestMatrix();
   }
 
   /** Colours from the theme: the ramp runs from the editor background to the accent. */
@@ -787,6 +799,12 @@ export class AttentionApp {
     if (this.lastPostedHover !== undefined && this.lastPostedHover !== null) this.api.postMessage({ type: 'hoverToken', index: this.lastPostedHover, view: this.view });
   }
 
+  private showMatrix(packed: PackedMatrix): void {
+    this.matrix = unpackMatrix(toUint16(packed.data), packed.seq);
+    this.matrixKey = viewKey(packed.view);
+    this.renderMatrix();
+  }
+
   /** Paints everything that shows the current matrix. */
   private renderMatrix(): void {
     const ui = this.ui;
@@ -990,16 +1008,21 @@ export class AttentionApp {
     const ui = this.ui;
     const data = this.data;
     if (!ui || !data) return;
-    const size = data.thumbnailSize;
+    const details = this.details;
+    if (!details) {
+      ui.model.replaceChildren(el('p', { className: 'hint', text: 'Drawing every head…', attrs: { role: 'status' } }));
+      return;
+    }
+    const size = details.thumbnailSize;
     const grid: HTMLElement[] = [el('div', { className: 'grid-corner' }), ...Array.from({ length: data.heads }, (_, h) => el('div', { className: 'grid-col', text: `H${h + 1}` }))];
     for (let layer = 0; layer < data.layers; layer++) {
       grid.push(el('div', { className: 'grid-row', text: `L${layer + 1}` }));
       for (let head = 0; head < data.heads; head++) {
-        const summary = data.summaries.find((s) => s.layer === layer && s.head === head);
+        const summary = details.summaries.find((s) => s.layer === layer && s.head === head);
         const canvas = el('canvas', { className: 'thumb-canvas', attrs: { width: String(size), height: String(size), 'aria-hidden': 'true' } });
         const offset = (layer * data.heads + head) * size * size;
         const pixels = new Uint8ClampedArray(size * size * 4);
-        paintMatrix(this.thumbnails.subarray(offset, offset + size * size), size, this.ramp, pixels);
+        paintMatrix(details.thumbnails.subarray(offset, offset + size * size), size, this.ramp, pixels);
         const context = canvas.getContext('2d');
         if (context && typeof ImageData !== 'undefined') {
           const image = context.createImageData(size, size);
@@ -1040,7 +1063,11 @@ export class AttentionApp {
     ];
     const { column, descending } = this.summarySort;
     const value = (s: HeadStats): number => (column === 'layer' ? s.layer * 1000 + s.head : (s[column] ?? -1));
-    const rows = [...data.summaries].sort((a, b) => (descending ? value(b) - value(a) : value(a) - value(b)));
+    if (!this.details) {
+      ui.summary.replaceChildren(el('p', { className: 'hint', text: 'Measuring every head…', attrs: { role: 'status' } }));
+      return;
+    }
+    const rows = [...this.details.summaries].sort((a, b) => (descending ? value(b) - value(a) : value(a) - value(b)));
     const header = el(
       'tr',
       {},

@@ -16,7 +16,8 @@ import {
   type AttentionHostMessage,
   type AttentionView,
   type AttentionWebviewMessage,
-  type HeadStats,
+  type HeadDetails,
+  type PackedMatrix,
 } from '../../protocol/attention';
 import type { AttentionResult, ModelInfo } from '../../protocol/engine';
 import { EngineError } from '../../protocol/engine';
@@ -44,9 +45,20 @@ interface Explained {
   ranges: Array<TokenRange | null>;
   maps: AttentionMaps;
   data: AttentionData;
+  /** Thumbnails and statistics of every head, computed after the first paint's data is sent. */
+  details?: HeadDetails;
   stale: boolean;
-  /** Milliseconds in the engine (tokenize, run, surprisal) and preparing the view's data (summaries, thumbnails). */
-  timings?: { engineMs: number; prepareMs: number };
+  timings?: ExplainTimings;
+}
+
+/** Milliseconds from the command: in the engine (run, surprisal), preparing the data with the first matrix, and
+ * computing every head's thumbnail and statistics (after the data went out). */
+export interface ExplainTimings {
+  engineMs: number;
+  prepareMs: number;
+  detailsMs?: number;
+  /** Whether the data carried the matrix on screen (no round trip before the first paint). */
+  matrixWithData: boolean;
 }
 
 /** One decorated key: what the tests read back. */
@@ -67,6 +79,8 @@ export class AttentionController implements vscode.Disposable {
   private readonly queryDecoration: vscode.TextEditorDecorationType;
   private readonly subscriptions: vscode.Disposable[] = [];
   private lastSelected = -1;
+  /** The view the webview shows (from its ready message and its requests), whose matrix goes out with the data. */
+  private shownView: AttentionView = { kind: 'head', layer: 0, head: 0 };
   /** The decorations now in the editor (tests read them; VS Code has no API to read decorations back). */
   decorations: AppliedDecoration[] = [];
   /** Messages posted to the webview, counted by type (tests wait on them). */
@@ -103,10 +117,17 @@ export class AttentionController implements vscode.Disposable {
   }
 
   /** The open panel's state, for tests. */
-  get current(): { tokens: number; label: string; ready: boolean; stale: boolean; timings?: { engineMs: number; prepareMs: number } } | undefined {
+  get current(): { tokens: number; label: string; ready: boolean; stale: boolean; details: boolean; timings?: ExplainTimings } | undefined {
     const explained = this.explained;
     if (!this.panel || !explained) return undefined;
-    return { tokens: explained.data.tokens.length, label: explained.data.label, ready: this.webviewReady, stale: explained.stale, ...(explained.timings ? { timings: explained.timings } : {}) };
+    return {
+      tokens: explained.data.tokens.length,
+      label: explained.data.label,
+      ready: this.webviewReady,
+      stale: explained.stale,
+      details: explained.details !== undefined,
+      ...(explained.timings ? { timings: explained.timings } : {}),
+    };
   }
 
   get isOpen(): boolean {
@@ -140,11 +161,24 @@ export class AttentionController implements vscode.Disposable {
       if (abort.signal.aborted) return;
       const engineDone = performance.now();
       const explained = this.prepare(document, range, text, result, model, label, note);
-      explained.timings = { engineMs: Math.round(engineDone - started), prepareMs: Math.round(performance.now() - engineDone) };
-      this.log.appendLine(`[attention] ${label}: ${explained.data.tokens.length} tokens; engine ${explained.timings.engineMs} ms, summaries and thumbnails ${explained.timings.prepareMs} ms`);
       this.explained = explained;
       this.lastSelected = -1;
-      this.post({ type: 'data', data: explained.data });
+      // The matrix on screen goes with the data: the heatmap paints without asking first.
+      const matrix = this.packedMatrix(this.shownView);
+      this.post({ type: 'data', data: explained.data, ...(matrix ? { matrix } : {}) });
+      const timings: ExplainTimings = { engineMs: Math.round(engineDone - started), prepareMs: Math.round(performance.now() - engineDone), matrixWithData: matrix !== undefined };
+      explained.timings = timings;
+      // Every head's thumbnail and statistics read all the maps (~0.1 s at 256 tokens, ~0.4 s at 1,000): after the
+      // data is on its way, so they never hold up the first paint.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (abort.signal.aborted || this.explained !== explained) return;
+      const detailsStarted = performance.now();
+      explained.details = headDetails(explained.maps, result.tokens.map((t) => t.text));
+      timings.detailsMs = Math.round(performance.now() - detailsStarted);
+      this.post({ type: 'details', details: explained.details });
+      this.log.appendLine(
+        `[attention] ${label}: ${explained.data.tokens.length} tokens; engine ${timings.engineMs} ms, data${matrix ? ' and first matrix' : ''} ${timings.prepareMs} ms, head thumbnails and statistics ${timings.detailsMs} ms`,
+      );
     } catch (error) {
       if (abort.signal.aborted) return;
       const message = error instanceof EngineError || error instanceof Error ? error.message : String(error);
@@ -155,6 +189,9 @@ export class AttentionController implements vscode.Disposable {
 
   /** The text, cut at a line end to fit the model's context when it does not. */
   private async fitToContext(text: string, model: ModelInfo, signal: AbortSignal): Promise<string> {
+    // A token covers at least one UTF-8 byte (byte-level BPE; SentencePiece with byte fallback), plus a few special
+    // tokens: text this short fits without asking the engine to count.
+    if (Buffer.byteLength(text, 'utf8') + 8 <= model.contextLength) return text;
     let fitted = text;
     for (let attempt = 0; attempt < 8; attempt++) {
       const { ids } = await this.engine.client.call('tokenize', { text: fitted }, { signal });
@@ -172,16 +209,6 @@ export class AttentionController implements vscode.Disposable {
     const seq = result.tokens.length;
     const maps: AttentionMaps = { seq, layers: result.layers, heads: result.heads, weights: result.weights };
     const ranges = tokenRanges(text, { line: range.start.line, character: range.start.character }, result.tokens);
-    const summaries: HeadStats[] = summarizeHeads(
-      maps,
-      result.tokens.map((t) => t.text),
-    ).map((s) => ({ ...s, labels: [...s.labels] }));
-    const thumbnails = new Float32Array(result.layers * result.heads * THUMBNAIL_SIZE * THUMBNAIL_SIZE);
-    for (let layer = 0; layer < result.layers; layer++) {
-      for (let head = 0; head < result.heads; head++) {
-        thumbnails.set(thumbnail(headMatrix(maps, layer, head), seq, THUMBNAIL_SIZE), (layer * result.heads + head) * THUMBNAIL_SIZE * THUMBNAIL_SIZE);
-      }
-    }
     const data: AttentionData = {
       label,
       model: model.name,
@@ -189,9 +216,6 @@ export class AttentionController implements vscode.Disposable {
       heads: result.heads,
       headDim: model.headDim,
       tokens: result.tokens.map((t, i) => ({ text: t.text, id: t.id, start: t.start, end: t.end, line: ranges[i]?.start.line ?? -1 })),
-      thumbnailSize: THUMBNAIL_SIZE,
-      thumbnails,
-      summaries,
     };
     // JSON has no NaN: the first token's surprisal (no context) is null.
     if (result.surprisal) data.surprisal = result.surprisal.map((s) => (Number.isFinite(s) ? s : null));
@@ -246,17 +270,23 @@ export class AttentionController implements vscode.Disposable {
   /** Applies one validated webview message (the tests call it as the webview would). */
   async handle(message: AttentionWebviewMessage): Promise<void> {
     switch (message.type) {
-      case 'ready':
+      case 'ready': {
+        // Also after VS Code reloads a hidden panel's page: it starts over and gets everything again.
         this.webviewReady = true;
-        if (this.explained) this.post({ type: 'data', data: this.explained.data });
-        else if (this.pendingMessage) this.post(this.pendingMessage);
-        if (this.explained && this.lastSelected >= 0) this.post({ type: 'selectToken', index: this.lastSelected });
-        return;
-      case 'requestMatrix': {
+        if (message.view) this.shownView = message.view;
         const explained = this.explained;
-        if (!explained || !viewInRange(message.view, explained.maps.layers, explained.maps.heads)) return;
-        const seq = explained.maps.seq;
-        this.post({ type: 'matrix', requestId: message.requestId, view: message.view, seq, data: packMatrix(this.matrix(message.view), seq) });
+        if (explained) {
+          const matrix = this.packedMatrix(this.shownView);
+          this.post({ type: 'data', data: explained.data, ...(matrix ? { matrix } : {}) });
+          if (explained.details) this.post({ type: 'details', details: explained.details });
+          if (this.lastSelected >= 0) this.post({ type: 'selectToken', index: this.lastSelected });
+        } else if (this.pendingMessage) this.post(this.pendingMessage);
+        return;
+      }
+      case 'requestMatrix': {
+        this.shownView = message.view;
+        const matrix = this.packedMatrix(message.view);
+        if (matrix) this.post({ type: 'matrix', requestId: message.requestId, ...matrix });
         return;
       }
       case 'requestRows': {
@@ -286,6 +316,14 @@ export class AttentionController implements vscode.Disposable {
         await this.exportJson(message.view);
         return;
     }
+  }
+
+  /** A view's matrix packed for the webview, or undefined when nothing is explained or the view is not in the model. */
+  private packedMatrix(view: AttentionView): PackedMatrix | undefined {
+    const explained = this.explained;
+    if (!explained || !viewInRange(view, explained.maps.layers, explained.maps.heads)) return undefined;
+    const seq = explained.maps.seq;
+    return { view, seq, data: packMatrix(this.matrix(view), seq) };
   }
 
   /** The [seq, seq] matrix of a view (a copy the webview may keep), computed once per view. */
@@ -434,6 +472,19 @@ export class AttentionController implements vscode.Disposable {
     this.queryDecoration.dispose();
     for (const subscription of this.subscriptions) subscription.dispose();
   }
+}
+
+/** Every head's thumbnail (max-pooled) and statistics with labels. */
+function headDetails(maps: AttentionMaps, tokenTexts: string[]): HeadDetails {
+  const { seq, layers, heads } = maps;
+  const thumbnails = new Float32Array(layers * heads * THUMBNAIL_SIZE * THUMBNAIL_SIZE);
+  for (let layer = 0; layer < layers; layer++) {
+    for (let head = 0; head < heads; head++) {
+      thumbnails.set(thumbnail(headMatrix(maps, layer, head), seq, THUMBNAIL_SIZE), (layer * heads + head) * THUMBNAIL_SIZE * THUMBNAIL_SIZE);
+    }
+  }
+  const summaries = summarizeHeads(maps, tokenTexts).map((s) => ({ ...s, labels: [...s.labels] }));
+  return { thumbnailSize: THUMBNAIL_SIZE, thumbnails, summaries };
 }
 
 function toRange(range: TokenRange): vscode.Range {

@@ -1,8 +1,9 @@
 // Explain Attention in a real VS Code extension host: the command runs the selected code through the bundled model
-// (engine worker), the panel opens beside the editor with one token per model token, its webview loads and asks for
-// a matrix, hovering a token (the panel's own message handler, as the webview calls it) decorates the editor ranges
-// of the tokens it attends to, moving the cursor selects a token, CRLF files map exactly, and editing the document
-// marks the view stale.
+// (engine worker), the panel opens beside the editor with one token per model token, its webview loads and gets the
+// matrix it shows with the data (then every head's details), a hidden panel's page reloads and gets it all again,
+// hovering a token (the panel's own message handler, as the webview calls it) decorates the editor ranges of the
+// tokens it attends to, moving the cursor selects a token, CRLF files map exactly, and editing the document marks the
+// view stale.
 
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
@@ -27,8 +28,9 @@ export function attentionSuite(): void {
       await closeAll();
     });
 
-    it('opens the view with one token per model token; the webview asks for its matrix; hovering a token decorates the editor', async () => {
+    it('opens the view with one token per model token; the matrix on screen goes with the data; hovering a token decorates the editor', async () => {
       const { attention, engine } = await api();
+      const matricesBefore = attention.posted.get('matrix') ?? 0;
       const { editor, document } = await openFile('attend.py', 'import os\n\ndef total(values):\n    result = 0\n    for value in values:\n        result += value\n    return result\n');
       const selection = new vscode.Selection(2, 0, 6, 17);
       const tokens = await explain(editor, selection);
@@ -40,8 +42,11 @@ export function attentionSuite(): void {
       const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Attention: attend.py'));
       assert.ok(tab, 'no attention tab');
       assert.notEqual(tab.group.viewColumn, editor.viewColumn);
-      // The loaded webview asked for the matrix it shows and got it.
-      await until('a matrix sent to the webview', () => (attention.posted.get('matrix') ?? 0) > 0, 30_000);
+      // The matrix on screen went out with the data, and every head's thumbnail and statistics after it: the page
+      // painted without asking for a matrix.
+      await until('head details sent to the webview', () => attention.current?.details && (attention.posted.get('details') ?? 0) > 0, 30_000);
+      assert.equal(attention.current?.timings?.matrixWithData, true);
+      assert.equal(attention.posted.get('matrix') ?? 0, matricesBefore, 'the webview asked for a matrix it should have had');
 
       // Hover the last token: the keys it attends to are decorated, each range holding exactly its token's text.
       await attention.handle({ type: 'hoverToken', index: tokens - 1, view: HEAD });
@@ -85,7 +90,7 @@ export function attentionSuite(): void {
       assert.deepEqual(exported.weights.map((r) => r.length), Array.from({ length: tokens }, (_, i) => i + 1));
     });
 
-    it('1,000 tokens: the host side (engine run, summaries, thumbnails, one matrix) stays within bounds', async () => {
+    it('1,000 tokens: the host side (engine run, first matrix, then summaries and thumbnails) stays within bounds', async () => {
       const { attention } = await api();
       const body = Array.from({ length: 28 }, (_, i) => `def step_${i}(values, limit=${i}):\n    total = sum(v for v in values if v > limit)\n    return total * ${i + 1}\n\n`).join('');
       const { editor, document } = await openFile('long_attend.py', body);
@@ -93,16 +98,36 @@ export function attentionSuite(): void {
       const tokens = await explain(editor, new vscode.Selection(new vscode.Position(0, 0), document.lineAt(document.lineCount - 1).range.end));
       const total = Date.now() - started;
       assert.ok(tokens > 900 && tokens <= 1024, `${tokens} tokens`);
-      const { engineMs, prepareMs } = attention.current!.timings!;
+      await until('head details', () => attention.current?.details, 30_000);
+      const { engineMs, prepareMs, detailsMs = NaN } = attention.current!.timings!;
       const matrixStarted = performance.now();
       attention.matrix({ kind: 'head', layer: 3, head: 2 });
       const headMs = performance.now() - matrixStarted;
       const rolloutStarted = performance.now();
       attention.matrix({ kind: 'rollout', layer: 5 });
       const rolloutMs = performance.now() - rolloutStarted;
-      console.log(`      ${tokens} tokens: command to data ${total} ms (engine ${engineMs} ms, summaries and thumbnails ${prepareMs} ms); one head ${headMs.toFixed(1)} ms, rollout of 6 layers ${rolloutMs.toFixed(0)} ms`);
-      assert.ok(prepareMs < 3_000, `preparing took ${prepareMs} ms`);
+      console.log(`      ${tokens} tokens: command to data ${total} ms (engine ${engineMs} ms, data and first matrix ${prepareMs} ms; then summaries and thumbnails ${detailsMs} ms); one head ${headMs.toFixed(1)} ms, rollout of 6 layers ${rolloutMs.toFixed(0)} ms`);
+      assert.ok(prepareMs < 3_000, `preparing the data took ${prepareMs} ms`);
+      assert.ok(detailsMs < 3_000, `summaries and thumbnails took ${detailsMs} ms`);
       assert.ok(rolloutMs < 10_000, `rollout took ${rolloutMs} ms`);
+    });
+
+    it('hidden and shown again, the panel\'s page reloads and gets its data, matrix and details again', async () => {
+      const { attention } = await api();
+      const { editor } = await openFile('reload.py', 'def area(w, h):\n    return w * h\n');
+      await explain(editor, new vscode.Selection(0, 0, 1, 16));
+      await until('details sent', () => attention.current?.details, 30_000);
+      const panelTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Attention: reload.py'));
+      const group = panelTab()!.group.viewColumn;
+      const dataBefore = attention.posted.get('data') ?? 0;
+      const detailsBefore = attention.posted.get('details') ?? 0;
+      // Another editor on top of the panel in its group hides it: VS Code drops the hidden page.
+      await vscode.window.showTextDocument(editor.document, { viewColumn: group, preview: false });
+      await until('the panel hidden', () => !panelTab()?.isActive, 10_000);
+      await vscode.commands.executeCommand('workbench.action.previousEditorInGroup');
+      await until('the panel shown again', () => panelTab()?.isActive, 10_000);
+      await until('data and details sent to the reloaded page', () => (attention.posted.get('data') ?? 0) > dataBefore && (attention.posted.get('details') ?? 0) > detailsBefore, 30_000);
+      assert.equal(attention.current?.label, 'reload.py:1-2');
     });
 
     it('moving the cursor in the explained code selects that token in the view', async () => {
