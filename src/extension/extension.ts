@@ -21,6 +21,8 @@ export interface AttentiveApi {
   readonly test?: {
     /** Kills the engine worker mid-whatever-it-is-doing, as a crash would; false when none is running. */
     crashEngineWorker(): boolean;
+    /** The extension's global storage folder (rewritten attention graphs are kept there). */
+    globalStoragePath: string;
   };
 }
 
@@ -35,7 +37,7 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   const completion = registerCompletion(context, engine, output);
   const attention = registerAttention(context, engine, output);
   if (context.extensionMode !== vscode.ExtensionMode.Test) return { engine, chat, completion, attention };
-  return { engine, chat, completion, attention, test: { crashEngineWorker: () => engine.crashWorkerForTest() } };
+  return { engine, chat, completion, attention, test: { crashEngineWorker: () => engine.crashWorkerForTest(), globalStoragePath: context.globalStorageUri.fsPath } };
 }
 
 export function deactivate(): void {

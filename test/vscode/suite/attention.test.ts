@@ -6,6 +6,8 @@
 // view stale.
 
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AttentionView } from '../../../src/protocol/attention';
 import { api, closeAll, openFile, until } from './harness';
@@ -128,6 +130,33 @@ export function attentionSuite(): void {
       await until('the panel shown again', () => panelTab()?.isActive, 10_000);
       await until('data and details sent to the reloaded page', () => (attention.posted.get('data') ?? 0) > dataBefore && (attention.posted.get('details') ?? 0) > detailsBefore, 30_000);
       assert.equal(attention.current?.label, 'reload.py:1-2');
+    });
+
+    it('a public-style model without attention outputs (Llama-shaped fixture: GQA, RoPE): its graph is rewritten once into the extension\'s storage', async () => {
+      const { attention, test } = await api();
+      const extension = vscode.extensions.getExtension('attentive.attentive')!;
+      const folder = path.join(extension.extensionPath, 'test', 'fixtures', 'models', 'llama-tiny');
+      const config = vscode.workspace.getConfiguration('attentive');
+      await config.update('model', folder, vscode.ConfigurationTarget.Global);
+      try {
+        const info = await vscode.commands.executeCommand<{ hasAttentionOutputs: boolean; kvHeads: number; heads: number } | undefined>('attentive.reloadModel');
+        assert.ok(info && !info.hasAttentionOutputs && info.kvHeads < info.heads, JSON.stringify(info));
+        const { editor } = await openFile('llama_attend.py', 'def mean(xs):\n    return sum(xs) / len(xs)\n');
+        const tokens = await explain(editor, new vscode.Selection(0, 0, 1, 27));
+        assert.ok(tokens > 5, `${tokens} tokens`);
+        await until('head details', () => attention.current?.details, 30_000);
+        const m = attention.matrix({ kind: 'head', layer: 0, head: 1 });
+        let rowSum = 0;
+        for (let k = 0; k < tokens; k++) rowSum += m[(tokens - 1) * tokens + k]!;
+        assert.ok(Math.abs(rowSum - 1) < 1e-3, `last row sums to ${rowSum}`);
+        // The rewritten graph is kept in the extension's global storage, not next to the model.
+        const graphs = fs.readdirSync(path.join(test!.globalStoragePath, 'attention-graphs'), { recursive: true }).map(String);
+        assert.ok(graphs.some((name) => name.endsWith('.onnx')), `no rewritten graph in global storage: ${graphs.join(', ')}`);
+        assert.deepEqual(fs.readdirSync(path.join(folder, 'onnx')).sort(), ['model.onnx', 'model_quantized.onnx']);
+      } finally {
+        await config.update('model', undefined, vscode.ConfigurationTarget.Global);
+        await vscode.commands.executeCommand('attentive.reloadModel');
+      }
     });
 
     it('moving the cursor in the explained code selects that token in the view', async () => {
