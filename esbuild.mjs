@@ -1,55 +1,68 @@
-// One bundle per entry point: the extension host, the engine worker, the CLI, and (later) each webview.
-// `node esbuild.mjs [--production] [--watch]`
+// One bundle per entry point: the extension host, the engine worker, the CLI, and each webview.
+// `node esbuild.mjs [--production] [--watch]`; scripts/package.mjs calls buildProduct() for the VSIX.
 import * as esbuild from 'esbuild';
-
-const production = process.argv.includes('--production');
-const watch = process.argv.includes('--watch');
+import { fileURLToPath } from 'node:url';
 
 /** Node-side bundles: onnxruntime-node is a native addon, so it stays external and is loaded from node_modules. */
-const nodeCommon = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: production ? false : 'linked',
-  minify: production,
-  external: ['vscode', 'onnxruntime-node'],
-  logLevel: 'info',
-};
+function nodeCommon(production) {
+  return {
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: production ? false : 'linked',
+    minify: production,
+    external: ['vscode', 'onnxruntime-node'],
+    logLevel: 'info',
+  };
+}
 
 /** Webview bundles: browser code, one IIFE per view, no Node. */
-const webviewCommon = {
-  bundle: true,
-  platform: 'browser',
-  target: 'es2022',
-  format: 'iife',
-  sourcemap: production ? false : 'inline',
-  minify: production,
-  logLevel: 'info',
-};
+function webviewCommon(production) {
+  return {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: production ? false : 'inline',
+    minify: production,
+    logLevel: 'info',
+  };
+}
 
-const builds = [
-  { ...webviewCommon, entryPoints: { chat: 'webview/chat/main.ts' }, outdir: 'dist/webview' },
-  { ...webviewCommon, entryPoints: { attention: 'webview/attention/main.ts' }, outdir: 'dist/webview' },
-  { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
-  { ...nodeCommon, entryPoints: { worker: 'src/engine/worker.ts' }, outdir: 'dist' },
-  {
-    ...nodeCommon,
-    entryPoints: { cli: 'src/cli/main.ts' },
-    outdir: 'dist',
-    banner: { js: '#!/usr/bin/env node' },
-  },
-  // Extension-host tests (mocha inside the real VS Code) and the benchmarks' engine entry; never shipped.
-  ...(production
-    ? []
-    : [
-        { ...nodeCommon, entryPoints: { index: 'test/vscode/index.ts' }, outdir: 'out/test', external: ['vscode', 'onnxruntime-node', 'mocha'] },
-        { ...nodeCommon, entryPoints: { bench: 'bench/lib.ts' }, outdir: 'dist' },
-      ]),
-];
+/** What users get: the extension host, the engine worker and the webviews (not the CLI), under `outRoot`. */
+function productBuilds(production, outRoot) {
+  return [
+    { ...webviewCommon(production), entryPoints: { chat: 'webview/chat/main.ts' }, outdir: `${outRoot}/webview` },
+    { ...webviewCommon(production), entryPoints: { attention: 'webview/attention/main.ts' }, outdir: `${outRoot}/webview` },
+    { ...nodeCommon(production), entryPoints: { extension: 'src/extension/extension.ts' }, outdir: outRoot },
+    { ...nodeCommon(production), entryPoints: { worker: 'src/engine/worker.ts' }, outdir: outRoot },
+  ];
+}
 
-if (watch) {
-  for (const options of builds) await (await esbuild.context(options)).watch();
-} else {
-  await Promise.all(builds.map((options) => esbuild.build(options)));
+/** Production bundles for a VSIX under `outRoot`; resolves to esbuild's metafiles (what went into each bundle). */
+export async function buildProduct(outRoot) {
+  const results = await Promise.all(productBuilds(true, outRoot).map((options) => esbuild.build({ ...options, metafile: true, logLevel: 'warning' })));
+  return results.map((result) => result.metafile);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const production = process.argv.includes('--production');
+  const watch = process.argv.includes('--watch');
+  const builds = [
+    ...productBuilds(production, 'dist'),
+    { ...nodeCommon(production), entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+    // Extension-host tests (mocha inside the real VS Code) and the benchmarks' engine entry; never shipped.
+    ...(production
+      ? []
+      : [
+          { ...nodeCommon(false), entryPoints: { index: 'test/vscode/index.ts' }, outdir: 'out/test', external: ['vscode', 'onnxruntime-node', 'mocha'] },
+          { ...nodeCommon(false), entryPoints: { bench: 'bench/lib.ts' }, outdir: 'dist' },
+        ]),
+  ];
+  if (watch) {
+    for (const options of builds) await (await esbuild.context(options)).watch();
+  } else {
+    await Promise.all(builds.map((options) => esbuild.build(options)));
+  }
 }
