@@ -69,6 +69,14 @@ try {
   await page.goto(server.url);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
 
+  // The first-start walkthrough is registered.
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input').fill('>Welcome: Open Walkthrough');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Walkthrough' }).first().click();
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with Attentive' }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Escape');
+  console.log('  ✔ the "Get started with Attentive" walkthrough is offered');
+
   // One inline completion: after "return " in area(), ask for a suggestion (Ctrl+Alt+Space) and see ghost text.
   await page.keyboard.press('Control+P');
   await page.locator('.quick-input-widget input').fill('shapes.py');
