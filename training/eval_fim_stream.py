@@ -1,6 +1,9 @@
 """
-Loss of a checkpoint on the FIM examples of a token stream, split by part: the first middle token (where the model
-must find where the hole starts), the rest of the middle, and the first prefix tokens (plain code, for scale).
+Loss of a checkpoint on the FIM examples of a token stream, split by part. PSM examples: the first middle token
+(where the model must find where the hole starts), the rest of the middle, and the first prefix tokens (plain code,
+for scale). SPM-variant examples (<|fim_prefix|><|fim_suffix|>{suffix}<|fim_middle|>{prefix}{middle}, editor mode):
+the <|endoftext|> that ends the middle (where the model must stop: the suffix begins there), its mean probability,
+and the mean probability of <|endoftext|> at the other positions after <|fim_middle|> (stopping too early).
 
     nice /usr/bin/python3 training/eval_fim_stream.py --ckpt training/runs/h200-2026-11-28/pretrain \
         [--stream training/.data/train.bin] [--examples 60]
@@ -22,7 +25,7 @@ sys.path.insert(0, HERE)
 from evaluate import fast_logits  # noqa: E402
 from train import load_model  # noqa: E402
 
-EOT, FIM_PREFIX, FIM_MIDDLE = 0, 1, 2
+EOT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX = 0, 1, 2, 3
 
 
 def main(argv=None):
@@ -35,8 +38,11 @@ def main(argv=None):
     model = load_model(args.ckpt)[0].eval()
     stream = np.fromfile(args.stream, dtype=np.uint16)
     parts = {"first_middle_token": [], "rest_of_middle": [], "first_prefix_tokens": []}
-    used = 0
+    spm = {"stop_token": [], "continuation": [], "p_stop_at_end": [], "p_stop_elsewhere": []}
+    used = {"psm": 0, "spm": 0}
     for start in np.random.default_rng(0).permutation(np.nonzero(stream == FIM_PREFIX)[0]):
+        if min(used.values()) >= args.examples:
+            break
         ends = np.nonzero(stream[start:start + 2000] == EOT)[0]
         if len(ends) == 0:
             continue
@@ -44,18 +50,31 @@ def main(argv=None):
         middle = np.nonzero(example == FIM_MIDDLE)[0]
         if len(example) > 1000 or len(middle) == 0 or middle[0] + 2 >= len(example):
             continue
+        kind = "spm" if example[1] == FIM_SUFFIX else "psm"
+        if used[kind] >= args.examples:
+            continue
         ids = torch.tensor(np.concatenate([[EOT], example]))[None]                      # [1, T]
         with torch.no_grad():
-            nll = F.cross_entropy(fast_logits(model, ids)[0, :-1], ids[0, 1:], reduction="none").numpy()  # [T-1]
-        m = middle[0] + 1  # position of <|fim_middle|> in ids; nll[m] predicts the first middle token
-        parts["first_middle_token"].append(nll[m])
-        parts["rest_of_middle"].extend(nll[m + 1:-1])
-        parts["first_prefix_tokens"].extend(nll[1:min(50, m)])
-        used += 1
-        if used == args.examples:
-            break
-    print(f"{args.ckpt} on {args.stream}: {used} PSM examples; mean loss (nats) " +
-          ", ".join(f"{k} {np.mean(v):.3f}" for k, v in parts.items()))
+            logp = F.log_softmax(fast_logits(model, ids)[0, :-1].float(), dim=-1)     # [T-1, vocab]
+        nll = -logp.gather(1, ids[0, 1:, None])[:, 0].numpy()                         # [T-1]
+        m = middle[0] + 1  # position of <|fim_middle|> in ids; nll[m] predicts the token after it
+        if kind == "psm":
+            parts["first_middle_token"].append(nll[m])
+            parts["rest_of_middle"].extend(nll[m + 1:-1])
+            parts["first_prefix_tokens"].extend(nll[1:min(50, m)])
+        else:
+            p_eot = logp[:, EOT].exp().numpy()                                          # [T-1]
+            spm["stop_token"].append(nll[-1])
+            spm["continuation"].extend(nll[m:-1])
+            spm["p_stop_at_end"].append(p_eot[-1])
+            spm["p_stop_elsewhere"].extend(p_eot[m:-1])
+        used[kind] += 1
+    print(f"{args.ckpt} on {args.stream}: {used['psm']} PSM examples; mean loss (nats) " +
+          ", ".join(f"{k} {np.mean(v):.3f}" for k, v in parts.items() if v))
+    if used["spm"]:
+        print(f"  {used['spm']} SPM-variant examples: mean loss (nats) stop_token {np.mean(spm['stop_token']):.3f}, "
+              f"continuation {np.mean(spm['continuation']):.3f}; mean P(<|endoftext|>) at the middle's end "
+              f"{np.mean(spm['p_stop_at_end']):.3f}, elsewhere after <|fim_middle|> {np.mean(spm['p_stop_elsewhere']):.4f}")
 
 
 if __name__ == "__main__":
