@@ -1,0 +1,222 @@
+// Downloading a model from the hub into the extension's storage: one file at a time into "<name>.partial", resumed
+// with an HTTP Range request after an interruption, verified against the hub's hash (SHA-256 for LFS files, the git
+// blob id for the rest) and only then renamed into place. A file that does not match is deleted. No vscode import.
+
+import { createHash, type Hash } from 'node:crypto';
+import * as fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import * as path from 'node:path';
+import { client, filesToDownload, HubError, listRepoFiles, repoUrl, type HubFile, type Quantization } from './hub';
+
+/** What is written next to a downloaded model: where it came from and what it holds. */
+export const DOWNLOAD_RECORD = 'attentive-download.json';
+
+export interface DownloadRecord {
+  repo: string;
+  revision: string;
+  hub: string;
+  quantization: Quantization;
+  files: Array<{ path: string; size: number }>;
+  downloadedAt: string;
+}
+
+export interface DownloadProgress {
+  /** Bytes on disk of the files to download (resumed bytes included). */
+  done: number;
+  total: number;
+  file: string;
+}
+
+/**
+ * `root` joined with `segments`, refusing anything that could leave it: absolute names, "..", ".", empty segments,
+ * backslashes, drive letters, control characters (names come from remote metadata).
+ */
+export function confinedPath(root: string, ...segments: string[]): string {
+  const parts = segments.flatMap((segment) => segment.split('/'));
+  for (const part of parts) {
+    if (!part || part === '.' || part === '..' || /[\\:\0-\x1f]/.test(part)) throw new HubError(`Refusing the file name ${JSON.stringify(segments.join('/'))}`);
+  }
+  const resolved = path.resolve(root, ...parts);
+  if (!resolved.startsWith(path.resolve(root) + path.sep)) throw new HubError(`Refusing the file name ${JSON.stringify(segments.join('/'))}`);
+  return resolved;
+}
+
+/** The folder a repository is stored in under `root` ("owner/name" -> root/owner/name). */
+export function modelFolderFor(root: string, repo: string): string {
+  return confinedPath(root, ...repo.split('/'));
+}
+
+function verifier(file: HubFile): { hash: Hash; expected: string; kind: string } {
+  if (file.sha256) return { hash: createHash('sha256'), expected: file.sha256, kind: 'SHA-256' };
+  if (file.gitOid) {
+    const hash = createHash('sha1');
+    hash.update(`blob ${file.size}\0`);
+    return { hash, expected: file.gitOid, kind: 'git blob id' };
+  }
+  throw new HubError(`The hub gave no hash for ${file.path}: it cannot be verified`);
+}
+
+function hashExisting(file: string, hash: Hash): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve())
+      .on('error', reject);
+  });
+}
+
+/** A GET (with an optional Range) after redirects; resolves to the final response. */
+function request(url: string, headers: Record<string, string>, signal: AbortSignal | undefined, redirects = 5): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = client(url).get(url, { headers, signal }, (response) => {
+      const status = response.statusCode ?? 0;
+      if (status >= 300 && status < 400 && response.headers.location) {
+        response.resume();
+        if (redirects === 0) reject(new HubError(`Too many redirects for ${url}`));
+        else resolve(request(new URL(response.headers.location, url).toString(), headers, signal, redirects - 1));
+        return;
+      }
+      resolve(response);
+    });
+    req.on('error', (error) => reject(signal?.aborted ? new HubError('Cancelled') : new HubError(`Download failed (${error.message})`)));
+  });
+}
+
+/**
+ * Downloads one file to `dest`, resuming "<dest>.partial" if an earlier attempt left one. `onBytes` gets the bytes
+ * on disk as they grow. Throws HubError('Cancelled') when `signal` aborts (the partial file stays for a resume).
+ */
+export async function downloadFile(url: string, dest: string, file: HubFile, onBytes: (bytes: number) => void, signal?: AbortSignal): Promise<void> {
+  const partial = `${dest}.partial`;
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  const { hash, expected, kind } = verifier(file);
+  let have = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
+  if (have > file.size) {
+    fs.rmSync(partial);
+    have = 0;
+  }
+  const response = await request(url, have > 0 && have < file.size ? { range: `bytes=${have}-` } : {}, signal);
+  const status = response.statusCode ?? 0;
+  if (status === 206 && have > 0) {
+    await hashExisting(partial, hash);
+  } else if (status === 200) {
+    have = 0; // the server sent the whole file: start over
+  } else if (!(status === 416 && have === file.size)) {
+    response.resume();
+    throw new HubError(status === 404 ? `Not found on the hub: ${file.path}` : `The hub answered ${status} for ${file.path}`, status);
+  }
+  onBytes(have);
+  if (status === 416) {
+    response.resume();
+    await hashExisting(partial, hash);
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      const out = fs.createWriteStream(partial, { flags: have > 0 ? 'a' : 'w' });
+      let bytes = have;
+      response.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        bytes += chunk.length;
+        onBytes(bytes);
+      });
+      let failed = false;
+      const fail = (error: Error) => {
+        if (failed) return;
+        failed = true;
+        // Keep every byte that arrived (flushed, not dropped), so the next attempt resumes after them.
+        response.unpipe(out);
+        const reason = signal?.aborted ? new HubError('Cancelled') : new HubError(`Download of ${file.path} interrupted (${error.message}); it resumes where it stopped next time`);
+        out.end(() => reject(reason));
+      };
+      response.on('error', fail);
+      response.on('aborted', () => fail(new Error('connection closed')));
+      out.on('error', fail);
+      out.on('finish', () => {
+        if (!failed) resolve();
+      });
+      response.pipe(out);
+    });
+    if (fs.statSync(partial).size !== file.size) {
+      throw new HubError(`Download of ${file.path} stopped at ${fs.statSync(partial).size} of ${file.size} bytes; it resumes where it stopped next time`);
+    }
+  }
+  const actual = hash.digest('hex');
+  if (actual !== expected) {
+    fs.rmSync(partial, { force: true });
+    throw new HubError(`${file.path} does not match the hub's ${kind} (${actual.slice(0, 12)}… instead of ${expected.slice(0, 12)}…): deleted`);
+  }
+  fs.renameSync(partial, dest);
+}
+
+export interface ModelDownload {
+  hub: string;
+  repo: string;
+  revision?: string;
+  /** Where downloaded models live (the extension's global storage); the model goes to root/owner/name. */
+  root: string;
+  quantization?: Quantization[];
+  signal?: AbortSignal;
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
+/** Lists the repository, downloads the files the engine needs (skipping verified ones already there), records it. */
+export async function downloadModel(options: ModelDownload): Promise<{ folder: string; record: DownloadRecord }> {
+  const revision = options.revision ?? 'main';
+  const listed = await listRepoFiles(options.hub, options.repo, revision, options.signal);
+  const { files, quantization } = filesToDownload(listed, options.quantization);
+  const folder = modelFolderFor(options.root, options.repo);
+  const total = files.reduce((sum, file) => sum + file.size, 0);
+  let finished = 0;
+  for (const file of files) {
+    const dest = confinedPath(folder, file.path);
+    if (fs.existsSync(dest) && fs.statSync(dest).size === file.size) {
+      finished += file.size; // verified when it was downloaded (a partial file never has the final name)
+      options.onProgress?.({ done: finished, total, file: file.path });
+      continue;
+    }
+    await downloadFile(repoUrl(options.hub, options.repo, file.path, revision), dest, file, (bytes) => options.onProgress?.({ done: finished + bytes, total, file: file.path }), options.signal);
+    finished += file.size;
+  }
+  const record: DownloadRecord = {
+    repo: options.repo,
+    revision,
+    hub: options.hub,
+    quantization,
+    files: files.map((file) => ({ path: file.path, size: file.size })),
+    downloadedAt: new Date().toISOString(),
+  };
+  fs.writeFileSync(path.join(folder, DOWNLOAD_RECORD), `${JSON.stringify(record, null, 1)}\n`);
+  return { folder, record };
+}
+
+/** Downloaded models under `root` (folders with a download record), with their size on disk. */
+export function listDownloaded(root: string): Array<{ folder: string; record: DownloadRecord; bytes: number }> {
+  const out: Array<{ folder: string; record: DownloadRecord; bytes: number }> = [];
+  if (!fs.existsSync(root)) return out;
+  for (const owner of fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory())) {
+    for (const name of fs.readdirSync(path.join(root, owner.name), { withFileTypes: true }).filter((e) => e.isDirectory())) {
+      const folder = path.join(root, owner.name, name.name);
+      const recordFile = path.join(folder, DOWNLOAD_RECORD);
+      if (!fs.existsSync(recordFile)) continue;
+      try {
+        const record = JSON.parse(fs.readFileSync(recordFile, 'utf8')) as DownloadRecord;
+        const bytes = fs
+          .readdirSync(folder, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile())
+          .reduce((sum, e) => sum + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
+        out.push({ folder, record, bytes });
+      } catch {
+        // A record that does not parse: not listed (Manage Models can still reveal the storage folder).
+      }
+    }
+  }
+  return out;
+}
+
+/** Deletes a downloaded model's folder (only inside `root`). */
+export function deleteDownloaded(root: string, folder: string): void {
+  const resolved = path.resolve(folder);
+  if (!resolved.startsWith(path.resolve(root) + path.sep)) throw new HubError(`Not a downloaded model: ${folder}`);
+  fs.rmSync(resolved, { recursive: true, force: true });
+  const owner = path.dirname(resolved);
+  if (owner !== path.resolve(root) && fs.existsSync(owner) && fs.readdirSync(owner).length === 0) fs.rmdirSync(owner);
+}

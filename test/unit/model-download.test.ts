@@ -1,0 +1,155 @@
+// Downloading models from a hub (src/extension/models/): real HTTP on 127.0.0.1 against a hub-shaped server that
+// serves the fixture models, real files, and the real engine on what was downloaded. Resume after a dropped
+// connection, a corrupted file, cancellation, hostile file names from the metadata, listing and deleting.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LoadedModel } from '../../src/engine/engine';
+import { confinedPath, deleteDownloaded, downloadModel, listDownloaded, type DownloadProgress } from '../../src/extension/models/download';
+import { filesToDownload, HubError, listRepoFiles, repoUrl, type HubFile } from '../../src/extension/models/hub';
+import { startHubServer, type HubServer } from '../helpers/hubServer';
+
+const FIXTURES = path.resolve(__dirname, '../fixtures/models');
+const REPO = 'fixtures/llama-tiny';
+let hub: HubServer;
+let root: string;
+
+beforeAll(async () => {
+  hub = await startHubServer({ [REPO]: path.join(FIXTURES, 'llama-tiny'), 'fixtures/gpt2-tiny': path.join(FIXTURES, 'gpt2-tiny') });
+});
+afterAll(() => hub.close());
+afterEach(() => {
+  hub.faults.dropAfter = undefined;
+  hub.faults.corrupt = undefined;
+  hub.faults.slowMs = undefined;
+  hub.faults.extraEntries = undefined;
+  hub.requests.length = 0;
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+const freshRoot = () => (root = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-models-')));
+const onnxOf = (folder: string) => path.join(folder, 'onnx', 'model_quantized.onnx');
+
+describe('the hub client', () => {
+  it('lists a repository with sizes and hashes, and picks the files the engine needs', async () => {
+    const files = await listRepoFiles(hub.url, REPO);
+    const onnx = files.find((f) => f.path === 'onnx/model_quantized.onnx')!;
+    expect(onnx.size).toBe(fs.statSync(path.join(FIXTURES, 'llama-tiny', 'onnx', 'model_quantized.onnx')).size);
+    expect(onnx.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(files.find((f) => f.path === 'config.json')!.gitOid).toMatch(/^[0-9a-f]{40}$/);
+    const { files: wanted, quantization } = filesToDownload(files);
+    expect(quantization).toBe('int8'); // the fixture has no 4-bit file
+    expect(wanted.map((f) => f.path)).toEqual(['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'onnx/model_quantized.onnx']);
+    expect(filesToDownload(files, ['fp32']).files.at(-1)!.path).toBe('onnx/model.onnx');
+  });
+
+  it('says plainly what is wrong with a repository that is not a model, or not there', async () => {
+    expect(() => filesToDownload([{ path: 'README.md', size: 1, gitOid: '0'.repeat(40) }])).toThrow(/no config.json or tokenizer.json/);
+    expect(() => filesToDownload([{ path: 'config.json', size: 1 }, { path: 'tokenizer.json', size: 1 }] as HubFile[])).toThrow(/no ONNX decoder/);
+    await expect(listRepoFiles(hub.url, 'nobody/nothing')).rejects.toThrow(/Not found on the hub/);
+    await expect(listRepoFiles(hub.url, '../etc')).rejects.toThrow(/Not a Hugging Face repository id/);
+    expect(() => repoUrl(hub.url, 'a/b/c', 'x')).toThrow(HubError);
+    await expect(listRepoFiles('http://127.0.0.1:9', REPO)).rejects.toThrow(/Cannot reach the hub/);
+  });
+});
+
+describe('downloading a model', () => {
+  it('downloads the needed files with progress, records them, runs them in the engine, lists and deletes them', async () => {
+    freshRoot();
+    const progress: DownloadProgress[] = [];
+    const { folder, record } = await downloadModel({ hub: hub.url, repo: REPO, root, onProgress: (p) => progress.push(p) });
+    expect(folder).toBe(path.join(root, 'fixtures', 'llama-tiny'));
+    expect(fs.readFileSync(onnxOf(folder))).toEqual(fs.readFileSync(path.join(FIXTURES, 'llama-tiny', 'onnx', 'model_quantized.onnx')));
+    expect(fs.existsSync(path.join(folder, 'onnx', 'model.onnx'))).toBe(false); // only the chosen quantization
+    expect(record.quantization).toBe('int8');
+    const total = record.files.reduce((sum, f) => sum + f.size, 0);
+    expect(progress.at(-1)!.done).toBe(total);
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!.done).toBeGreaterThanOrEqual(progress[i - 1]!.done);
+    // The ONNX file came through the redirect to the "CDN".
+    expect(hub.requests.some((r) => r.path.startsWith('/cdn/'))).toBe(true);
+
+    const model = await LoadedModel.load(folder, { threads: 1 });
+    try {
+      const result = await model.generate({ prompt: 'def add(a, b):', maxNewTokens: 4, temperature: 0 });
+      expect(result.tokenIds.length).toBeGreaterThan(0);
+    } finally {
+      await model.release();
+    }
+
+    const listed = listDownloaded(root);
+    expect(listed.map((m) => m.record.repo)).toEqual([REPO]);
+    expect(listed[0]!.bytes).toBeGreaterThan(total); // the files and the record
+    // A second download finds everything in place: only the listing is fetched.
+    hub.requests.length = 0;
+    await downloadModel({ hub: hub.url, repo: REPO, root });
+    expect(hub.requests.map((r) => r.path)).toEqual([`/api/models/${REPO}/tree/main`]);
+    deleteDownloaded(root, folder);
+    expect(fs.existsSync(folder)).toBe(false);
+    expect(listDownloaded(root)).toEqual([]);
+    expect(() => deleteDownloaded(root, os.tmpdir())).toThrow(/Not a downloaded model/);
+  });
+
+  it('resumes with a Range request after the server drops the connection half-way', async () => {
+    freshRoot();
+    const size = fs.statSync(path.join(FIXTURES, 'llama-tiny', 'onnx', 'model_quantized.onnx')).size;
+    const half = Math.floor(size / 2);
+    hub.faults.dropAfter = new Map([['onnx/model_quantized.onnx', half]]);
+    await expect(downloadModel({ hub: hub.url, repo: REPO, root })).rejects.toThrow(/interrupted|stopped at/);
+    const folder = path.join(root, 'fixtures', 'llama-tiny');
+    expect(fs.existsSync(onnxOf(folder))).toBe(false);
+    const kept = fs.statSync(`${onnxOf(folder)}.partial`).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(half);
+    hub.requests.length = 0;
+    await downloadModel({ hub: hub.url, repo: REPO, root });
+    expect(hub.requests.find((r) => r.path.endsWith('model_quantized.onnx') && r.path.startsWith('/cdn/'))?.range).toBe(`bytes=${kept}-`);
+    expect(fs.readFileSync(onnxOf(folder))).toEqual(fs.readFileSync(path.join(FIXTURES, 'llama-tiny', 'onnx', 'model_quantized.onnx')));
+    expect(fs.existsSync(`${onnxOf(folder)}.partial`)).toBe(false);
+  });
+
+  it('deletes a file that does not match the hub\'s hash, and says so', async () => {
+    freshRoot();
+    hub.faults.corrupt = new Set(['onnx/model_quantized.onnx']);
+    await expect(downloadModel({ hub: hub.url, repo: REPO, root })).rejects.toThrow(/onnx\/model_quantized.onnx does not match the hub's SHA-256.*deleted/);
+    const folder = path.join(root, 'fixtures', 'llama-tiny');
+    expect(fs.existsSync(onnxOf(folder))).toBe(false);
+    expect(fs.existsSync(`${onnxOf(folder)}.partial`)).toBe(false);
+    expect(listDownloaded(root)).toEqual([]);
+    // A corrupted small file is caught by its git blob id.
+    hub.faults.corrupt = new Set(['tokenizer.json']);
+    await expect(downloadModel({ hub: hub.url, repo: 'fixtures/gpt2-tiny', root })).rejects.toThrow(/tokenizer.json does not match the hub's git blob id/);
+  });
+
+  it('stops when cancelled, keeps what it has, and finishes from there next time', async () => {
+    freshRoot();
+    hub.faults.slowMs = 20;
+    const controller = new AbortController();
+    const attempt = downloadModel({
+      hub: hub.url,
+      repo: REPO,
+      root,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.file.endsWith('.onnx') && p.done > 0 && !controller.signal.aborted) controller.abort();
+      },
+    });
+    await expect(attempt).rejects.toThrow(/Cancelled/);
+    const folder = path.join(root, 'fixtures', 'llama-tiny');
+    expect(fs.existsSync(onnxOf(folder))).toBe(false);
+    hub.faults.slowMs = undefined;
+    await downloadModel({ hub: hub.url, repo: REPO, root });
+    expect(fs.readFileSync(onnxOf(folder))).toEqual(fs.readFileSync(path.join(FIXTURES, 'llama-tiny', 'onnx', 'model_quantized.onnx')));
+  });
+
+  it('never writes outside the storage folder, whatever names the metadata holds', async () => {
+    freshRoot();
+    for (const bad of ['../evil', '/etc/passwd', 'a\\..\\b', 'C:evil', '', 'a//b', 'onnx/./x', 'x\0y']) expect(() => confinedPath(root, bad)).toThrow(/Refusing/);
+    expect(confinedPath(root, 'onnx/model.onnx')).toBe(path.join(root, 'onnx', 'model.onnx'));
+    // External data listed with a path that climbs out of the model folder.
+    hub.faults.extraEntries = [{ type: 'file', path: 'onnx/model_quantized.onnx_data/../../../../escaped', size: 4, lfs: { oid: 'a'.repeat(64), size: 4 } }];
+    await expect(downloadModel({ hub: hub.url, repo: REPO, root })).rejects.toThrow(/Refusing the file name/);
+    expect(fs.existsSync(path.join(root, '..', 'escaped'))).toBe(false);
+    expect(fs.readdirSync(path.dirname(root)).includes('escaped')).toBe(false);
+  });
+});
