@@ -34,7 +34,7 @@ export interface DownloadProgress {
 export function confinedPath(root: string, ...segments: string[]): string {
   const parts = segments.flatMap((segment) => segment.split('/'));
   for (const part of parts) {
-    if (!part || part === '.' || part === '..' || /[\\:\0-\x1f]/.test(part)) throw new HubError(`Refusing the file name ${JSON.stringify(segments.join('/'))}`);
+    if (!part || part === '.' || part === '..' || /[\\:]/.test(part) || [...part].some((c) => c.charCodeAt(0) < 0x20)) throw new HubError(`Refusing the file name ${JSON.stringify(segments.join('/'))}`);
   }
   const resolved = path.resolve(root, ...parts);
   if (!resolved.startsWith(path.resolve(root) + path.sep)) throw new HubError(`Refusing the file name ${JSON.stringify(segments.join('/'))}`);
