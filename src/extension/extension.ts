@@ -9,6 +9,7 @@ import { registerCompletion, type AttentiveInlineCompletionProvider } from './co
 import { EngineHost } from './engineHost';
 import { registerModelCommands } from './modelCommands';
 import { registerModelView } from './modelView';
+import { registerModels } from './models/registerModels';
 import { registerStatusBar } from './statusBar';
 
 export interface AttentiveApi {
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   registerStatusBar(context, engine);
   registerModelCommands(context, engine, output);
   registerModelView(context, engine);
+  registerModels(context, output);
   const chat = registerChat(context, engine, output);
   const completion = registerCompletion(context, engine, output);
   const attention = registerAttention(context, engine, output);

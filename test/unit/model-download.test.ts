@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/engine';
-import { confinedPath, deleteDownloaded, downloadModel, listDownloaded, type DownloadProgress } from '../../src/extension/models/download';
+import { confinedPath, deleteDownloaded, describeProgress, downloadModel, listDownloaded, type DownloadProgress } from '../../src/extension/models/download';
 import { filesToDownload, HubError, listRepoFiles, repoUrl, type HubFile } from '../../src/extension/models/hub';
 import { startHubServer, type HubServer } from '../helpers/hubServer';
 
@@ -51,6 +51,15 @@ describe('the hub client', () => {
     await expect(listRepoFiles(hub.url, '../etc')).rejects.toThrow(/Not a Hugging Face repository id/);
     expect(() => repoUrl(hub.url, 'a/b/c', 'x')).toThrow(HubError);
     await expect(listRepoFiles('http://127.0.0.1:9', REPO)).rejects.toThrow(/Cannot reach the hub/);
+  });
+});
+
+describe('download progress', () => {
+  it('says bytes, speed and time left, not counting bytes resumed from an earlier attempt', () => {
+    // 100 MB already there, 20 MB more in 10 s: 2 MB/s, 380 MB left -> 190 s -> 4 min.
+    expect(describeProgress({ done: 120e6, total: 500e6, file: 'x' }, 0, 100e6, 10_000)).toBe('120.0 MB of 500.0 MB · 2.0 MB/s · 4 min left');
+    expect(describeProgress({ done: 490e6, total: 500e6, file: 'x' }, 0, 0, 10_000)).toBe('490.0 MB of 500.0 MB · 49.0 MB/s · 1 s left');
+    expect(describeProgress({ done: 0, total: 2e9, file: 'x' }, 0, 0, 1_000)).toBe('0.0 MB of 2.00 GB · 0.0 MB/s');
   });
 });
 

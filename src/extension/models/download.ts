@@ -220,3 +220,14 @@ export function deleteDownloaded(root: string, folder: string): void {
   const owner = path.dirname(resolved);
   if (owner !== path.resolve(root) && fs.existsSync(owner) && fs.readdirSync(owner).length === 0) fs.rmdirSync(owner);
 }
+
+export const megabytes = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
+
+/** "12.0 MB of 480.0 MB · 3.4 MB/s · 2 min left": bytes, speed since the start (not counting resumed bytes), time left. */
+export function describeProgress(progress: DownloadProgress, startedAt: number, startedWith: number, now = Date.now()): string {
+  const seconds = Math.max(0.001, (now - startedAt) / 1000);
+  const speed = (progress.done - startedWith) / seconds;
+  const left = speed > 0 ? (progress.total - progress.done) / speed : Infinity;
+  const eta = !Number.isFinite(left) ? '' : left < 90 ? ` · ${Math.ceil(left)} s left` : ` · ${Math.ceil(left / 60)} min left`;
+  return `${megabytes(progress.done)} of ${megabytes(progress.total)} · ${megabytes(speed)}/s${eta}`;
+}

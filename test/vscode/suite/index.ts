@@ -2,6 +2,7 @@ import { attentionSuite } from './attention.test';
 import { chatSuite } from './chat.test';
 import { completionSuite } from './completion.test';
 import { engineSuite } from './engine.test';
+import { modelsSuite } from './models.test';
 
 /** Each suite registers its describe/it blocks when called (after mocha has set up its globals). */
-export const suites: Array<() => void> = [engineSuite, chatSuite, completionSuite, attentionSuite];
+export const suites: Array<() => void> = [engineSuite, chatSuite, completionSuite, attentionSuite, modelsSuite];

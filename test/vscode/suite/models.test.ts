@@ -1,0 +1,83 @@
+// Choosing models in a real VS Code: "Attentive: Select Model" with a local folder (then a chat with that model), and
+// with a Hugging Face repository downloaded over real HTTP from a hub-shaped server on 127.0.0.1 into the extension's
+// global storage, then loaded, listed (as Manage Models lists them) and deleted.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { listDownloaded, deleteDownloaded } from '../../../src/extension/models/download';
+import type { ChatEntry } from '../../../src/protocol/chat';
+import type { ModelInfo } from '../../../src/protocol/engine';
+import { startHubServer, type HubServer } from '../../helpers/hubServer';
+import { api, sleep, until } from './harness';
+
+const lastReply = (entries: ChatEntry[]) => entries.filter((e) => e.role === 'assistant').at(-1);
+
+/** The engine's model once it is the one in `folder` (loaded on first use, or reloaded after the setting changed). */
+async function loadedFrom(folder: string): Promise<ModelInfo> {
+  const { engine } = await api();
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const info = await engine.ensureLoaded();
+    if (info.folder === folder) return info;
+    if (Date.now() > deadline) throw new Error(`the engine still runs ${info.folder}, not ${folder}`);
+    await sleep(200);
+  }
+}
+
+export function modelsSuite(): void {
+  describe('Attentive: Select Model', function () {
+    this.timeout(120_000);
+    let hub: HubServer;
+    const config = () => vscode.workspace.getConfiguration('attentive');
+    const fixture = (name: string) => path.join(vscode.extensions.getExtension('attentive.attentive')!.extensionPath, 'test', 'fixtures', 'models', name);
+
+    before(async () => {
+      hub = await startHubServer({ 'fixtures/attentive-tiny': fixture('attentive-tiny') });
+    });
+    after(async () => {
+      await config().update('model', undefined, vscode.ConfigurationTarget.Global);
+      await config().update('hub.url', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('attentive.reloadModel');
+      await hub.close();
+    });
+
+    it('a local model folder: selected, loaded, and the chat answers with it', async () => {
+      const { chat } = await api();
+      const folder = fixture('llama-tiny');
+      await vscode.commands.executeCommand('attentive.selectModel', { folder });
+      assert.equal(config().get('model'), folder);
+      const info = await loadedFrom(folder);
+      assert.equal(info.name, 'llama-tiny');
+      chat.newChat();
+      chat.sendRequest('Say hello.');
+      const reply = await until('a finished reply', () => {
+        const r = lastReply(chat.state().conversation.entries);
+        return r && ['done', 'stopped', 'error'].includes(r.status) && r;
+      });
+      assert.equal(reply.status, 'done', reply.error);
+      assert.ok(reply.stats && reply.stats.generatedTokens > 0);
+      assert.equal(reply.stats.model, info.name);
+    });
+
+    it('a hub repository: downloaded into global storage over HTTP, loaded, listed, deleted', async () => {
+      const { test } = await api();
+      await config().update('hub.url', hub.url, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('attentive.selectModel', { repo: 'fixtures/attentive-tiny' });
+      const storage = path.join(test!.globalStoragePath, 'models');
+      const folder = path.join(storage, 'fixtures', 'attentive-tiny');
+      assert.equal(config().get('model'), folder);
+      assert.ok(fs.existsSync(path.join(folder, 'onnx')), 'nothing downloaded');
+      assert.ok(hub.requests.some((r) => r.path === '/api/models/fixtures/attentive-tiny/tree/main'));
+      const info = await loadedFrom(folder);
+      assert.equal(path.dirname(info.onnxFile), path.join(folder, 'onnx'));
+      const result = await vscode.commands.executeCommand<{ tokenIds: number[] }>('attentive.generate', { prompt: 'x = ', maxNewTokens: 3 });
+      assert.ok(result && result.tokenIds.length > 0);
+      assert.deepEqual(listDownloaded(storage).map((m) => m.record.repo), ['fixtures/attentive-tiny']);
+      await config().update('model', undefined, vscode.ConfigurationTarget.Global);
+      deleteDownloaded(storage, folder);
+      assert.deepEqual(listDownloaded(storage), []);
+    });
+  });
+}
