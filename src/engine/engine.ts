@@ -26,7 +26,7 @@ import { detectFimFormat, type FimFormat } from './fim';
 import { readModelFolder, type ModelFolder } from './modelFolder';
 import { createSampler } from './sampling';
 import { TextStream } from './textStream';
-import { ModelTokenizer } from './tokenizer';
+import { ModelTokenizer, PLAIN_CHAT_STOP } from './tokenizer';
 
 export const DEFAULT_MAX_NEW_TOKENS = 256;
 
@@ -249,9 +249,12 @@ export class LoadedModel {
       .filter((id): id is number => id !== undefined);
     const { messages: _messages, ...rest } = params;
     const generateParams: GenerateParams = { ...rest, prompt };
+    // Without a chat template the model continues a plain transcript: its next "User:" line ends the reply.
+    if (!this.tokenizer.hasChatTemplate) generateParams.stop = [...(params.stop ?? []), PLAIN_CHAT_STOP];
     if (system !== undefined) generateParams.keepPrefix = system;
-    // The chat template writes every special token itself (HF's apply_chat_template does not add more).
-    return this.generate(generateParams, context, { extraStopIds: endOfTurn, addSpecialTokens: false });
+    // The chat template writes every special token itself (HF's apply_chat_template does not add more); the plain
+    // transcript gets the tokenizer's own (a BOS), as any plain prompt.
+    return this.generate(generateParams, context, { extraStopIds: endOfTurn, addSpecialTokens: !this.tokenizer.hasChatTemplate });
   }
 
   async complete(params: CompleteParams, context: RunContext = {}): Promise<GenerateResult> {

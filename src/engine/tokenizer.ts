@@ -86,7 +86,7 @@ export class ModelTokenizer {
   }
 
   applyChatTemplate(messages: ChatMessage[]): string {
-    if (!this.chatTemplate) throw new EngineError('This model has no chat template (tokenizer_config.json)', 'bad-request');
+    if (!this.chatTemplate) return plainChatPrompt(messages);
     return this.chatTemplate.render({
       messages,
       add_generation_prompt: true,
@@ -111,4 +111,16 @@ export class ModelTokenizer {
     }
     return ranges;
   }
+}
+
+/** Where a reply ends in the plain chat format (the model starts the user's next turn). */
+export const PLAIN_CHAT_STOP = '\nUser:';
+
+/**
+ * The fallback for a model without a chat template (a completion-only model): a plain transcript the model can
+ * continue, "User: ...\nAssistant: ...", ending with "Assistant:". The caller stops at PLAIN_CHAT_STOP.
+ */
+export function plainChatPrompt(messages: ChatMessage[]): string {
+  const turns = messages.map((m) => (m.role === 'system' ? `${m.content}\n` : `${m.role === 'user' ? 'User' : 'Assistant'}: ${m.content}\n`));
+  return `${turns.join('')}Assistant:`;
 }

@@ -48,6 +48,8 @@ export class ChatController implements vscode.Disposable {
   private readonly waiting: Array<() => void> = [];
   private post: ((message: HostMessage) => void) | null = null;
   private tokenizer: { folder: string; tokenizer: ModelTokenizer } | null = null;
+  /** Model folders already warned about having no chat template (once each per session). */
+  private readonly warnedNoTemplate = new Set<string>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -262,6 +264,12 @@ export class ChatController implements vscode.Disposable {
     let usage: GenerateResult['usage'] | undefined;
     try {
       const info = await this.engine.ensureLoaded();
+      if (!info.hasChatTemplate && !this.warnedNoTemplate.has(info.folder)) {
+        this.warnedNoTemplate.add(info.folder);
+        void vscode.window.showWarningMessage(
+          `Attentive: ${info.name} has no chat template, so the chat sends it a plain "User: / Assistant:" transcript; a completion-only model answers poorly. "Attentive: Select Model" offers chat models.`,
+        );
+      }
       const settings = readSettings();
       const index = conversation.entries.indexOf(reply);
       const request = conversation.entries[index - 1]!;
