@@ -26,6 +26,7 @@ import { detectFimFormat, type FimFormat } from './fim';
 import { readModelFolder, type ModelFolder } from './modelFolder';
 import { createSampler } from './sampling';
 import { TextStream } from './textStream';
+import { checkMemory } from './memoryCheck';
 import { ModelTokenizer, PLAIN_CHAT_STOP } from './tokenizer';
 
 export const DEFAULT_MAX_NEW_TOKENS = 256;
@@ -86,6 +87,7 @@ export class LoadedModel {
 
   static async load(folder: string, options: EngineOptions = {}): Promise<LoadedModel> {
     const model = readModelFolder(folder, options.quantization);
+    checkMemory(model.onnxPath, options.availableMemoryBytes);
     const tokenizer = new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig);
     const session = await DecoderSession.create(model.onnxPath, model.config, options.threads ?? defaultThreads());
     if (tokenizer.vocabSize > session.vocabSize) {

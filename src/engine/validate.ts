@@ -57,6 +57,7 @@ export function validateParams<M extends EngineMethod>(method: M, raw: unknown):
       if (record['options'] !== undefined) {
         const options = object(record['options'], 'options');
         optionalNumber(options, 'threads', 1, 256);
+        optionalNumber(options, 'availableMemoryBytes', 0, Number.MAX_SAFE_INTEGER);
         if (options['cacheDir'] !== undefined && (typeof options['cacheDir'] !== 'string' || options['cacheDir'] === '')) fail('cacheDir must be a folder path');
         if (options['reusePromptCache'] !== undefined && typeof options['reusePromptCache'] !== 'boolean') fail('reusePromptCache must be true or false');
         const quantization = options['quantization'];

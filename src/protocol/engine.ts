@@ -16,6 +16,8 @@ export interface EngineOptions {
    * the OS temp directory.
    */
   cacheDir?: string;
+  /** Bytes of memory to check the model's needs against (default: what the OS says is available). */
+  availableMemoryBytes?: number;
 }
 
 export interface SamplingOptions {
@@ -224,6 +226,8 @@ export interface SerializedError {
 export type EngineErrorCode =
   | 'model-not-found'
   | 'model-invalid'
+  /** The machine has less memory available than the model needs (the message has both figures). */
+  | 'model-too-large'
   | 'not-loaded'
   | 'prompt-too-long'
   | 'cancelled'
