@@ -378,25 +378,50 @@ export class LoadedModel {
     const vocab = logits.length / ids.length; // logits: [seq, vocab]
     const surprisal = [Number.NaN];
     const predictions: TokenPrediction[][] = [[]];
+    const TOP = 5;
+    const topIds = new Int32Array(TOP);
+    const topValues = new Float32Array(TOP);
     for (let i = 1; i < ids.length; i++) {
       const row = logits.subarray((i - 1) * vocab, i * vocab); // the prediction made at the previous position
-      let max = -Infinity;
-      for (let v = 0; v < vocab; v++) if (row[v]! > max) max = row[v]!;
+      // One pass for the maximum and the top 5 (kept sorted, best first; most logits fail the first comparison).
+      topValues.fill(-Infinity);
+      topIds.fill(-1);
+      for (let v = 0; v < vocab; v++) {
+        const x = row[v]!;
+        if (x <= topValues[TOP - 1]!) continue;
+        let k = TOP - 1;
+        while (k > 0 && x > topValues[k - 1]!) {
+          topValues[k] = topValues[k - 1]!;
+          topIds[k] = topIds[k - 1]!;
+          k--;
+        }
+        topValues[k] = x;
+        topIds[k] = v;
+      }
+      const max = topValues[0]!;
+      // Logits more than 30 below the maximum add under e^-30 each (< 1e-9 of the sum for 150k tokens): skip their exp.
+      const floor = max - 30;
       let sum = 0;
-      for (let v = 0; v < vocab; v++) sum += Math.exp(row[v]! - max);
+      for (let v = 0; v < vocab; v++) if (row[v]! > floor) sum += Math.exp(row[v]! - max);
       const logSumExp = max + Math.log(sum);
       surprisal.push((logSumExp - row[ids[i]!]!) / Math.LN2);
-      const top: number[] = [];
-      for (let v = 0; v < vocab; v++) {
-        if (top.length < 5 || row[v]! > row[top[top.length - 1]!]!) {
-          top.push(v);
-          top.sort((a, b) => row[b]! - row[a]!);
-          if (top.length > 5) top.pop();
-        }
-      }
-      predictions.push(top.map((v) => ({ text: this.tokenizer.decode([v], false), probability: Math.exp(row[v]! - logSumExp) })));
+      const top: TokenPrediction[] = [];
+      for (let k = 0; k < TOP && topIds[k]! >= 0; k++) top.push({ text: this.tokenText(topIds[k]!), probability: Math.exp(topValues[k]! - logSumExp) });
+      predictions.push(top);
     }
     return { surprisal, predictions };
+  }
+
+  private readonly tokenTextCache = new Map<number, string>();
+
+  /** One token's text, decoded once per model (predictions repeat the same few thousand tokens). */
+  private tokenText(id: number): string {
+    let text = this.tokenTextCache.get(id);
+    if (text === undefined) {
+      text = this.tokenizer.decode([id], false);
+      this.tokenTextCache.set(id, text);
+    }
+    return text;
   }
 
   async release(): Promise<void> {
