@@ -1,5 +1,5 @@
-// Explain Attention in the real product: VS Code (code-server) + headless Chromium, the extension installed as users
-// get it, the bundled model (loaded by a warm-up run first). For 64, 256 and ~1,000 selected tokens of real code
+// Explain Attention in the real product: VS Code (code-server) + headless Chromium, the extension installed from its
+// VSIX as users get it (production bundles), the bundled model (loaded by a warm-up run first). For 64, 256 and ~1,000 selected tokens of real code
 // (training/model.py), each run closes the editors, opens the file, selects it all, presses Ctrl+Alt+A and measures
 //   - command -> first paint: from the key press to the heatmap canvas holding the first matrix, by the page's own
 //     clock stamp on the canvas (the benchmark polls four times a second, so it adds no load); the panel is new each
@@ -13,7 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { QUIET_SETTINGS, ROOT, TEST_DIR, launchChromium, prepareInstalledRun, runPaletteCommand, startCodeServer } from '../scripts/vscode-server.mjs';
+import { prepareVsixRun } from '../scripts/package.mjs';
+import { QUIET_SETTINGS, ROOT, TEST_DIR, launchChromium, runPaletteCommand, startCodeServer } from '../scripts/vscode-server.mjs';
 
 const require = createRequire(import.meta.url);
 const { EngineClient, workerTransport, bundledModelFolder, readModelFolder, ModelTokenizer } = require(path.join(ROOT, 'dist', 'bench.js'));
@@ -24,7 +25,8 @@ const RUNS = Number(values.runs);
 const SIZES = [64, 256, 1000];
 
 const runDir = path.join(TEST_DIR, 'run-bench-attention');
-const { workspace, extensionsDir, userDataDir } = prepareInstalledRun(runDir, { ...QUIET_SETTINGS, 'attentive.completion.enabled': false });
+// The extension as users get it: this machine's VSIX (production bundles) installed into an empty extensions folder.
+const { workspace, extensionsDir, userDataDir } = await prepareVsixRun(runDir, { ...QUIET_SETTINGS, 'attentive.completion.enabled': false });
 
 // Files of whole lines of real code with about N tokens each (counted with the bundled tokenizer, BOS included).
 const model = readModelFolder(bundledModelFolder(ROOT));

@@ -7,11 +7,10 @@
 //   node test/package/install.mjs   (after npm run setup:vscode)
 
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageTargets } from '../../scripts/package.mjs';
-import { QUIET_SETTINGS, TEST_DIR, isolatedEnv, launchChromium, runPaletteCommand, startCodeServer } from '../../scripts/vscode-server.mjs';
+import { prepareVsixRun } from '../../scripts/package.mjs';
+import { QUIET_SETTINGS, TEST_DIR, launchChromium, runPaletteCommand, startCodeServer } from '../../scripts/vscode-server.mjs';
 
 const PORT = Number(process.env.ATTENTIVE_PACKAGE_PORT || 18185);
 const runDir = path.join(TEST_DIR, 'run-package');
@@ -39,23 +38,10 @@ function written(before, after) {
   return [...after].filter(([file, stamp]) => before.get(file) !== stamp).map(([file]) => file);
 }
 
-const [result] = await packageTargets(['linux-x64']);
-assert.ok(result && !result.skipped && result.unexpected.length === 0);
-
-fs.rmSync(runDir, { recursive: true, force: true });
-const workspace = path.join(runDir, 'workspace');
-const extensionsDir = path.join(runDir, 'extensions');
-const userDataDir = path.join(runDir, 'user-data');
-fs.mkdirSync(workspace, { recursive: true });
-fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, 'attentive.temperature': 0 }));
+const { workspace, extensionsDir, userDataDir, built: result, installedDir } = await prepareVsixRun(runDir, { ...QUIET_SETTINGS, 'attentive.temperature': 0 });
+assert.equal(result.target, 'linux-x64');
+assert.equal(result.unexpected.length, 0);
 fs.writeFileSync(path.join(workspace, 'shapes.py'), 'class Rectangle:\n    def __init__(self, width, height):\n        self.width = width\n        self.height = height\n\n    def area(self):\n        return \n');
-
-const codeServer = path.join(TEST_DIR, 'node_modules', '.bin', 'code-server');
-execFileSync(codeServer, ['--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--install-extension', result.vsix], { env: isolatedEnv(runDir), stdio: 'inherit' });
-const installed = fs.readdirSync(extensionsDir).filter((name) => name.startsWith('attentive.attentive-'));
-assert.equal(installed.length, 1, `installed: ${fs.readdirSync(extensionsDir).join(', ')}`);
-const installedDir = path.join(extensionsDir, installed[0]);
 assert.ok(!fs.lstatSync(installedDir).isSymbolicLink(), 'the extension must be an installed copy, not a link to the sources');
 assert.ok(fs.existsSync(path.join(installedDir, 'models', 'attentive-code-14m', 'onnx', 'model_q4.onnx')));
 assert.ok(!fs.existsSync(path.join(installedDir, 'src')), 'sources were installed');
