@@ -62,10 +62,12 @@ describe('complete() on the bundled model', () => {
   });
   afterAll(() => model.release());
 
-  it('says its fill-in-the-middle is not recommended for completion, and completes from the prefix alone', async () => {
-    expect(model.info().fim?.recommended).toBe(false);
+  it('completes with its suffix-first fill-in-the-middle prompt (config.json: prompt "spm", recommended)', async () => {
+    expect(model.info().fim).toMatchObject({ order: 'spm', recommended: true });
     const result = await model.complete({ prefix: 'def add(a, b):\n    return ', suffix: '\n\nprint(add(1, 2))\n', maxNewTokens: 8, temperature: 0 });
-    expect(result.completionPrompt?.format).toBe('prefix');
+    expect(result.completionPrompt?.format).toBe('fim');
+    const prefixOnly = await model.complete({ prefix: 'def add(a, b):\n    return ', suffix: '\n\nprint(add(1, 2))\n', fillInTheMiddle: false, maxNewTokens: 8, temperature: 0 });
+    expect(prefixOnly.completionPrompt?.format).toBe('prefix');
   });
 
   it('stops after maxLines lines', async () => {
