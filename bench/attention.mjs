@@ -72,10 +72,11 @@ try {
         const paint = await frame
           .evaluate(() => {
             const canvas = globalThis.document.querySelector('.attention .heatmap-canvas');
-            return canvas ? { seq: Number(canvas.dataset.seq ?? 0), at: Number(canvas.dataset.paintedAt ?? 0) } : null;
+            const root = globalThis.document.querySelector('.attention');
+            return canvas ? { seq: Number(canvas.dataset.seq ?? 0), at: Number(canvas.dataset.paintedAt ?? 0), receivedAt: Number(root?.dataset.dataReceivedAt ?? 0) } : null;
           })
           .catch(() => null);
-        if (paint && paint.seq === tokens && paint.at >= since) return { frame, paintedAt: paint.at };
+        if (paint && paint.seq === tokens && paint.at >= since) return { frame, paintedAt: paint.at, receivedAt: paint.receivedAt };
       }
       if (Date.now() > deadline) throw new Error(`no heatmap of ${tokens} tokens`);
       await sleep(250);
@@ -99,8 +100,8 @@ try {
     await sleep(300); // let the editor settle
     const started = Date.now();
     await page.keyboard.press('Control+Alt+A');
-    const { frame, paintedAt } = await paintedFrame(file.tokens, started);
-    return { ms: paintedAt - started, frame };
+    const { frame, paintedAt, receivedAt } = await paintedFrame(file.tokens, started);
+    return { ms: paintedAt - started, toData: receivedAt - started, started, receivedAt, frame };
   }
 
   /** Frame intervals while the pointer moves over the heatmap (one row per frame), and with nothing happening. */
@@ -143,12 +144,35 @@ try {
     rows.push({ file, paint: median(paints), paints, engine: median(engineMs), frames });
   }
   // The panel already open: explaining another selection repaints it (sizes in turn, so each paint is new).
-  const reused = new Map(files.map((file) => [file, []]));
+  const reused = new Map(files.map((file) => [file, { paint: [], toData: [], runs: [] }]));
   await explain(files[files.length - 1]);
   for (let run = 0; run < RUNS; run++) {
-    for (const file of files) reused.get(file).push((await explain(file, false)).ms);
+    for (const file of files) {
+      const { ms, toData, started, receivedAt } = await explain(file, false);
+      reused.get(file).paint.push(ms);
+      reused.get(file).toData.push(toData);
+      reused.get(file).runs.push({ started, receivedAt });
+    }
   }
-  for (const row of rows) row.reused = median(reused.get(row.file));
+  // The extension's own log of each explanation (VS Code keeps the output channel in the run's logs).
+  const hostLog = fs
+    .readdirSync(path.join(userDataDir, 'logs'), { recursive: true })
+    .map(String)
+    .filter((name) => name.endsWith('Attentive.log'))
+    .map((name) => fs.readFileSync(path.join(userDataDir, 'logs', name), 'utf8'))
+    .join('\n');
+  for (const row of rows) {
+    row.reused = median(reused.get(row.file).paint);
+    row.toData = median(reused.get(row.file).toData);
+    const host = [...hostLog.matchAll(new RegExp(`\\[attention\\] ${row.file.name}:[^:]*: \\d+ tokens; before the engine (\\d+) ms, engine (\\d+) ms, data and first matrix (\\d+) ms.*command at (\\d+), data posted at (\\d+)`, 'g'))].slice(-RUNS);
+    row.host = host.length ? [1, 2, 3].map((i) => median(host.map((m) => Number(m[i])))) : null;
+    // Pair each open-panel run with its log line (in order): key press -> command, data posted -> data in the page.
+    const runs = reused.get(row.file).runs;
+    if (host.length === runs.length) {
+      row.toCommand = median(runs.map((run, i) => Number(host[i][4]) - run.started));
+      row.transfer = median(runs.map((run, i) => run.receivedAt - Number(host[i][5])));
+    }
+  }
   console.log(`bundled model, ${RUNS} runs per size (medians), ${new Date().toISOString().slice(0, 10)}`);
   console.log('| tokens | command -> first paint, new panel, ms | runs | panel already open, ms | engine alone, ms (reference) | ratio open panel / engine | hover frame median / p90, ms | idle frame, ms |');
   console.log('|---:|---:|---|---:|---:|---:|---:|---:|');
@@ -156,6 +180,14 @@ try {
     console.log(
       `| ${r.file.tokens} | ${r.paint} | ${r.paints.join(', ')} | ${r.reused} | ${r.engine.toFixed(0)} | ${(r.reused / r.engine).toFixed(2)} | ${r.frames.median.toFixed(1)} / ${r.frames.p90.toFixed(1)} | ${r.frames.idle.toFixed(1)} |`,
     );
+  }
+  console.log('');
+  console.log('Panel already open, where the time goes (medians, ms): in the extension host, from the command to the engine call, the engine call (worker: ONNX Runtime, surprisal, transfer), the data and first matrix; then from the key press to the page having the data, and from the data to the painted heatmap.');
+  console.log('| tokens | key press -> command in the host | host: before the engine | host: engine call | host: data + first matrix | data posted -> in the page | data -> painted | total |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const [before, engineCall, data] = r.host ?? ['?', '?', '?'];
+    console.log(`| ${r.file.tokens} | ${r.toCommand ?? '?'} | ${before} | ${engineCall} | ${data} | ${r.transfer ?? '?'} | ${r.reused - r.toData} | ${r.reused} |`);
   }
   console.log('target (issue 6): first paint under 300 ms for 256 tokens');
 } finally {

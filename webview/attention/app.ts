@@ -211,9 +211,14 @@ export class AttentionApp {
         this.root.replaceChildren(el('div', { className: 'status error', text: message.message, attrs: { role: 'alert' } }));
         this.ui = undefined;
         break;
-      case 'data':
+      case 'data': {
+        // Wall-clock stamps for benchmarks: when the data arrived and when the view was built from it.
+        const receivedAt = Date.now();
         this.applyData(message.data, message.matrix);
+        this.root.dataset['dataReceivedAt'] = String(receivedAt);
+        this.root.dataset['builtAt'] = String(Date.now());
         break;
+      }
       case 'details':
         if (!this.data) return;
         this.details = { ...message.details, thumbnails: toFloat32(message.details.thumbnails) };

@@ -54,6 +54,8 @@ interface Explained {
 /** Milliseconds from the command: in the engine (run, surprisal), preparing the data with the first matrix, and
  * computing every head's thumbnail and statistics (after the data went out). */
 export interface ExplainTimings {
+  /** From the command to the engine call (opening the panel, the model ready, fitting the text). */
+  beforeEngineMs: number;
   engineMs: number;
   prepareMs: number;
   detailsMs?: number;
@@ -111,7 +113,7 @@ export class AttentionController implements vscode.Disposable {
         if (event.document.uri.toString() !== explained.uri.toString()) return;
         explained.stale = true;
         this.clearDecorations();
-        this.post({ type: 'stale' });
+        void this.post({ type: 'stale' });
       }),
     );
   }
@@ -136,6 +138,8 @@ export class AttentionController implements vscode.Disposable {
 
   /** Runs `range` of the editor's document through the engine and shows its attention (opening the panel if needed). */
   async explain(editor: vscode.TextEditor, range: vscode.Range): Promise<void> {
+    const commandStarted = performance.now();
+    const commandAt = Date.now();
     const document = editor.document;
     let text = document.getText(range);
     const label = `${path.basename(document.fileName)}:${range.start.line + 1}-${range.end.line + 1}`;
@@ -146,7 +150,7 @@ export class AttentionController implements vscode.Disposable {
     this.cache.clear();
     this.clearDecorations();
     this.openPanel(label);
-    this.post({ type: 'loading', label });
+    void this.post({ type: 'loading', label });
     try {
       const model = await this.engine.ensureLoaded();
       let note: string | undefined;
@@ -165,25 +169,32 @@ export class AttentionController implements vscode.Disposable {
       this.lastSelected = -1;
       // The matrix on screen goes with the data: the heatmap paints without asking first.
       const matrix = this.packedMatrix(this.shownView);
-      this.post({ type: 'data', data: explained.data, ...(matrix ? { matrix } : {}) });
-      const timings: ExplainTimings = { engineMs: Math.round(engineDone - started), prepareMs: Math.round(performance.now() - engineDone), matrixWithData: matrix !== undefined };
+      const delivered = this.post({ type: 'data', data: explained.data, ...(matrix ? { matrix } : {}) });
+      const dataPostedAt = Date.now();
+      const timings: ExplainTimings = {
+        beforeEngineMs: Math.round(started - commandStarted),
+        engineMs: Math.round(engineDone - started),
+        prepareMs: Math.round(performance.now() - engineDone),
+        matrixWithData: matrix !== undefined,
+      };
       explained.timings = timings;
-      // Every head's thumbnail and statistics read all the maps (~0.1 s at 256 tokens, ~0.4 s at 1,000): after the
-      // data is on its way, so they never hold up the first paint.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.log.appendLine(
+        `[attention] ${label}: ${explained.data.tokens.length} tokens; before the engine ${timings.beforeEngineMs} ms, engine ${timings.engineMs} ms, data${matrix ? ' and first matrix' : ''} ${timings.prepareMs} ms (command at ${commandAt}, data posted at ${dataPostedAt})`,
+      );
+      // Every head's thumbnail and statistics read all the maps (~0.1 s at 256 tokens, ~0.4 s at 1,000): only once
+      // VS Code has passed the data on, so that this busy stretch of the extension host never holds up the first paint.
+      await delivered;
       if (abort.signal.aborted || this.explained !== explained) return;
       const detailsStarted = performance.now();
       explained.details = headDetails(explained.maps, result.tokens.map((t) => t.text));
       timings.detailsMs = Math.round(performance.now() - detailsStarted);
-      this.post({ type: 'details', details: explained.details });
-      this.log.appendLine(
-        `[attention] ${label}: ${explained.data.tokens.length} tokens; engine ${timings.engineMs} ms, data${matrix ? ' and first matrix' : ''} ${timings.prepareMs} ms, head thumbnails and statistics ${timings.detailsMs} ms`,
-      );
+      void this.post({ type: 'details', details: explained.details });
+      this.log.appendLine(`[attention] ${label}: head thumbnails and statistics ${timings.detailsMs} ms`);
     } catch (error) {
       if (abort.signal.aborted) return;
       const message = error instanceof EngineError || error instanceof Error ? error.message : String(error);
       this.log.appendLine(`[attention] ${label}: ${message}`);
-      this.post({ type: 'error', message });
+      void this.post({ type: 'error', message });
     }
   }
 
@@ -277,7 +288,7 @@ export class AttentionController implements vscode.Disposable {
         const explained = this.explained;
         if (explained) {
           const matrix = this.packedMatrix(this.shownView);
-          this.post({ type: 'data', data: explained.data, ...(matrix ? { matrix } : {}) });
+          void this.post({ type: 'data', data: explained.data, ...(matrix ? { matrix } : {}) });
           if (explained.details) this.post({ type: 'details', details: explained.details });
           if (this.lastSelected >= 0) this.post({ type: 'selectToken', index: this.lastSelected });
         } else if (this.pendingMessage) this.post(this.pendingMessage);
@@ -300,7 +311,7 @@ export class AttentionController implements vscode.Disposable {
           const start = (head * seq + message.query) * seq;
           data.set(weights[message.layer]!.subarray(start, start + width), head * width);
         }
-        this.post({ type: 'rows', requestId: message.requestId, layer: message.layer, query: message.query, heads, data });
+        void this.post({ type: 'rows', requestId: message.requestId, layer: message.layer, query: message.query, heads, data });
         return;
       }
       case 'hoverToken':
@@ -393,7 +404,7 @@ export class AttentionController implements vscode.Disposable {
     const index = tokenAtOffset(explained.data.tokens, offset);
     if (index < 0 || index === this.lastSelected) return;
     this.lastSelected = index;
-    this.post({ type: 'selectToken', index });
+    void this.post({ type: 'selectToken', index });
   }
 
   private async reveal(index: number): Promise<void> {
@@ -454,11 +465,15 @@ export class AttentionController implements vscode.Disposable {
     return folder ? vscode.Uri.joinPath(folder, name) : undefined;
   }
 
-  private post(message: AttentionHostMessage): void {
+  /** Sends a message to the page (when it is ready); resolves once VS Code has passed it on. */
+  private post(message: AttentionHostMessage): Promise<void> {
     if (message.type === 'loading' || message.type === 'error') this.pendingMessage = message;
-    if (!this.panel || !this.webviewReady) return;
+    if (!this.panel || !this.webviewReady) return Promise.resolve();
     this.posted.set(message.type, (this.posted.get(message.type) ?? 0) + 1);
-    void this.panel.webview.postMessage(message);
+    return Promise.resolve(this.panel.webview.postMessage(message)).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   private html(webview: vscode.Webview): string {
