@@ -96,18 +96,30 @@ export class ModelTokenizer {
   }
 
   /**
-   * UTF-16 [start, end) of each token in the decoded text, found by decoding growing prefixes: this works for
-   * byte-level and sentencepiece tokenizers alike. A token that ends inside a multi-byte character gets an empty
-   * range; the token completing the character covers it.
+   * UTF-16 [start, end) of each token in the decoded text. Decoding the whole prefix at every token would be
+   * quadratic, so each token's text is decoded in a short window: from the last token that ended on a character
+   * boundary, with one token of context before it (SentencePiece drops the space of a sequence's first word, so a
+   * window must not start at the token being measured), minus that context. This works for byte-level and
+   * SentencePiece tokenizers alike. A token that ends inside a multi-byte character gets an empty range; the token
+   * completing the character covers it.
    */
   offsets(ids: readonly number[]): Array<[number, number]> {
     const ranges: Array<[number, number]> = [];
     let previousEnd = 0;
+    let anchor = 0; // first token not yet accounted for in `previousEnd`
     for (let i = 0; i < ids.length; i++) {
-      const decoded = this.decode(ids.slice(0, i + 1), false);
-      const end = decoded.endsWith('\uFFFD') ? previousEnd : decoded.length;
-      ranges.push([previousEnd, Math.max(previousEnd, end)]);
-      previousEnd = Math.max(previousEnd, end);
+      const context = anchor > 0 ? ids.slice(anchor - 1, anchor) : [];
+      const contextLength = context.length ? this.decode(context, false).length : 0;
+      const decoded = this.decode([...context, ...ids.slice(anchor, i + 1)], false);
+      if (decoded.endsWith('\uFFFD')) {
+        ranges.push([previousEnd, previousEnd]); // inside a multi-byte character: the next token completes it
+        continue;
+      }
+      const end = previousEnd + Math.max(0, decoded.length - contextLength);
+      // Tokens since the anchor that were pending (empty) stay empty; this one covers the whole run.
+      ranges.push([previousEnd, end]);
+      previousEnd = end;
+      anchor = i + 1;
     }
     return ranges;
   }

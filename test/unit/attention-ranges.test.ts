@@ -108,4 +108,27 @@ describe('token ranges in the document', () => {
     expect(split).toBeGreaterThan(0); // the case above happens in this text
     expect(tokens.some((t) => text.slice(t.start, t.end) === '\r\n')).toBe(true);
   });
+
+  it('offsets tile the text for a SentencePiece tokenizer too (Llama fixture: the space of a first word, byte fallback)', () => {
+    const folder = path.join(__dirname, '..', 'fixtures', 'models', 'llama-tiny');
+    const json = JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+    const config = JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    const tokenizer = new ModelTokenizer(json, config);
+    for (const text of ['def mean(xs):\n    return sum(xs) / len(xs)\n', 'x  =  "héllo 😀 wörld"\t# ünïcode', ' leading space and   runs of   spaces']) {
+      const ids = tokenizer.encode(text);
+      const decoded = tokenizer.decode(ids, false);
+      const offsets = tokenizer.offsets(ids);
+      expect(offsets.map(([start, end]) => decoded.slice(start, end)).join('')).toBe(decoded);
+      expect(offsets.at(-1)![1]).toBe(decoded.length);
+      for (let i = 1; i < offsets.length; i++) expect(offsets[i]![0]).toBe(offsets[i - 1]![1]);
+      // The same ranges as decoding every prefix (the quadratic definition).
+      let previous = 0;
+      offsets.forEach(([start, end], i) => {
+        const prefix = tokenizer.decode(ids.slice(0, i + 1), false);
+        const prefixEnd = prefix.endsWith('\uFFFD') ? previous : prefix.length;
+        expect([start, end]).toEqual([previous, Math.max(previous, prefixEnd)]);
+        previous = Math.max(previous, prefixEnd);
+      });
+    }
+  });
 });
