@@ -164,13 +164,13 @@ try {
   for (const row of rows) {
     row.reused = median(reused.get(row.file).paint);
     row.toData = median(reused.get(row.file).toData);
-    const host = [...hostLog.matchAll(new RegExp(`\\[attention\\] ${row.file.name}:[^:]*: \\d+ tokens; before the engine (\\d+) ms, engine (\\d+) ms, data and first matrix (\\d+) ms.*command at (\\d+), data posted at (\\d+)`, 'g'))].slice(-RUNS);
-    row.host = host.length ? [1, 2, 3].map((i) => median(host.map((m) => Number(m[i])))) : null;
+    const host = [...hostLog.matchAll(new RegExp(`\\[attention\\] ${row.file.name}:[^:]*: \\d+ tokens; before the engine (\\d+) ms, engine (\\d+) ms \\(ONNX Runtime (\\d+) ms, then (\\d+) ms\\), data and first matrix (\\d+) ms.*command at (\\d+), data posted at (\\d+)`, 'g'))].slice(-RUNS);
+    row.host = host.length ? [1, 2, 3, 4, 5].map((i) => median(host.map((m) => Number(m[i])))) : null;
     // Pair each open-panel run with its log line (in order): key press -> command, data posted -> data in the page.
     const runs = reused.get(row.file).runs;
     if (host.length === runs.length) {
-      row.toCommand = median(runs.map((run, i) => Number(host[i][4]) - run.started));
-      row.transfer = median(runs.map((run, i) => run.receivedAt - Number(host[i][5])));
+      row.toCommand = median(runs.map((run, i) => Number(host[i][6]) - run.started));
+      row.transfer = median(runs.map((run, i) => run.receivedAt - Number(host[i][7])));
     }
   }
   console.log(`bundled model, ${RUNS} runs per size (medians), ${new Date().toISOString().slice(0, 10)}`);
@@ -183,11 +183,11 @@ try {
   }
   console.log('');
   console.log('Panel already open, where the time goes (medians, ms): in the extension host, from the command to the engine call, the engine call (worker: ONNX Runtime, surprisal, transfer), the data and first matrix; then from the key press to the page having the data, and from the data to the painted heatmap.');
-  console.log('| tokens | key press -> command in the host | host: before the engine | host: engine call | host: data + first matrix | data posted -> in the page | data -> painted | total |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| tokens | key press -> command in the host | host: before the engine | host: engine call | of which ONNX Runtime run / after it (in the worker) | host: data + first matrix | data posted -> in the page | data -> painted | total |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    const [before, engineCall, data] = r.host ?? ['?', '?', '?'];
-    console.log(`| ${r.file.tokens} | ${r.toCommand ?? '?'} | ${before} | ${engineCall} | ${data} | ${r.transfer ?? '?'} | ${r.reused - r.toData} | ${r.reused} |`);
+    const [before, engineCall, run, afterRun, data] = r.host ?? ['?', '?', '?', '?', '?'];
+    console.log(`| ${r.file.tokens} | ${r.toCommand ?? '?'} | ${before} | ${engineCall} | ${run} / ${afterRun} | ${data} | ${r.transfer ?? '?'} | ${r.reused - r.toData} | ${r.reused} |`);
   }
   console.log('target (issue 6): first paint under 300 ms for 256 tokens');
 } finally {

@@ -321,7 +321,9 @@ export class LoadedModel {
     const leading = sameText ? lead : 0;
     fitPrompt(ids, 0, this.folder.config.contextLength, 0, 'error');
     if (context.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
+    const runStarted = performance.now();
     const output = await session.step(ids, session.emptyCache(), { wantAttentions: true, wantAllLogits: true });
+    const runDone = performance.now();
     const offsets = this.tokenizer.offsets(textIds);
     // Offsets index the decoded text; it equals the input unless the tokenizer normalises it.
     const exact = this.tokenizer.decode(textIds, false) === params.text;
@@ -336,6 +338,7 @@ export class LoadedModel {
       weights: output.attentions!, // per layer [heads, seq, seq] (batch 1, no past)
       surprisal,
       predictions,
+      timings: { runMs: Math.round(runDone - runStarted), afterRunMs: Math.round(performance.now() - runDone) },
     };
   }
 

@@ -183,6 +183,8 @@ export interface AttentionResult {
   surprisal: number[];
   /** Per token, the model's five most likely tokens at its position, most likely first ([] for the first). */
   predictions: TokenPrediction[][];
+  /** Milliseconds inside the engine: the ONNX Runtime run, and surprisal, predictions and offsets after it. */
+  timings?: { runMs: number; afterRunMs: number };
 }
 
 export interface LoadParams {

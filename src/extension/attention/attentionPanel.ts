@@ -179,7 +179,7 @@ export class AttentionController implements vscode.Disposable {
       };
       explained.timings = timings;
       this.log.appendLine(
-        `[attention] ${label}: ${explained.data.tokens.length} tokens; before the engine ${timings.beforeEngineMs} ms, engine ${timings.engineMs} ms, data${matrix ? ' and first matrix' : ''} ${timings.prepareMs} ms (command at ${commandAt}, data posted at ${dataPostedAt})`,
+        `[attention] ${label}: ${explained.data.tokens.length} tokens; before the engine ${timings.beforeEngineMs} ms, engine ${timings.engineMs} ms (ONNX Runtime ${result.timings?.runMs ?? '?'} ms, then ${result.timings?.afterRunMs ?? '?'} ms), data${matrix ? ' and first matrix' : ''} ${timings.prepareMs} ms (command at ${commandAt}, data posted at ${dataPostedAt})`,
       );
       // Every head's thumbnail and statistics read all the maps (~0.1 s at 256 tokens, ~0.4 s at 1,000): only once
       // VS Code has passed the data on, so that this busy stretch of the extension host never holds up the first paint.
