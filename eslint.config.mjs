@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'training/**', 'models/**'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'training/**', 'models/**', '.package/**', 'dist-vsix/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
