@@ -7,7 +7,7 @@
 //   - the reference, in the same run: the engine alone (attention capture in a worker, no VS Code) on the same text;
 //   - the frame interval while the pointer moves over the heatmap (a new row each frame), beside the idle interval.
 // Target (issue 6): first paint under 300 ms for 256 tokens.
-//   npm run build && node bench/attention.mjs [--runs 5]
+//   npm run build && node bench/attention.mjs [--runs 5]   (ATTENTIVE_BENCH_THREADS=N sets attentive.threads)
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,7 +26,7 @@ const SIZES = [64, 256, 1000];
 
 const runDir = path.join(TEST_DIR, 'run-bench-attention');
 // The extension as users get it: this machine's VSIX (production bundles) installed into an empty extensions folder.
-const { workspace, extensionsDir, userDataDir } = await prepareVsixRun(runDir, { ...QUIET_SETTINGS, 'attentive.completion.enabled': false });
+const { workspace, extensionsDir, userDataDir } = await prepareVsixRun(runDir, { ...QUIET_SETTINGS, 'attentive.completion.enabled': false, ...(process.env.ATTENTIVE_BENCH_THREADS ? { 'attentive.threads': Number(process.env.ATTENTIVE_BENCH_THREADS) } : {}) });
 
 // Files of whole lines of real code with about N tokens each (counted with the bundled tokenizer, BOS included).
 const model = readModelFolder(bundledModelFolder(ROOT));
