@@ -5,6 +5,8 @@
 //   outputs logits [batch, seq, vocab], present.{i}.key / .value, attentions.{i} [batch, heads, seq, past+seq] (ours)
 
 import * as os from 'node:os';
+// Before onnxruntime-node: its telemetry off (see noTelemetry.ts).
+import './noTelemetry';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../protocol/engine';
 import type { ModelConfig } from './modelFolder';

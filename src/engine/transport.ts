@@ -1,6 +1,7 @@
 // How the host reaches an EngineServer: a worker thread (the product) or the same thread (CLI, unit tests).
 
 import { Worker } from 'node:worker_threads';
+import './noTelemetry';
 import type { HostToWorker, WorkerToHost } from '../protocol/engine';
 import { EngineServer } from './server';
 

@@ -120,6 +120,9 @@ const storage = [
 ];
 const outside = ours.filter((file) => !storage.some((pattern) => pattern.test(file.split(path.sep).join('/'))));
 assert.deepEqual(outside, [], `files written outside the extension's storage: ${outside.join(', ')}`);
-console.log(`  ✔ nothing written outside the extension's storage (${ours.length} files inside it or in VS Code's log)`);
+// ONNX Runtime's telemetry (a device id and an event database it would upload) stays off in the installed extension.
+const telemetry = written(before.run, snapshot(runDir)).filter((file) => file.includes(`${path.sep}.onnxruntime${path.sep}`));
+assert.deepEqual(telemetry, [], `ONNX Runtime telemetry files written: ${telemetry.join(', ')}`);
+console.log(`  ✔ nothing written outside the extension's storage (${ours.length} files inside it or in VS Code's log), no ONNX Runtime telemetry`);
 console.log(`VSIX ${path.basename(result.vsix)}: ${(result.bytes / 1024 / 1024).toFixed(1)} MB`);
 process.exit(0);

@@ -1,6 +1,7 @@
 // No network unless the user starts a download: the engine (the CLI's worker on the bundled model and on the
 // Llama-shaped fixture, whose graph is rewritten for attention) runs under strace, and no socket of the internet
-// families (AF_INET, AF_INET6) is ever created or connected. Unix sockets (Node's own plumbing) are allowed.
+// families (AF_INET, AF_INET6) is ever created or connected. Unix sockets (Node's own plumbing) are allowed. And
+// ONNX Runtime's telemetry (1.29+: a device id and an event database under ~/.cache, uploaded to Microsoft) is off.
 // Needs strace (installed by .ci/run).
 
 import { execFileSync } from 'node:child_process';
@@ -44,4 +45,26 @@ describe('no network', () => {
     fs.rmSync(tmp, { recursive: true, force: true });
     expect(internet(calls)).toEqual([]);
   }, 120_000);
+
+  it("ONNX Runtime's own telemetry is off: no device id or event database is written (it would upload to Microsoft)", async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-telemetry-'));
+    const env = { ...process.env, HOME: path.join(home, 'home'), XDG_CACHE_HOME: path.join(home, 'cache') };
+    // ONNX Runtime also stays silent where it detects a CI service; neither the switch nor those may be set here.
+    for (const name of ['ORT_DISABLE_TELEMETRY', 'TF_BUILD', 'GITHUB_ACTIONS', 'GITLAB_CI']) delete env[name];
+    const written = () => (fs.existsSync(home) ? fs.readdirSync(home, { recursive: true }).map(String).filter((f) => f.includes('onnxruntime')) : []);
+    try {
+      // Control: ONNX Runtime loaded without the engine writes them here (a machine where it does not would make the
+      // check below say nothing, so it is reported).
+      const model = path.join(ROOT, 'models', 'attentive-code-14m', 'onnx', 'model_q4.onnx');
+      execFileSync(process.execPath, ['-e', `require('onnxruntime-node').InferenceSession.create(${JSON.stringify(model)}).then(() => process.exit(0))`], { cwd: ROOT, env });
+      if (written().length === 0) console.warn('ONNX Runtime wrote no telemetry files even without ORT_DISABLE_TELEMETRY on this machine');
+      fs.rmSync(home, { recursive: true, force: true });
+      fs.mkdirSync(home);
+      execFileSync(process.execPath, [CLI, 'generate', '--prompt', 'x = ', '--max-tokens', '4'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(process.execPath, [CLI, 'attention', '--model', LLAMA, '--text', 'x = 1', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(written()).toEqual([]);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
