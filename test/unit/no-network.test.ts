@@ -48,7 +48,7 @@ describe('no network', () => {
 
   it("ONNX Runtime's own telemetry is off: no device id or event database is written (it would upload to Microsoft)", async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-telemetry-'));
-    const env = { ...process.env, HOME: path.join(home, 'home'), XDG_CACHE_HOME: path.join(home, 'cache') };
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: path.join(home, 'home'), XDG_CACHE_HOME: path.join(home, 'cache') };
     // ONNX Runtime also stays silent where it detects a CI service; neither the switch nor those may be set here.
     for (const name of ['ORT_DISABLE_TELEMETRY', 'TF_BUILD', 'GITHUB_ACTIONS', 'GITLAB_CI']) delete env[name];
     const written = () => (fs.existsSync(home) ? fs.readdirSync(home, { recursive: true }).map(String).filter((f) => f.includes('onnxruntime')) : []);
