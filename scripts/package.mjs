@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildProduct } from '../esbuild.mjs';
-import { ROOT, TEST_DIR, isolatedEnv } from './vscode-server.mjs';
+import { ROOT, TEST_DIR, freshRunFolder, isolatedEnv } from './vscode-server.mjs';
 import { listVsix } from './vsix.mjs';
 
 /** The size budget of one VSIX (issue 7). */
@@ -199,14 +199,7 @@ export async function packageTargets(targets) {
 export async function prepareVsixRun(runDir, settings) {
   const [built] = await packageTargets([`${process.platform}-${process.arch}`]);
   if (!built || built.skipped) throw new Error(`no VSIX for ${process.platform}-${process.arch}`);
-  fs.rmSync(runDir, { recursive: true, force: true });
-  const workspace = path.join(runDir, 'workspace');
-  const extensionsDir = path.join(runDir, 'extensions');
-  const userDataDir = path.join(runDir, 'user-data');
-  fs.mkdirSync(workspace, { recursive: true });
-  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-  const settingsFile = path.join(userDataDir, 'User', 'settings.json');
-  fs.writeFileSync(settingsFile, JSON.stringify(settings));
+  const { workspace, extensionsDir, userDataDir, settingsFile } = freshRunFolder(runDir, settings);
   const codeServer = path.join(TEST_DIR, 'node_modules', '.bin', 'code-server');
   execFileSync(codeServer, ['--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--install-extension', built.vsix], { env: isolatedEnv(runDir), stdio: ['ignore', 'ignore', 'inherit'] });
   const installed = fs.readdirSync(extensionsDir).filter((name) => name.startsWith('attentive.attentive-'));

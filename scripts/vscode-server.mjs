@@ -102,23 +102,29 @@ export const QUIET_SETTINGS = {
   'git.openRepositoryInParentFolders': 'never',
 };
 
-/**
- * A fresh run folder for the workbench as users get it: an empty workspace, the extension linked into an empty
- * extensions folder (installed, not under development), and user settings. Returns the paths startCodeServer takes.
- */
-export function prepareInstalledRun(runDir, settings) {
+/** An empty run folder with a workspace, an empty extensions folder and user settings (the paths startCodeServer takes). */
+export function freshRunFolder(runDir, settings) {
   fs.rmSync(runDir, { recursive: true, force: true });
   const workspace = path.join(runDir, 'workspace');
-  fs.mkdirSync(workspace, { recursive: true });
-  const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const extensionsDir = path.join(runDir, 'extensions');
-  fs.mkdirSync(extensionsDir, { recursive: true });
-  fs.symlinkSync(ROOT, path.join(extensionsDir, `${packageJson.publisher}.${packageJson.name}-${packageJson.version}`), 'dir');
   const userDataDir = path.join(runDir, 'user-data');
+  fs.mkdirSync(workspace, { recursive: true });
+  fs.mkdirSync(extensionsDir, { recursive: true });
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   const settingsFile = path.join(userDataDir, 'User', 'settings.json');
   fs.writeFileSync(settingsFile, JSON.stringify(settings));
   return { runDir, workspace, extensionsDir, userDataDir, settingsFile };
+}
+
+/**
+ * A fresh run folder for the workbench as users get it: the extension linked into an empty extensions folder
+ * (installed, not under development). scripts/package.mjs's prepareVsixRun installs the VSIX instead.
+ */
+export function prepareInstalledRun(runDir, settings) {
+  const run = freshRunFolder(runDir, settings);
+  const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  fs.symlinkSync(ROOT, path.join(run.extensionsDir, `${packageJson.publisher}.${packageJson.name}-${packageJson.version}`), 'dir');
+  return run;
 }
 
 /** Runs a command from the palette by its title, as a user would (Playwright page of the workbench). */

@@ -409,22 +409,10 @@ export class LoadedModel {
       const logSumExp = max + Math.log(sum);
       surprisal.push((logSumExp - row[ids[i]!]!) / Math.LN2);
       const top: TokenPrediction[] = [];
-      for (let k = 0; k < TOP && topIds[k]! >= 0; k++) top.push({ text: this.tokenText(topIds[k]!), probability: Math.exp(topValues[k]! - logSumExp) });
+      for (let k = 0; k < TOP && topIds[k]! >= 0; k++) top.push({ text: this.tokenizer.tokenText(topIds[k]!), probability: Math.exp(topValues[k]! - logSumExp) });
       predictions.push(top);
     }
     return { surprisal, predictions };
-  }
-
-  private readonly tokenTextCache = new Map<number, string>();
-
-  /** One token's text, decoded once per model (predictions repeat the same few thousand tokens). */
-  private tokenText(id: number): string {
-    let text = this.tokenTextCache.get(id);
-    if (text === undefined) {
-      text = this.tokenizer.decode([id], false);
-      this.tokenTextCache.set(id, text);
-    }
-    return text;
   }
 
   async release(): Promise<void> {

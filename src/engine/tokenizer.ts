@@ -48,6 +48,19 @@ export class ModelTokenizer {
     return this.texts;
   }
 
+  private readonly textById = new Map<number, string>();
+
+  /** One token's text, decoded once (from tokenTexts() when that exists; a few thousand ids repeat in predictions). */
+  tokenText(id: number): string {
+    if (this.texts) return this.texts[id] ?? '';
+    let text = this.textById.get(id);
+    if (text === undefined) {
+      text = this.decode([id], false);
+      this.textById.set(id, text);
+    }
+    return text;
+  }
+
   /**
    * Splits off the text of the prompt's last token when healing can work: a byte-level tokenizer (token text equals
    * the bytes it covers) and an ordinary last token. Returns the shortened prompt and the removed tail.

@@ -2,11 +2,11 @@
 // transcript and ends the reply where the model starts the next "User:" line.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/engine';
 import { PLAIN_CHAT_STOP, plainChatPrompt } from '../../src/engine/tokenizer';
+import { modelCopy } from '../helpers/modelCopy';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/models/gpt2-tiny');
 
@@ -14,12 +14,9 @@ describe('chat with a model that has no chat template', () => {
   let folder: string;
   let model: LoadedModel;
   beforeAll(async () => {
-    folder = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-no-template-'));
-    fs.cpSync(FIXTURE, folder, { recursive: true });
-    const configFile = path.join(folder, 'tokenizer_config.json');
-    const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
-    delete config['chat_template'];
-    fs.writeFileSync(configFile, JSON.stringify(config));
+    folder = modelCopy(FIXTURE, 'tokenizer_config.json', (config) => {
+      delete config['chat_template'];
+    });
     model = await LoadedModel.load(folder, { threads: 1, reusePromptCache: false });
   });
   afterAll(async () => {

@@ -2,12 +2,12 @@
 // and the reuse of the previous call's keys and values (which must not change a single generated token).
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledModelFolder } from '../../src/engine/bundledModel';
 import { fitCompletionWindows, SUFFIX_SHARE } from '../../src/engine/completionPrompt';
 import { LoadedModel } from '../../src/engine/engine';
+import { modelCopy } from '../helpers/modelCopy';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TINY = path.join(ROOT, 'test/fixtures/models/attentive-tiny');
@@ -180,11 +180,9 @@ describe('complete() with an SPM prompt (config.json attentive.fim.prompt "spm")
   let model: LoadedModel;
   let folder: string;
   beforeAll(async () => {
-    folder = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-spm-'));
-    fs.cpSync(TINY, folder, { recursive: true });
-    const config = JSON.parse(fs.readFileSync(path.join(folder, 'config.json'), 'utf8')) as { attentive: { fim: Record<string, unknown> } };
-    config.attentive.fim.prompt = 'spm';
-    fs.writeFileSync(path.join(folder, 'config.json'), JSON.stringify(config));
+    folder = modelCopy<{ attentive: { fim: Record<string, unknown> } }>(TINY, 'config.json', (config) => {
+      config.attentive.fim.prompt = 'spm';
+    });
     model = await LoadedModel.load(folder, { quantization: ['fp32'], threads: 1, reusePromptCache: false });
   });
   afterAll(async () => {

@@ -4,9 +4,8 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import * as path from 'node:path';
-import { client, filesToDownload, HubError, listRepoFiles, repoUrl, type HubFile, type Quantization } from './hub';
+import { filesToDownload, get, HubError, listRepoFiles, repoUrl, type HubFile, type Quantization } from './hub';
 
 /** What is written next to a downloaded model: where it came from and what it holds. */
 export const DOWNLOAD_RECORD = 'attentive-download.json';
@@ -65,23 +64,6 @@ function hashExisting(file: string, hash: Hash): Promise<void> {
   });
 }
 
-/** A GET (with an optional Range) after redirects; resolves to the final response. */
-function request(url: string, headers: Record<string, string>, signal: AbortSignal | undefined, redirects = 5): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const req = client(url).get(url, { headers, signal }, (response) => {
-      const status = response.statusCode ?? 0;
-      if (status >= 300 && status < 400 && response.headers.location) {
-        response.resume();
-        if (redirects === 0) reject(new HubError(`Too many redirects for ${url}`));
-        else resolve(request(new URL(response.headers.location, url).toString(), headers, signal, redirects - 1));
-        return;
-      }
-      resolve(response);
-    });
-    req.on('error', (error) => reject(signal?.aborted ? new HubError('Cancelled') : new HubError(`Download failed (${error.message})`)));
-  });
-}
-
 /**
  * Downloads one file to `dest`, resuming "<dest>.partial" if an earlier attempt left one. `onBytes` gets the bytes
  * on disk as they grow. Throws HubError('Cancelled') when `signal` aborts (the partial file stays for a resume).
@@ -95,7 +77,7 @@ export async function downloadFile(url: string, dest: string, file: HubFile, onB
     fs.rmSync(partial);
     have = 0;
   }
-  const response = await request(url, have > 0 && have < file.size ? { range: `bytes=${have}-` } : {}, signal);
+  const response = await get(url, have > 0 && have < file.size ? { range: `bytes=${have}-` } : {}, signal);
   const status = response.statusCode ?? 0;
   if (status === 206 && have > 0) {
     await hashExisting(partial, hash);

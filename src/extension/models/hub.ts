@@ -5,6 +5,7 @@
 // configured (http.proxy, or the system's); `fetch` would bypass it.
 
 import * as http from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import * as https from 'node:https';
 
 /** One file of a repository, as the hub's tree API lists it. */
@@ -35,34 +36,35 @@ export function repoUrl(hub: string, repo: string, file: string, revision = 'mai
   return `${hub.replace(/\/+$/, '')}/${repo}/resolve/${encodeURIComponent(revision)}/${encoded}`;
 }
 
-/** GET a JSON document (following redirects), or throw a HubError that says what went wrong. */
-export function getJson(url: string, signal?: AbortSignal, redirects = 5): Promise<unknown> {
+/** A GET (with extra headers, e.g. a Range) after up to 5 redirects; resolves to the final response. */
+export function get(url: string, headers: Record<string, string>, signal?: AbortSignal, redirects = 5): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const request = client(url).get(url, { signal, headers: { accept: 'application/json' } }, (response) => {
+    const request = client(url).get(url, { headers, signal }, (response) => {
       const status = response.statusCode ?? 0;
-      if (status >= 300 && status < 400 && response.headers.location && redirects > 0) {
+      if (status >= 300 && status < 400 && response.headers.location) {
         response.resume();
-        resolve(getJson(new URL(response.headers.location, url).toString(), signal, redirects - 1));
+        if (redirects === 0) reject(new HubError(`Too many redirects for ${url}`));
+        else resolve(get(new URL(response.headers.location, url).toString(), headers, signal, redirects - 1));
         return;
       }
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        if (status !== 200) {
-          reject(new HubError(status === 404 ? `Not found on the hub: ${url}` : `The hub answered ${status} for ${url}`, status));
-          return;
-        }
-        try {
-          resolve(JSON.parse(body));
-        } catch {
-          reject(new HubError(`The hub sent something that is not JSON for ${url}`));
-        }
-      });
-      response.on('error', reject);
+      resolve(response);
     });
     request.on('error', (error) => reject(signal?.aborted ? new HubError('Cancelled') : new HubError(`Cannot reach the hub (${error.message})`)));
   });
+}
+
+/** GET a JSON document, or throw a HubError that says what went wrong. */
+export async function getJson(url: string, signal?: AbortSignal): Promise<unknown> {
+  const response = await get(url, { accept: 'application/json' }, signal);
+  const status = response.statusCode ?? 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  if (status !== 200) throw new HubError(status === 404 ? `Not found on the hub: ${url}` : `The hub answered ${status} for ${url}`, status);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HubError(`The hub sent something that is not JSON for ${url}`);
+  }
 }
 
 export function client(url: string): typeof http | typeof https {

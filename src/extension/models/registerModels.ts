@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SECTION } from '../settings';
-import { CATALOG, describeEntry, type CatalogEntry } from './catalog';
+import { CATALOG, describeEntry } from './catalog';
 import { deleteDownloaded, describeProgress, downloadModel, listDownloaded, megabytes } from './download';
 import { filesToDownload, HubError, listRepoFiles, REPO_ID } from './hub';
 
@@ -120,7 +120,7 @@ export function registerModels(context: vscode.ExtensionContext, log: vscode.Out
         }
         items.push({ label: 'Download', kind: vscode.QuickPickItemKind.Separator });
         for (const entry of CATALOG.filter((e) => !downloaded.some((m) => m.record.repo === e.repo))) {
-          items.push({ label: `$(cloud-download) ${entry.title}`, description: entry.repo, detail: `${describeEntry(entry)} — ${entry.note}`, action: () => downloadWithProgress(storage, entry.repo, log) } as Pick & { entry: CatalogEntry });
+          items.push({ label: `$(cloud-download) ${entry.title}`, description: entry.repo, detail: `${describeEntry(entry)} — ${entry.note}`, action: () => downloadWithProgress(storage, entry.repo, log) } as Pick);
         }
         items.push({ label: 'Other', kind: vscode.QuickPickItemKind.Separator });
         items.push({
