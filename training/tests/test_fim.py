@@ -107,8 +107,22 @@ def test_editor_spans_are_windows_with_every_kind():
     assert 0.75 < modes["spm"] / 3000 < 0.85 and 0.15 < modes["psm"] / 3000 < 0.25
 
 
-def test_editor_document_tokens_psm_format(tok):
+def _one_editor_example(tok, seed, spm_rate):
+    """The ids of one editor-mode FIM example of CODE[:2000], and its (prefix, middle, suffix) drawn again from the
+    same random state (after the fim_rate draw)."""
     from fim import editor_document_tokens, editor_split
+    rng = random.Random(seed)
+    state = rng.getstate()
+    ids = editor_document_tokens(CODE[:2000], tok, rng, fim_rate=1.0, spm_rate=spm_rate)
+    replay = random.Random()
+    replay.setstate(state)
+    replay.random()  # the fim_rate draw
+    _, _, p, m, s = editor_split(CODE[:2000], replay, 0, 2000, spm_rate)
+    return ids, (p, m, s)
+
+
+def test_editor_document_tokens_psm_format(tok):
+    from fim import editor_document_tokens
     doc = CODE * 2
     ids = editor_document_tokens(doc, tok, random.Random(0), fim_rate=1.0, spm_rate=0.0)
     assert ids[-1] == EOT and ids[0] == PRE
@@ -124,13 +138,7 @@ def test_editor_document_tokens_psm_format(tok):
         assert (p + m + s) in doc
         empty += m == ""
     # pieces tokenized separately, as the editor sends them: a FIM example's ids are exactly these
-    rng = random.Random(11)
-    st = rng.getstate()
-    one = editor_document_tokens(CODE[:2000], tok, rng, fim_rate=1.0, spm_rate=0.0)
-    rng2 = random.Random()
-    rng2.setstate(st)
-    rng2.random()  # the fim_rate draw
-    _, _, p, m, s = editor_split(CODE[:2000], rng2, 0, 2000, 0.0)
+    one, (p, m, s) = _one_editor_example(tok, seed=11, spm_rate=0.0)
     assert one == [PRE] + tok.encode(p) + [SUF] + tok.encode(s) + [MID] + tok.encode(m) + [EOT]
     # empty middles: <|fim_middle|> then <|endoftext|> at once
     many = editor_document_tokens(CODE * 10, tok, random.Random(2), fim_rate=1.0)
@@ -141,14 +149,8 @@ def test_editor_document_tokens_psm_format(tok):
 
 def test_editor_document_tokens_spm_variant(tok):
     """SPM as StarCoder trains it: the middle continues the prefix, tokenized together with it."""
-    from fim import editor_document_tokens, editor_split
-    rng = random.Random(5)
-    st = rng.getstate()
-    one = editor_document_tokens(CODE[:2000], tok, rng, fim_rate=1.0, spm_rate=1.0)
-    rng2 = random.Random()
-    rng2.setstate(st)
-    rng2.random()  # the fim_rate draw
-    _, _, p, m, s = editor_split(CODE[:2000], rng2, 0, 2000, 1.0)
+    from fim import editor_document_tokens
+    one, (p, m, s) = _one_editor_example(tok, seed=5, spm_rate=1.0)
     assert one == [PRE, SUF] + tok.encode(s) + [MID] + tok.encode(p + m) + [EOT]
     # smaller windows when asked
     short = editor_document_tokens(CODE * 10, tok, random.Random(3), fim_rate=1.0, spm_rate=1.0, max_prefix=300, max_suffix=100)
