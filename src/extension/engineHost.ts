@@ -6,11 +6,14 @@ import { bundledModelFolder } from '../engine/bundledModel';
 import { EngineClient } from '../engine/client';
 import { workerTransport, type Transport } from '../engine/transport';
 import type { ModelInfo } from '../protocol/engine';
+import { DisplayedEngineState } from './displayedEngineState';
 import { reportEngineError } from './modelCommands';
 import { affectsModel, engineOptions, readSettings } from './settings';
 
 export class EngineHost implements vscode.Disposable {
   readonly client: EngineClient;
+  /** The state as the status bar and the Model view show it (short calls do not flash 'generating'). */
+  readonly displayed: DisplayedEngineState;
   /** The current worker's transport (null until the first call, replaced when a dead worker is restarted). */
   private transport: Transport | null = null;
   private configured = false;
@@ -19,7 +22,9 @@ export class EngineHost implements vscode.Disposable {
   constructor(private readonly context: vscode.ExtensionContext) {
     const createTransport = workerTransport(path.join(context.extensionPath, 'dist', 'worker.js'));
     this.client = new EngineClient((handlers) => (this.transport = createTransport(handlers)));
+    this.displayed = new DisplayedEngineState(this.client);
     this.subscriptions.push(
+      this.displayed,
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (affectsModel(event) && this.configured) void this.reload().catch(reportEngineError);
       }),

@@ -40,11 +40,11 @@ export function registerModelView(context: vscode.ExtensionContext, host: Engine
   const provider: vscode.TreeDataProvider<vscode.TreeItem> = {
     onDidChangeTreeData: changed.event,
     getTreeItem: (item) => item,
-    getChildren: (parent) => (parent ? [] : rows(host.client.state)),
+    getChildren: (parent) => (parent ? [] : rows(host.displayed.state)),
   };
   context.subscriptions.push(
     changed,
     vscode.window.registerTreeDataProvider(MODEL_VIEW_ID, provider),
-    host.client.onStateChange(() => changed.fire()),
+    host.displayed.onChange(() => changed.fire()),
   );
 }

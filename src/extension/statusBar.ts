@@ -36,8 +36,8 @@ export function registerStatusBar(context: vscode.ExtensionContext, host: Engine
     item.tooltip = tooltip;
     item.backgroundColor = state.kind === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
   };
-  render(host.client.state);
-  context.subscriptions.push(item, host.client.onStateChange(render));
+  render(host.displayed.state);
+  context.subscriptions.push(item, host.displayed.onChange(render));
   item.show();
   return item;
 }

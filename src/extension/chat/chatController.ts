@@ -60,7 +60,7 @@ export class ChatController implements vscode.Disposable {
     private readonly bench?: ChatBenchProbe,
   ) {
     this.conversation = store.latest() ?? emptyConversation();
-    this.subscriptions.push(engine.client.onStateChange(() => this.send({ type: 'model', model: this.modelStatus() })));
+    this.subscriptions.push(engine.displayed.onChange(() => this.send({ type: 'model', model: this.modelStatus() })));
   }
 
   /** Connects a view (or disconnects it with null); a connected view gets everything from then on. */
@@ -340,7 +340,7 @@ export class ChatController implements vscode.Disposable {
   }
 
   private modelStatus(): ModelStatus {
-    const state = this.engine.client.state;
+    const state = this.engine.displayed.state;
     return { kind: state.kind, text: describeState(state).tooltip.replace(/^Attentive: /, '') };
   }
 

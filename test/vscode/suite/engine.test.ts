@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { GenerateResult, ModelInfo } from '../../../src/protocol/engine';
+import { SHOW_GENERATING_AFTER_MS } from '../../../src/extension/displayedEngineState';
 import { api } from './harness';
 
 async function setModel(value: string | undefined): Promise<void> {
@@ -40,6 +41,31 @@ export function engineSuite(): void {
       assert.ok(result.tokenIds.length > 0, 'no tokens were generated');
       assert.ok(result.usage.promptTokens > 0);
       console.log(`[attentive] generated ${JSON.stringify(result.text)} (${result.finishReason})`);
+    });
+
+    it('shows "generating" in the status bar and Model view only for calls that last', async () => {
+      const { engine } = await api();
+      const shown: string[] = [];
+      const listener = engine.displayed.onChange((state) => shown.push(state.kind));
+      try {
+        await engine.ensureLoaded();
+        const generate = (maxNewTokens: number) =>
+          engine.client.call('generate', { prompt: 'def add(a, b):', maxNewTokens, minNewTokens: maxNewTokens, temperature: 0 });
+        const quick = performance.now();
+        await generate(2);
+        const quickMs = performance.now() - quick;
+        if (quickMs < SHOW_GENERATING_AFTER_MS) assert.deepEqual(shown, [], `a ${quickMs.toFixed(0)} ms call flashed the spinner`);
+        shown.length = 0;
+        const long = performance.now();
+        const result = await generate(400);
+        const longMs = performance.now() - long;
+        assert.ok(result.usage.generatedTokens === 400);
+        if (longMs > SHOW_GENERATING_AFTER_MS + 100) assert.deepEqual(shown, ['generating', 'ready'], `${longMs.toFixed(0)} ms`);
+        assert.equal(engine.displayed.state.kind, 'ready');
+        console.log(`[attentive] displayed states: ${quickMs.toFixed(0)} ms call -> none; ${longMs.toFixed(0)} ms call -> ${shown.join(', ')}`);
+      } finally {
+        listener.dispose();
+      }
     });
 
     it('reports a broken model path clearly and stays usable', async () => {
