@@ -51,9 +51,13 @@ describe('EngineClient over the real engine worker', () => {
       (async () => {
         const client = new EngineClient(workerTransport(${JSON.stringify(path.join(ROOT, 'dist/worker.js'))}));
         await client.load({ folder: ${JSON.stringify(FIXTURE)} });
-        const pending = client.call('generate', { prompt: 'class A:', maxNewTokens: 5000, minNewTokens: 5000 })
+        // Shut down at the first streamed token: the fixture fills its 256-token context in ~50 ms, so a fixed wait
+        // could see the generation already finished.
+        let firstToken;
+        const streaming = new Promise((r) => (firstToken = r));
+        const pending = client.call('generate', { prompt: 'class A:', maxNewTokens: 5000, minNewTokens: 5000 }, { onEvent: () => firstToken() })
           .then(() => 'resolved', (e) => 'rejected: ' + e.message);
-        await new Promise((r) => setTimeout(r, 100));
+        await streaming;
         await client.dispose();
         console.log(await pending);
       })();`;
