@@ -28,6 +28,11 @@ export interface StepOutput {
   attentions?: Float32Array[];
 }
 
+/** Prefill chunks keep a step's logits ([seq, vocab] float32) under this size... */
+const LOGITS_BUDGET_BYTES = 32 * 1024 * 1024;
+/** ...but never below this many tokens a step, so that a prompt still runs as matrix-matrix products. */
+const MIN_PREFILL_CHUNK = 32;
+
 export function defaultThreads(): number {
   return Math.max(1, Math.floor(os.cpus().length / 2));
 }
@@ -46,6 +51,8 @@ export class DecoderSession {
   readonly kvHeads: number;
   readonly headDim: number;
   readonly vocabSize: number;
+  /** The most tokens one step runs when only the last logits are wanted (see step()). */
+  prefillChunkTokens: number;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -84,6 +91,7 @@ export class DecoderSession {
     const logitsMeta = session.outputMetadata.find((m) => m.name === 'logits');
     const logitsShape = logitsMeta && logitsMeta.isTensor ? logitsMeta.shape : [];
     this.vocabSize = typeof logitsShape[2] === 'number' ? logitsShape[2] : config.vocabSize;
+    this.prefillChunkTokens = Math.max(MIN_PREFILL_CHUNK, Math.floor(LOGITS_BUDGET_BYTES / (4 * this.vocabSize)));
   }
 
   static async create(onnxPath: string, config: ModelConfig, threads = defaultThreads()): Promise<DecoderSession> {
@@ -140,8 +148,20 @@ export class DecoderSession {
   /**
    * Runs `ids` after the cached positions. Positions continue from the cache length.
    * `wantAttentions` fetches attentions.{i}; `wantAllLogits` keeps every position's logits.
+   * A long prompt that needs only the last logits runs in chunks: exports compute logits for every position, and
+   * 512 positions of a 152k vocabulary are 311 MB of float32 (twice: ONNX Runtime's buffer and its copy in JS).
    */
   async step(ids: readonly number[], cache: KvCache, options: { wantAttentions?: boolean; wantAllLogits?: boolean } = {}): Promise<StepOutput> {
+    const chunk = this.prefillChunkTokens;
+    if (ids.length <= chunk || options.wantAttentions || options.wantAllLogits) return this.run(ids, cache, options);
+    let output: StepOutput | undefined;
+    for (let start = 0; start < ids.length; start += chunk) {
+      output = await this.run(ids.slice(start, start + chunk), output?.cache ?? cache, options);
+    }
+    return output!;
+  }
+
+  private async run(ids: readonly number[], cache: KvCache, options: { wantAttentions?: boolean; wantAllLogits?: boolean }): Promise<StepOutput> {
     const seq = ids.length;
     const total = cache.length + seq;
     const feeds: Record<string, ort.Tensor> = {

@@ -88,6 +88,28 @@ for (const name of MODELS) {
       expect(maxAbsDiff(step.lastLogits, full.lastLogits)).toBeLessThan(1e-4);
     });
 
+    it('prefills a long prompt in chunks with the same logits and cache as one pass', async () => {
+      const ids = reference.prompts[0]!.ids;
+      const whole = model.session.prefillChunkTokens;
+      expect(whole).toBeGreaterThanOrEqual(ids.length); // a small vocabulary: one pass
+      const full = await model.session.step(ids, model.session.emptyCache());
+      model.session.prefillChunkTokens = 3;
+      try {
+        const chunked = await model.session.step(ids, model.session.emptyCache());
+        expect(chunked.cache.length).toBe(ids.length);
+        expect(maxAbsDiff(chunked.lastLogits, full.lastLogits)).toBeLessThan(1e-4);
+        for (const [name, tensor] of full.cache.tensors) {
+          expect(chunked.cache.tensors.get(name)!.dims).toEqual(tensor.dims);
+          expect(maxAbsDiff(chunked.cache.tensors.get(name)!.data as Float32Array, tensor.data as Float32Array)).toBeLessThan(1e-4);
+        }
+        // Attention and all-position logits need every position in one run.
+        const { allLogits } = await model.session.step(ids, model.session.emptyCache(), { wantAllLogits: true });
+        expect(allLogits!.length).toBe(ids.length * model.session.vocabSize);
+      } finally {
+        model.session.prefillChunkTokens = whole;
+      }
+    });
+
     it('generates the PyTorch greedy tokens, on the session and through generate()', async () => {
       for (const prompt of reference.prompts) {
         expect(await greedy(model, prompt.ids, prompt.greedy.length)).toEqual(prompt.greedy);
