@@ -2,7 +2,8 @@
 Tiny reference decoders of two public families, for the engine's test fixtures (training/fixtures.py).
 
     LlamaTiny  Llama / Qwen2 style: RoPE (rotate-half, as in Hugging Face), RMSNorm, grouped-query attention
-               (num_key_value_heads < num_attention_heads), SwiGLU feed-forward, untied lm_head, no biases.
+               (num_key_value_heads < num_attention_heads), SwiGLU feed-forward; untied lm_head and no biases
+               unless the config asks for Qwen2's q/k/v biases and a tied lm_head (training/shape_model.py).
     GPT2Tiny   GPT-2 style: learned absolute positions, LayerNorm, tanh-GELU ("gelu_new"), fused c_attn,
                tied lm_head. With position_ids=None and an attention_mask, positions are derived inside
                the graph from the mask (cumsum - 1), as exports without a position_ids input do.
@@ -57,6 +58,9 @@ class LlamaConfig:
     max_position_embeddings: int = 256
     rms_norm_eps: float = 1e-6
     rope_theta: float = 10000.0
+    attention_bias: bool = False       # Qwen2: biases on the q, k and v projections
+    tie_word_embeddings: bool = False  # lm_head shares the token embedding
+    init_std: float = 0.08             # large for the trained fixtures; HF's initializer_range is 0.02
 
     @property
     def head_dim(self):
@@ -83,9 +87,9 @@ class LlamaAttention(nn.Module):
     def __init__(self, c: LlamaConfig):
         super().__init__()
         self.h, self.kvh, self.hd = c.num_attention_heads, c.num_key_value_heads, c.head_dim
-        self.q_proj = nn.Linear(c.hidden_size, self.h * self.hd, bias=False)
-        self.k_proj = nn.Linear(c.hidden_size, self.kvh * self.hd, bias=False)
-        self.v_proj = nn.Linear(c.hidden_size, self.kvh * self.hd, bias=False)
+        self.q_proj = nn.Linear(c.hidden_size, self.h * self.hd, bias=c.attention_bias)
+        self.k_proj = nn.Linear(c.hidden_size, self.kvh * self.hd, bias=c.attention_bias)
+        self.v_proj = nn.Linear(c.hidden_size, self.kvh * self.hd, bias=c.attention_bias)
         self.o_proj = nn.Linear(self.h * self.hd, c.hidden_size, bias=False)
 
     def forward(self, x, cos, sin, allowed, past_kv):
@@ -146,7 +150,9 @@ class LlamaTiny(nn.Module):
         self.register_buffer("inv_freq", inv_freq, persistent=False)  # [hd/2]
         for p in self.parameters():
             if p.dim() >= 2:
-                nn.init.normal_(p, std=0.08)
+                nn.init.normal_(p, std=c.init_std)
+        if c.tie_word_embeddings:
+            self.lm_head.weight = self.embed_tokens.weight
         for layer in self.layers:  # non-trivial norm weights so the fixture exercises them
             for norm in (layer.input_layernorm, layer.post_attention_layernorm):
                 nn.init.uniform_(norm.weight, 0.6, 1.4)
@@ -186,9 +192,9 @@ class LlamaTiny(nn.Module):
             "rope_theta": c.rope_theta,
             "rope_scaling": None,
             "hidden_act": "silu",
-            "attention_bias": False,
+            "attention_bias": c.attention_bias,
             "mlp_bias": False,
-            "tie_word_embeddings": False,
+            "tie_word_embeddings": c.tie_word_embeddings,
             "initializer_range": 0.02,
             "bos_token_id": bos_token_id,
             "eos_token_id": eos_token_id,
