@@ -1,6 +1,9 @@
 // Curated open code models whose ONNX exports in the transformers.js layout exist on the Hugging Face Hub. Sizes are
 // estimates from the parameter counts (4-bit weights: ~0.6 byte per parameter with scales and fp32 embeddings); the
-// exact download size comes from the hub's listing and is shown before anything is fetched.
+// exact download size comes from the hub's listing and is shown before anything is fetched. The memory shown is the
+// engine's own estimate from the file size (memoryCheck.ts), the figure it checks before loading.
+
+import { memoryNeeded } from '../../engine/memoryCheck';
 
 export interface CatalogEntry {
   repo: string;
@@ -8,8 +11,6 @@ export interface CatalogEntry {
   parameters: number;
   /** Estimated download of the 4-bit file, in MB. */
   downloadMB: number;
-  /** Estimated memory to run it (weights plus a 2k-token KV cache and buffers), in MB. */
-  memoryMB: number;
   licence: string;
   chat: boolean;
   /** The fill-in-the-middle format its tokenizer has (null: none; inline completion then sends the prefix). */
@@ -23,7 +24,6 @@ export const CATALOG: CatalogEntry[] = [
     title: 'Qwen2.5-Coder 0.5B Instruct',
     parameters: 494e6,
     downloadMB: 480,
-    memoryMB: 900,
     licence: 'Apache-2.0',
     chat: true,
     fim: 'qwen',
@@ -34,7 +34,6 @@ export const CATALOG: CatalogEntry[] = [
     title: 'Qwen2.5-Coder 1.5B Instruct',
     parameters: 1.54e9,
     downloadMB: 1300,
-    memoryMB: 2300,
     licence: 'Apache-2.0',
     chat: true,
     fim: 'qwen',
@@ -45,7 +44,6 @@ export const CATALOG: CatalogEntry[] = [
     title: 'DeepSeek-Coder 1.3B Instruct',
     parameters: 1.35e9,
     downloadMB: 1100,
-    memoryMB: 2000,
     licence: 'DeepSeek License (permits commercial use)',
     chat: true,
     fim: 'deepseek',
@@ -56,7 +54,6 @@ export const CATALOG: CatalogEntry[] = [
     title: 'TinyStarCoder (Python)',
     parameters: 164e6,
     downloadMB: 170,
-    memoryMB: 400,
     licence: 'BigCode OpenRAIL-M',
     chat: false,
     fim: 'starcoder',
@@ -67,7 +64,6 @@ export const CATALOG: CatalogEntry[] = [
     title: 'CodeGen 350M mono',
     parameters: 357e6,
     downloadMB: 350,
-    memoryMB: 700,
     licence: 'BSD-3-Clause',
     chat: false,
     fim: null,
@@ -78,5 +74,6 @@ export const CATALOG: CatalogEntry[] = [
 export function describeEntry(entry: CatalogEntry): string {
   const size = (mb: number) => (mb >= 1000 ? `${(mb / 1000).toFixed(1)} GB` : `${mb} MB`);
   const fim = entry.fim ? `fill-in-the-middle (${entry.fim})` : 'no fill-in-the-middle';
-  return `≈${size(entry.downloadMB)} download · ≈${size(entry.memoryMB)} memory · ${entry.licence} · ${entry.chat ? 'chat' : 'no chat'} · ${fim}`;
+  const memoryMB = Math.round(memoryNeeded(entry.downloadMB * 1e6) / 1e6 / 100) * 100;
+  return `≈${size(entry.downloadMB)} download · ≈${size(memoryMB)} memory · ${entry.licence} · ${entry.chat ? 'chat' : 'no chat'} · ${fim}`;
 }
