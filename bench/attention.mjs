@@ -73,10 +73,21 @@ try {
           .evaluate(() => {
             const canvas = globalThis.document.querySelector('.attention .heatmap-canvas');
             const root = globalThis.document.querySelector('.attention');
-            return canvas ? { seq: Number(canvas.dataset.seq ?? 0), at: Number(canvas.dataset.paintedAt ?? 0), receivedAt: Number(root?.dataset.dataReceivedAt ?? 0) } : null;
+            return canvas
+              ? {
+                  seq: Number(canvas.dataset.seq ?? 0),
+                  at: Number(canvas.dataset.paintedAt ?? 0),
+                  receivedAt: Number(root?.dataset.dataReceivedAt ?? 0),
+                  scriptAt: Number(root?.dataset.scriptStartedAt ?? 0),
+                  navigationAt: globalThis.performance.timeOrigin,
+                  workerStartMs: Number(root?.dataset.serviceWorkerStartMs ?? 0),
+                }
+              : null;
           })
           .catch(() => null);
-        if (paint && paint.seq === tokens && paint.at >= since) return { frame, paintedAt: paint.at, receivedAt: paint.receivedAt };
+        if (paint && paint.seq === tokens && paint.at >= since) {
+          return { frame, paintedAt: paint.at, receivedAt: paint.receivedAt, scriptAt: paint.scriptAt, navigationAt: paint.navigationAt, workerStartMs: paint.workerStartMs };
+        }
       }
       if (Date.now() > deadline) throw new Error(`no heatmap of ${tokens} tokens`);
       await sleep(250);
@@ -100,8 +111,9 @@ try {
     await sleep(300); // let the editor settle
     const started = Date.now();
     await page.keyboard.press('Control+Alt+A');
-    const { frame, paintedAt, receivedAt } = await paintedFrame(file.tokens, started);
-    return { ms: paintedAt - started, toData: receivedAt - started, started, receivedAt, frame };
+    const { frame, paintedAt, receivedAt, scriptAt, navigationAt, workerStartMs } = await paintedFrame(file.tokens, started);
+    const stages = { toPage: Math.round(navigationAt - started), toScript: Math.round(scriptAt - navigationAt), workerStartMs, toData: receivedAt - scriptAt, toPaint: paintedAt - receivedAt };
+    return { ms: paintedAt - started, toData: receivedAt - started, started, receivedAt, frame, stages };
   }
 
   /** Frame intervals while the pointer moves over the heatmap (one row per frame), and with nothing happening. */
@@ -131,17 +143,19 @@ try {
   const rows = [];
   for (const file of files) {
     const paints = [];
+    const stages = [];
     const engineMs = [];
     let frames = null;
     for (let run = 0; run < RUNS; run++) {
-      const { ms, frame } = await explain(file);
+      const { ms, frame, stages: runStages } = await explain(file);
       paints.push(ms);
+      stages.push(runStages);
       if (run === RUNS - 1) frames = await hoverFrames(frame);
       const t0 = performance.now();
       await engine.call('attention', { text: file.text });
       engineMs.push(performance.now() - t0);
     }
-    rows.push({ file, paint: median(paints), paints, engine: median(engineMs), frames });
+    rows.push({ file, paint: median(paints), paints, stages, engine: median(engineMs), frames });
   }
   // The panel already open: explaining another selection repaints it (sizes in turn, so each paint is new).
   const reused = new Map(files.map((file) => [file, { paint: [], toData: [], runs: [] }]));
@@ -180,6 +194,16 @@ try {
     console.log(
       `| ${r.file.tokens} | ${r.paint} | ${r.paints.join(', ')} | ${r.reused} | ${r.engine.toFixed(0)} | ${(r.reused / r.engine).toFixed(2)} | ${r.frames.median.toFixed(1)} / ${r.frames.p90.toFixed(1)} | ${r.frames.idle.toFixed(1)} |`,
     );
+  }
+  console.log('');
+  console.log(
+    "New panel, where the time goes (medians, ms): from the key press to the navigation start of the view's page (VS Code creating the webview), from there to our script running (of which: waiting for VS Code's webview service worker to start, the page's navigation timing workerStart), from the script to the data, and from the data to the painted heatmap.",
+  );
+  console.log('| tokens | key press -> page navigation | navigation -> script | of which service worker start | script -> data | data -> painted | total |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const stage = (name) => median(r.stages.map((s) => s[name]));
+    console.log(`| ${r.file.tokens} | ${stage('toPage')} | ${stage('toScript')} | ${stage('workerStartMs')} | ${stage('toData')} | ${stage('toPaint')} | ${r.paint} |`);
   }
   console.log('');
   console.log('Panel already open, where the time goes (medians, ms): in the extension host, from the command to the engine call, the engine call (worker: ONNX Runtime, surprisal, transfer), the data and first matrix; then from the key press to the page having the data, and from the data to the painted heatmap.');
