@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   const client = new EngineClient(inProcessTransport());
   try {
     // Graphs rewritten to expose attention (models without attentions.{i}) are kept in the user's cache folder.
-    const cacheDir = path.join(process.env['XDG_CACHE_HOME'] || path.join(os.homedir(), '.cache'), 'attentive', 'attention-graphs');
+    const cacheDir = path.join(process.env['XDG_CACHE_HOME'] || path.join(os.homedir(), '.cache'), 'attentive', 'model-cache');
     const info = await client.load({ folder, options: { ...(threads ? { threads } : {}), ...(quantization ? { quantization } : {}), cacheDir } });
     const sampling: SamplingOptions & Pick<GenerateParams, 'maxNewTokens' | 'stop' | 'overflow'> = {};
     const maxNewTokens = number(values['max-tokens'], 'max-tokens');

@@ -19,6 +19,7 @@ import {
   type TokenPrediction,
 } from '../protocol/engine';
 import { rewrittenModelPath } from './attentionRewrite';
+import { EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsPath } from './externalWeights';
 import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
 import { DecoderSession, defaultThreads, type KvCache } from './decoderSession';
@@ -60,6 +61,38 @@ interface ReusableCache {
 /** Yields to the event loop so a cancel message can arrive between decoding steps. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * A session on the model's ONNX file or, for a large single file, on its copy with external weights (written into
+ * `externalWeightsDir` on first use). The copy is an optimisation: if it cannot be written or loaded, the model's own
+ * file is used.
+ */
+export async function openSession(
+  model: ModelFolder,
+  externalWeightsDir: string,
+  threads: number,
+  minFileBytes = EXTERNAL_WEIGHTS_MIN_FILE_BYTES,
+): Promise<{ session: DecoderSession; sessionPath: string }> {
+  let sessionPath = model.onnxPath;
+  try {
+    sessionPath = externalWeightsPath(model.onnxPath, externalWeightsDir, minFileBytes);
+  } catch {
+    // No space or no permission for the cache: load the file as it is.
+  }
+  if (sessionPath !== model.onnxPath) {
+    try {
+      return { session: await DecoderSession.create(sessionPath, model.config, threads), sessionPath };
+    } catch {
+      // A damaged copy (a disk error): delete it, so the next load writes it again, and load the original.
+      try {
+        fs.rmSync(path.dirname(sessionPath), { recursive: true, force: true });
+      } catch {
+        // Left for the eviction of a later load.
+      }
+    }
+  }
+  return { session: await DecoderSession.create(model.onnxPath, model.config, threads), sessionPath: model.onnxPath };
+}
+
 export class LoadedModel {
   private constructor(
     readonly folder: ModelFolder,
@@ -77,8 +110,10 @@ export class LoadedModel {
   private reusable: ReusableCache | null = null;
   /** Prompt tokens reused by the last generate call (reported by `complete`). */
   private lastReused = 0;
-  /** Where rewritten graphs with attention outputs are kept (EngineOptions.cacheDir). */
-  private cacheDir = path.join(os.tmpdir(), 'attentive-attention-graphs');
+  /** The file the session runs: the model's, or its copy with external weights (see externalWeights.ts). */
+  private sessionPath = '';
+  /** Where rewritten graphs with attention outputs are kept (under EngineOptions.cacheDir). */
+  private attentionGraphsDir = '';
   /**
    * For a model without attentions.{i}: a second session on the graph rewritten to expose them, created on the first
    * attention call and used for attention only (generation keeps the original, faster graph).
@@ -89,7 +124,8 @@ export class LoadedModel {
     const model = readModelFolder(folder, options.quantization);
     checkMemory(model.onnxPath, options.availableMemoryBytes);
     const tokenizer = new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig);
-    const session = await DecoderSession.create(model.onnxPath, model.config, options.threads ?? defaultThreads());
+    const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'attentive-model-cache');
+    const { session, sessionPath } = await openSession(model, path.join(cacheDir, 'external-weights'), options.threads ?? defaultThreads());
     if (tokenizer.vocabSize > session.vocabSize) {
       await session.release();
       throw new EngineError(
@@ -107,7 +143,8 @@ export class LoadedModel {
     const fimRecommended = attentive?.fim?.use_for_completion !== false;
     const loaded = new LoadedModel(model, session, tokenizer, fim, eosIds, fimSentinelIds, fimRecommended);
     loaded.reusePromptCache = options.reusePromptCache ?? true;
-    if (options.cacheDir !== undefined) loaded.cacheDir = options.cacheDir;
+    loaded.sessionPath = sessionPath;
+    loaded.attentionGraphsDir = path.join(cacheDir, 'attention-graphs');
     return loaded;
   }
 
@@ -358,7 +395,8 @@ export class LoadedModel {
 
   private async openRewrittenSession(): Promise<DecoderSession> {
     const layers = this.session.layers;
-    let rewritten = rewrittenModelPath(this.folder.onnxPath, this.cacheDir, layers);
+    // From the file the session runs: a model with external weights gets them linked, not copied into the graph.
+    let rewritten = rewrittenModelPath(this.sessionPath, this.attentionGraphsDir, layers);
     let session: DecoderSession;
     try {
       session = await DecoderSession.create(rewritten.path, this.folder.config, this.session.threads);
@@ -366,7 +404,7 @@ export class LoadedModel {
       if (rewritten.created) throw error;
       // A damaged cached file (a disk error, an older rewrite): rewrite it once more.
       fs.rmSync(rewritten.path, { force: true });
-      rewritten = rewrittenModelPath(this.folder.onnxPath, this.cacheDir, layers);
+      rewritten = rewrittenModelPath(this.sessionPath, this.attentionGraphsDir, layers);
       session = await DecoderSession.create(rewritten.path, this.folder.config, this.session.threads);
     }
     if (session.attentionOutputs.length !== layers) {

@@ -46,7 +46,7 @@ export class EngineHost implements vscode.Disposable {
   reload(): Promise<ModelInfo> {
     this.configured = true;
     // Graphs rewritten to expose attention (models without attentions.{i}) live in the extension's storage.
-    const cacheDir = path.join(this.context.globalStorageUri.fsPath, 'attention-graphs');
+    const cacheDir = path.join(this.context.globalStorageUri.fsPath, 'model-cache');
     return this.client.load({ folder: this.modelFolder(), options: { ...engineOptions(readSettings()), cacheDir } });
   }
 

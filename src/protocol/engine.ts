@@ -12,8 +12,9 @@ export interface EngineOptions {
   /** Reuse the previous call's keys and values for a shared prompt prefix (default true; benchmarks turn it off). */
   reusePromptCache?: boolean;
   /**
-   * Folder for the graphs rewritten to expose attention (models without attentions.{i} outputs); default: a folder in
-   * the OS temp directory.
+   * Folder for files the engine derives from model files: `attention-graphs/` (graphs rewritten to expose attention,
+   * for models without attentions.{i} outputs) and `external-weights/` (large single-file models copied with their
+   * weights in a data file, which loads faster and in less memory); default: a folder in the OS temp directory.
    */
   cacheDir?: string;
   /** Bytes of memory to check the model's needs against (default: what the OS says is available). */

@@ -31,6 +31,8 @@ beforeAll(() => {
   cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-rewrite-test-'));
 });
 afterAll(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+/** Where the engine keeps rewritten graphs under its cacheDir. */
+const attentionGraphs = () => path.join(cacheDir, 'attention-graphs');
 
 for (const name of ['llama-tiny', 'gpt2-tiny']) {
   describe(`attention of ${name} through the rewritten graph`, () => {
@@ -78,7 +80,8 @@ for (const name of ['llama-tiny', 'gpt2-tiny']) {
 
     it('rewrites the graph once and reuses it from the cache', async () => {
       const source = model.folder.onnxPath;
-      const first = rewrittenModelPath(source, cacheDir, 2);
+      const graphsDir = attentionGraphs();
+      const first = rewrittenModelPath(source, graphsDir, 2);
       expect(first.created).toBe(false); // written by the attention call above
       const mtime = fs.statSync(first.path).mtimeMs;
       // A second engine on the same model reuses the file: same path, untouched.
@@ -90,9 +93,9 @@ for (const name of ['llama-tiny', 'gpt2-tiny']) {
         await again.release();
       }
       expect(fs.statSync(first.path).mtimeMs).toBe(mtime);
-      expect(rewrittenModelPath(source, cacheDir, 2)).toEqual({ path: first.path, created: false });
+      expect(rewrittenModelPath(source, graphsDir, 2)).toEqual({ path: first.path, created: false });
       // The original file is never modified.
-      expect(first.path.startsWith(cacheDir)).toBe(true);
+      expect(first.path.startsWith(graphsDir)).toBe(true);
     });
   });
 }
@@ -113,7 +116,7 @@ describe('the graph rewrite', () => {
 
   it('rewrites a damaged cached graph again', async () => {
     const folder = path.join(MODELS, 'gpt2-tiny-nopos');
-    const cached = rewrittenModelPath(path.join(folder, 'onnx', 'model.onnx'), cacheDir, 2);
+    const cached = rewrittenModelPath(path.join(folder, 'onnx', 'model.onnx'), attentionGraphs(), 2);
     fs.writeFileSync(cached.path, 'half a file');
     const model = await LoadedModel.load(folder, { quantization: ['fp32'], threads: 1, cacheDir });
     try {
@@ -145,7 +148,7 @@ describe('the graph rewrite', () => {
     } finally {
       await model.release();
     }
-    const rewritten = rewrittenModelPath(onnxPath, cacheDir, 2);
+    const rewritten = rewrittenModelPath(onnxPath, attentionGraphs(), 2);
     expect(rewritten.created).toBe(false);
     expect(fs.existsSync(path.join(path.dirname(rewritten.path), 'model.onnx_data'))).toBe(true);
     expect(fs.statSync(rewritten.path).size).toBeLessThan(100_000); // the weights stayed outside

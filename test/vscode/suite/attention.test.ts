@@ -150,7 +150,7 @@ export function attentionSuite(): void {
         for (let k = 0; k < tokens; k++) rowSum += m[(tokens - 1) * tokens + k]!;
         assert.ok(Math.abs(rowSum - 1) < 1e-3, `last row sums to ${rowSum}`);
         // The rewritten graph is kept in the extension's global storage, not next to the model.
-        const graphs = fs.readdirSync(path.join(test!.globalStoragePath, 'attention-graphs'), { recursive: true }).map(String);
+        const graphs = fs.readdirSync(path.join(test!.globalStoragePath, 'model-cache', 'attention-graphs'), { recursive: true }).map(String);
         assert.ok(graphs.some((name) => name.endsWith('.onnx')), `no rewritten graph in global storage: ${graphs.join(', ')}`);
         assert.deepEqual(fs.readdirSync(path.join(folder, 'onnx')).sort(), ['model.onnx', 'model_quantized.onnx']);
       } finally {

@@ -1,0 +1,104 @@
+// Large single-file models are loaded from a copy with their weights in an external data file (memory-mapped by ONNX
+// Runtime): the copy computes exactly what the original does, is written once and reused, old copies are evicted, and
+// a damaged copy never stops the model from loading. Real ONNX Runtime on the fixtures, with the size threshold at 0.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DecoderSession } from '../../src/engine/decoderSession';
+import { openSession } from '../../src/engine/engine';
+import { externalWeightsPath } from '../../src/engine/externalWeights';
+import { readModelFolder } from '../../src/engine/modelFolder';
+import { externalDataLocations } from '../../src/engine/onnxProtobuf';
+
+const FIXTURES = path.resolve(__dirname, '../fixtures/models');
+const IDS = [5, 17, 42, 99, 7, 300];
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-external-weights-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function lastLogits(file: string, name: string): Promise<Float32Array> {
+  const session = await DecoderSession.create(file, readModelFolder(path.join(FIXTURES, name), ['fp32']).config, 1);
+  try {
+    return (await session.step(IDS, session.emptyCache())).lastLogits;
+  } finally {
+    await session.release();
+  }
+}
+
+describe('external weights', () => {
+  for (const name of ['llama-tiny', 'gpt2-tiny-merged']) {
+    it(`${name}: the copy keeps every weight outside the graph and computes exactly the same logits`, async () => {
+      const source = readModelFolder(path.join(FIXTURES, name), ['fp32']).onnxPath;
+      const cache = path.join(dir, name);
+      const copy = externalWeightsPath(source, cache, 0);
+      expect(copy).not.toBe(source);
+      expect(path.basename(copy)).toBe(path.basename(source));
+      const data = `${copy}_data`;
+      expect(externalDataLocations(fs.readFileSync(copy))).toEqual([path.basename(data)]);
+      expect(fs.statSync(copy).size).toBeLessThan(fs.statSync(source).size / 4);
+      expect(fs.statSync(data).size).toBeGreaterThan(fs.statSync(source).size * 0.75);
+      expect(await lastLogits(copy, name)).toEqual(await lastLogits(source, name));
+      // Written once: the next load reuses it untouched.
+      const mtime = fs.statSync(copy).mtimeMs;
+      expect(externalWeightsPath(source, cache, 0)).toBe(copy);
+      expect(fs.statSync(copy).mtimeMs).toBe(mtime);
+    });
+  }
+
+  it('leaves small files and files that already have external data as they are', () => {
+    const source = readModelFolder(path.join(FIXTURES, 'llama-tiny'), ['fp32']).onnxPath;
+    expect(externalWeightsPath(source, path.join(dir, 'small'))).toBe(source); // default threshold: 100 MB
+    const copy = externalWeightsPath(source, path.join(dir, 'twice'), 0);
+    expect(externalWeightsPath(copy, path.join(dir, 'twice-again'), 0)).toBe(copy);
+    expect(fs.existsSync(path.join(dir, 'twice-again'))).toBe(false);
+  });
+
+  it('keeps the two most recently used copies', () => {
+    const cache = path.join(dir, 'evict');
+    const sources = ['a', 'b', 'c'].map((name) => {
+      const folder = path.join(dir, `source-${name}`);
+      fs.mkdirSync(folder);
+      const file = path.join(folder, 'model.onnx');
+      fs.copyFileSync(readModelFolder(path.join(FIXTURES, 'llama-tiny'), ['fp32']).onnxPath, file);
+      return file;
+    });
+    const copies = sources.map((source, i) => {
+      const copy = externalWeightsPath(source, cache, 0);
+      const past = new Date(Date.now() - (10 - i) * 1000); // distinct last-use times, oldest first
+      fs.utimesSync(path.dirname(copy), past, past);
+      return copy;
+    });
+    expect(fs.existsSync(copies[0]!)).toBe(false);
+    expect(fs.existsSync(copies[1]!) && fs.existsSync(copies[2]!)).toBe(true);
+    // Using the older one again marks it as recent: the next new copy evicts the other one.
+    externalWeightsPath(sources[1]!, cache, 0);
+    externalWeightsPath(sources[0]!, cache, 0);
+    expect(fs.readdirSync(cache).length).toBe(2);
+    expect(fs.existsSync(copies[1]!)).toBe(true);
+    expect(fs.existsSync(copies[2]!)).toBe(false);
+  });
+
+  it('a damaged copy is deleted and the original loads', async () => {
+    const model = readModelFolder(path.join(FIXTURES, 'llama-tiny'), ['fp32']);
+    const cache = path.join(dir, 'damaged');
+    const copy = externalWeightsPath(model.onnxPath, cache, 0);
+    fs.writeFileSync(copy, Buffer.from('not a protobuf at all'));
+    const { session, sessionPath } = await openSession(model, cache, 1, 0);
+    try {
+      expect(sessionPath).toBe(model.onnxPath);
+      expect(fs.existsSync(path.dirname(copy))).toBe(false);
+      expect((await session.step(IDS, session.emptyCache())).lastLogits).toEqual(await lastLogits(model.onnxPath, 'llama-tiny'));
+    } finally {
+      await session.release();
+    }
+    // The next load writes the copy again and uses it.
+    const again = await openSession(model, cache, 1, 0);
+    expect(again.sessionPath).toBe(copy);
+    await again.session.release();
+  });
+});
