@@ -105,6 +105,8 @@ try {
   });
 
   await check('Stop ends a reply at once and keeps the partial text, marked as stopped', async () => {
+    await runCommand('Attentive: Focus Chat');
+    await chatFrame().locator('textarea.input').waitFor({ timeout: 30_000 });
     // Greedy replies can end on their own before Stop is clicked: try a few long requests.
     const requests = [
       'Write a long Python module with a class for a bank account and many methods.',
@@ -114,13 +116,27 @@ try {
       'Write a long TypeScript module with an interface and a class for a shopping cart.',
     ];
     for (const [attempt, request] of requests.entries()) {
+      // The page clicks the real Stop button itself as soon as the reply shows its first text: a click from here
+      // lands a few hundred ms later, by when a short greedy reply (~500 tokens/s) may have ended on its own.
+      await chatFrame()
+        .locator('body')
+        .evaluate((body) => {
+          const observer = new MutationObserver(() => {
+            const streaming = [...body.querySelectorAll('.entry-assistant.status-streaming')].pop();
+            const stop = body.querySelector('button[aria-label="Stop generating (Escape)"]');
+            if (!streaming || !stop || !streaming.textContent.trim()) return;
+            observer.disconnect();
+            body.dataset.stopWasVisible = String(stop.offsetParent !== null && !stop.disabled);
+            stop.click();
+          });
+          observer.observe(body, { subtree: true, childList: true, characterData: true, attributes: true });
+        });
       const input = chatFrame().locator('textarea.input');
       await input.fill(request);
       await input.press('Enter');
-      await chatFrame().locator('.entry-assistant.status-streaming').last().waitFor({ timeout: 30_000 });
       try {
-        await chatFrame().getByRole('button', { name: 'Stop generating (Escape)' }).click({ timeout: 2_000 });
-        await chatFrame().locator('.entry-assistant.status-stopped').last().waitFor({ timeout: 5_000 });
+        await chatFrame().locator('.entry-assistant.status-stopped').last().waitFor({ timeout: 10_000 });
+        assert.equal(await chatFrame().locator('body').getAttribute('data-stop-was-visible'), 'true', 'Stop was not on screen while the reply streamed');
         const partial = await chatFrame().locator('.entry-assistant.status-stopped').last().innerText();
         assert.ok(partial.trim().length > 0, 'the stopped reply lost its text');
         return;
