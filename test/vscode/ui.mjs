@@ -121,7 +121,7 @@ try {
       await chatFrame()
         .locator('body')
         .evaluate((body) => {
-          const observer = new MutationObserver(() => {
+          const observer = new globalThis.MutationObserver(() => {
             const streaming = [...body.querySelectorAll('.entry-assistant.status-streaming')].pop();
             const stop = body.querySelector('button[aria-label="Stop generating (Escape)"]');
             if (!streaming || !stop || !streaming.textContent.trim()) return;
