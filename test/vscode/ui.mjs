@@ -417,7 +417,16 @@ try {
     await frame.getByRole('tab', { name: 'Head view' }).click();
     await frame.locator('.hv-queries .hv-token').last().hover();
     await frame.locator('.hv-lines line').first().waitFor({ timeout: 10_000 });
-    await frame.getByRole('button', { name: /Draw every head/ }).click();
+    // Seen once in a fresh-clone run: the toggle was not on after the click (screenshot: caption of one head). Wait
+    // for it to be on, click once more if it is not, and say so in the log.
+    const allHeads = frame.getByRole('button', { name: /Draw every head/ });
+    const allHeadsOn = frame.locator('button.toggle[aria-pressed="true"]', { hasText: /All heads of layer/ });
+    await allHeads.click();
+    if (!(await allHeadsOn.waitFor({ timeout: 3_000 }).then(() => true, () => false))) {
+      console.log(`    [attentive] "All heads" was not on after a click (aria-pressed=${await allHeads.getAttribute('aria-pressed')}); clicking again`);
+      await allHeads.click();
+      await allHeadsOn.waitFor({ timeout: 3_000 });
+    }
     await frame.locator('.hv-queries .hv-token').nth(5).hover();
     await frame.locator('.hv-queries .hv-token').last().hover();
     await frame.waitForFunction(() => new Set(Array.from(globalThis.document.querySelectorAll('.hv-lines line'), (l) => l.getAttribute('stroke'))).size > 2, null, { timeout: 10_000 });
