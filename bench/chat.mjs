@@ -12,7 +12,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { QUIET_SETTINGS, TEST_DIR, launchChromium, prepareInstalledRun, startCodeServer } from '../scripts/vscode-server.mjs';
+import { prepareVsixRun } from '../scripts/package.mjs';
+import { QUIET_SETTINGS, TEST_DIR, launchChromium, startCodeServer } from '../scripts/vscode-server.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +32,8 @@ const REQUESTS = [
 ];
 
 const runDir = path.join(TEST_DIR, 'run-bench-chat');
-const { workspace, extensionsDir, userDataDir } = prepareInstalledRun(runDir, {
+// The extension as users get it: this machine's VSIX (production bundles) installed into an empty extensions folder.
+const { workspace, extensionsDir, userDataDir } = await prepareVsixRun(runDir, {
   ...QUIET_SETTINGS,
   'attentive.temperature': 0,
   'attentive.maxNewTokens': Number(values['max-tokens']),
