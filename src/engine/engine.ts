@@ -19,7 +19,7 @@ import {
   type TokenPrediction,
 } from '../protocol/engine';
 import { rewrittenModelPath } from './attentionRewrite';
-import { EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsPath } from './externalWeights';
+import { EXTERNAL_WEIGHTS_FOLDER, EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsPath } from './externalWeights';
 import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
 import { DecoderSession, defaultThreads, type KvCache } from './decoderSession';
@@ -125,7 +125,7 @@ export class LoadedModel {
     checkMemory(model.onnxPath, options.availableMemoryBytes);
     const tokenizer = new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig);
     const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'attentive-model-cache');
-    const { session, sessionPath } = await openSession(model, path.join(cacheDir, 'external-weights'), options.threads ?? defaultThreads());
+    const { session, sessionPath } = await openSession(model, path.join(cacheDir, EXTERNAL_WEIGHTS_FOLDER), options.threads ?? defaultThreads());
     if (tokenizer.vocabSize > session.vocabSize) {
       await session.release();
       throw new EngineError(

@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { EngineError } from '../protocol/engine';
 import { bytesField, cacheKey, externalDataLocations, GRAPH_INITIALIZER, MODEL_GRAPH, parseFields, splice, varintField, type Field } from './onnxProtobuf';
 
+/** The copies' folder under the engine's cache (EngineOptions.cacheDir). */
+export const EXTERNAL_WEIGHTS_FOLDER = 'external-weights';
 /** Files smaller than this load quickly as they are (the bundled model is 14 MB). */
 export const EXTERNAL_WEIGHTS_MIN_FILE_BYTES = 100 * 1024 * 1024;
 /** Tensors smaller than this stay in the graph (shapes, scalars). */
@@ -98,13 +100,34 @@ function evictOldConversions(dir: string, keep: number): void {
   }
 }
 
+function copyFolder(source: string, dir: string): string {
+  return path.join(dir, `${path.basename(source, '.onnx')}-${cacheKey(source)}`);
+}
+
+/**
+ * Deletes the copies made of the ONNX files of `modelFolder` (before the model itself is deleted: the copies are
+ * found by the files' path, size and time); returns the bytes freed.
+ */
+export function deleteExternalWeightsCopies(modelFolder: string, dir: string): number {
+  const onnxDir = path.join(modelFolder, 'onnx');
+  if (!fs.existsSync(onnxDir) || !fs.existsSync(dir)) return 0;
+  let freed = 0;
+  for (const name of fs.readdirSync(onnxDir).filter((file) => file.endsWith('.onnx'))) {
+    const folder = copyFolder(path.join(onnxDir, name), dir);
+    if (!fs.existsSync(folder)) continue;
+    for (const file of fs.readdirSync(folder)) freed += fs.statSync(path.join(folder, file)).size;
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+  return freed;
+}
+
 /**
  * The file ONNX Runtime should load for `source`: `source` itself when it is small or already keeps its weights
  * outside the graph, else its copy with external weights in `cacheDir` (written now unless it is there from before).
  */
 export function externalWeightsPath(source: string, cacheDir: string, minFileBytes = EXTERNAL_WEIGHTS_MIN_FILE_BYTES): string {
   if (fs.statSync(source).size < minFileBytes) return source;
-  const folder = path.join(cacheDir, `${path.basename(source, '.onnx')}-${cacheKey(source)}`);
+  const folder = copyFolder(source, cacheDir);
   const target = path.join(folder, path.basename(source));
   if (fs.existsSync(target)) {
     const now = new Date();

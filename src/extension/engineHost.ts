@@ -10,6 +10,11 @@ import { DisplayedEngineState } from './displayedEngineState';
 import { reportEngineError } from './modelCommands';
 import { affectsModel, engineOptions, readSettings } from './settings';
 
+/** The engine's cache (EngineOptions.cacheDir) in the extension's global storage. */
+export function modelCacheDir(context: vscode.ExtensionContext): string {
+  return path.join(context.globalStorageUri.fsPath, 'model-cache');
+}
+
 export class EngineHost implements vscode.Disposable {
   readonly client: EngineClient;
   /** The state as the status bar and the Model view show it (short calls do not flash 'generating'). */
@@ -45,9 +50,8 @@ export class EngineHost implements vscode.Disposable {
 
   reload(): Promise<ModelInfo> {
     this.configured = true;
-    // Graphs rewritten to expose attention (models without attentions.{i}) live in the extension's storage.
-    const cacheDir = path.join(this.context.globalStorageUri.fsPath, 'model-cache');
-    return this.client.load({ folder: this.modelFolder(), options: { ...engineOptions(readSettings()), cacheDir } });
+    // What the engine derives from model files (attention graphs, external-weights copies) lives in the extension's storage.
+    return this.client.load({ folder: this.modelFolder(), options: { ...engineOptions(readSettings()), cacheDir: modelCacheDir(this.context) } });
   }
 
   /**

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecoderSession } from '../../src/engine/decoderSession';
 import { openSession } from '../../src/engine/engine';
-import { externalWeightsPath } from '../../src/engine/externalWeights';
+import { deleteExternalWeightsCopies, externalWeightsPath } from '../../src/engine/externalWeights';
 import { readModelFolder } from '../../src/engine/modelFolder';
 import { externalDataLocations } from '../../src/engine/onnxProtobuf';
 
@@ -81,6 +81,22 @@ describe('external weights', () => {
     expect(fs.readdirSync(cache).length).toBe(2);
     expect(fs.existsSync(copies[1]!)).toBe(true);
     expect(fs.existsSync(copies[2]!)).toBe(false);
+  });
+
+  it('deleting a model deletes its copies, and only its copies', () => {
+    const cache = path.join(dir, 'delete');
+    const folders = ['one', 'two'].map((name) => {
+      const folder = path.join(dir, `model-${name}`);
+      fs.cpSync(path.join(FIXTURES, 'llama-tiny'), folder, { recursive: true });
+      return folder;
+    });
+    const copies = folders.map((folder) => externalWeightsPath(path.join(folder, 'onnx', 'model.onnx'), cache, 0));
+    const bytes = fs.statSync(copies[0]!).size + fs.statSync(`${copies[0]!}_data`).size;
+    expect(deleteExternalWeightsCopies(folders[0]!, cache)).toBe(bytes);
+    expect(fs.existsSync(path.dirname(copies[0]!))).toBe(false);
+    expect(fs.existsSync(copies[1]!)).toBe(true);
+    expect(deleteExternalWeightsCopies(folders[0]!, cache)).toBe(0);
+    expect(deleteExternalWeightsCopies(path.join(dir, 'no-such-model'), cache)).toBe(0);
   });
 
   it('a damaged copy is deleted and the original loads', async () => {
