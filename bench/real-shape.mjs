@@ -29,6 +29,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     child: { type: 'boolean', default: false },
     'load-only': { type: 'boolean', default: false },
+    prompts: { type: 'string' },
   },
 });
 const folder = values.model ? path.resolve(values.model) : path.join(ROOT, '.cache', 'shape-models', SHAPE);
@@ -55,17 +56,12 @@ function residentMemory() {
 }
 
 async function child() {
-  const { EngineClient, workerTransport, readModelFolder, ModelTokenizer } = require(path.join(ROOT, 'dist', 'bench.js'));
+  const { EngineClient, workerTransport, readModelFolder } = require(path.join(ROOT, 'dist', 'bench.js'));
   const quantization = values.quantization;
   const model = readModelFolder(folder, [quantization]);
   const newTokens = Number(values['new-tokens']);
-
-  // Code text cut to a number of ids and decoded back: the prompts the engine tokenizes.
-  const tokenizer = new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig);
-  const source = fs.readFileSync(path.join(ROOT, 'src', 'engine', 'engine.ts'), 'utf8');
-  const promptOf = (tokens) => tokenizer.decode(tokenizer.encode(source).slice(0, tokens), false);
-  const longPrompt = promptOf(Number(values['prompt-tokens']));
-  const shortPrompt = promptOf(SHORT_PROMPT_TOKENS);
+  // Made by the parent, so that no tokenizer of the bench's own counts in this process's memory.
+  const { longPrompt, shortPrompt } = JSON.parse(values.prompts);
   const before = residentMemory();
 
   const client = new EngineClient(workerTransport(path.join(ROOT, 'dist', 'worker.js')));
@@ -119,9 +115,16 @@ function ensureModel() {
 
 function parent() {
   ensureModel();
+  // Code text cut to a number of ids and decoded back: the prompts the engine tokenizes.
+  const { readModelFolder, ModelTokenizer } = require(path.join(ROOT, 'dist', 'bench.js'));
+  const model = readModelFolder(folder);
+  const tokenizer = new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig);
+  const source = fs.readFileSync(path.join(ROOT, 'src', 'engine', 'engine.ts'), 'utf8');
+  const promptOf = (tokens) => tokenizer.decode(tokenizer.encode(source).slice(0, tokens), false);
+  const prompts = JSON.stringify({ longPrompt: promptOf(Number(values['prompt-tokens'])), shortPrompt: promptOf(SHORT_PROMPT_TOKENS) });
   const rows = [];
   const runChild = (quantization, extra = []) => {
-    const args = [fileURLToPath(import.meta.url), '--child', '--model', folder, '--quantization', quantization, ...extra];
+    const args = [fileURLToPath(import.meta.url), '--child', '--model', folder, '--quantization', quantization, '--prompts', prompts, ...extra];
     for (const name of ['threads', 'prompt-tokens', 'new-tokens', 'runs']) args.push(`--${name}`, values[name]);
     const result = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (result.status !== 0) throw new Error(`${quantization}: ${result.stderr}`);
@@ -161,7 +164,7 @@ function parent() {
     ];
     console.log(`| ${cells.join(' | ')} |`);
   }
-  console.log(`RSS before loading (Node and the bench's own tokenizer): ${rows.map((r) => megabytes(r.baseRss)).join(', ')} MB`);
+  console.log(`RSS before loading (Node): ${rows.map((r) => megabytes(r.baseRss)).join(', ')} MB`);
 }
 
 if (values.child) await child();

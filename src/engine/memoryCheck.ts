@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import { EngineError } from '../protocol/engine';
 
 /**
- * Memory per byte of weights file, measured (bench/real-shape.mjs, Qwen2.5-Coder-0.5B shapes): the engine's peak,
- * less Node's own, was 2.4-2.6x the file: ONNX Runtime holds the file's bytes and MatMulNBits' pre-packed copy, and
- * adds activations, logits and the KV cache. Models with external data (memory-mapped) need less; this errs high.
+ * Memory per byte of weights file, measured (bench/real-shape.mjs, Qwen2.5-Coder-0.5B shapes): the engine's peak, less
+ * Node's own, was 2.4-2.6x the file when ONNX Runtime copied the file's bytes, 1.7-1.9x from the memory-mapped copy
+ * with external weights (externalWeights.ts), whose writing on a first load also reads the whole file. This errs high.
  */
 const OVERHEAD_FACTOR = 2.5;
 const OVERHEAD_BYTES = 64 * 1024 * 1024;
