@@ -115,8 +115,13 @@ export function deleteExternalWeightsCopies(modelFolder: string, dir: string): n
   for (const name of fs.readdirSync(onnxDir).filter((file) => file.endsWith('.onnx'))) {
     const folder = copyFolder(path.join(onnxDir, name), dir);
     if (!fs.existsSync(folder)) continue;
-    for (const file of fs.readdirSync(folder)) freed += fs.statSync(path.join(folder, file)).size;
-    fs.rmSync(folder, { recursive: true, force: true });
+    const bytes = fs.readdirSync(folder).reduce((sum, file) => sum + fs.statSync(path.join(folder, file)).size, 0);
+    try {
+      fs.rmSync(folder, { recursive: true, force: true });
+      freed += bytes;
+    } catch {
+      // Still mapped by a session (Windows refuses): the eviction of a later load deletes it.
+    }
   }
   return freed;
 }
