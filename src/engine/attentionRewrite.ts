@@ -207,6 +207,11 @@ export interface RewrittenModel {
   created: boolean;
 }
 
+/** The rewritten graphs' folder under the engine's cache (EngineOptions.cacheDir). */
+export function attentionGraphsDir(cacheDir: string): string {
+  return path.join(cacheDir, 'attention-graphs');
+}
+
 /**
  * The ONNX file at `source` with `attentions.{i}` outputs, from `cacheDir` when it was rewritten before, else
  * rewritten now and saved there (in a folder of its own per source file). Models with external data (`.onnx_data`)

@@ -18,8 +18,8 @@ import {
   type ModelInfo,
   type TokenPrediction,
 } from '../protocol/engine';
-import { rewrittenModelPath } from './attentionRewrite';
-import { EXTERNAL_WEIGHTS_FOLDER, EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsPath } from './externalWeights';
+import { attentionGraphsDir, rewrittenModelPath } from './attentionRewrite';
+import { EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsDir, externalWeightsPath } from './externalWeights';
 import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
 import { DecoderSession, defaultThreads, type KvCache } from './decoderSession';
@@ -125,7 +125,7 @@ export class LoadedModel {
     checkMemory(model.onnxPath, options.availableMemoryBytes);
     const tokenizer = new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig);
     const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'attentive-model-cache');
-    const { session, sessionPath } = await openSession(model, path.join(cacheDir, EXTERNAL_WEIGHTS_FOLDER), options.threads ?? defaultThreads());
+    const { session, sessionPath } = await openSession(model, externalWeightsDir(cacheDir), options.threads ?? defaultThreads());
     if (tokenizer.vocabSize > session.vocabSize) {
       await session.release();
       throw new EngineError(
@@ -144,7 +144,7 @@ export class LoadedModel {
     const loaded = new LoadedModel(model, session, tokenizer, fim, eosIds, fimSentinelIds, fimRecommended);
     loaded.reusePromptCache = options.reusePromptCache ?? true;
     loaded.sessionPath = sessionPath;
-    loaded.attentionGraphsDir = path.join(cacheDir, 'attention-graphs');
+    loaded.attentionGraphsDir = attentionGraphsDir(cacheDir);
     return loaded;
   }
 

@@ -9,10 +9,26 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../protocol/engine';
-import { bytesField, cacheKey, externalDataLocations, GRAPH_INITIALIZER, MODEL_GRAPH, parseFields, splice, varintField, type Field } from './onnxProtobuf';
+import {
+  bytesField,
+  cacheKey,
+  DATA_LOCATION_EXTERNAL,
+  externalDataLocations,
+  GRAPH_INITIALIZER,
+  MODEL_GRAPH,
+  parseFields,
+  splice,
+  TENSOR_DATA_LOCATION,
+  TENSOR_EXTERNAL_DATA,
+  TENSOR_RAW_DATA,
+  varintField,
+  type Field,
+} from './onnxProtobuf';
 
 /** The copies' folder under the engine's cache (EngineOptions.cacheDir). */
-export const EXTERNAL_WEIGHTS_FOLDER = 'external-weights';
+export function externalWeightsDir(cacheDir: string): string {
+  return path.join(cacheDir, 'external-weights');
+}
 /** Files smaller than this load quickly as they are (the bundled model is 14 MB). */
 export const EXTERNAL_WEIGHTS_MIN_FILE_BYTES = 100 * 1024 * 1024;
 /** Tensors smaller than this stay in the graph (shapes, scalars). */
@@ -21,18 +37,11 @@ const ALIGNMENT = 4096;
 /** Converted models kept in the cache; older ones are deleted (each is as large as its source). */
 const KEPT_CONVERSIONS = 2;
 
-// TensorProto fields (onnx.proto3)
-const TENSOR_RAW_DATA = 9;
-const TENSOR_EXTERNAL_DATA = 13;
-const TENSOR_DATA_LOCATION = 14;
-const DATA_LOCATION_EXTERNAL = 1;
-
 export interface ExternalizedModel {
   /** The graph, with external_data entries instead of the weights' bytes. */
   model: Buffer;
   /** The data file's contents, in order (slices of the source buffer and zero padding). */
   data: Buffer[];
-  dataBytes: number;
   tensors: number;
 }
 
@@ -69,7 +78,7 @@ export function externalizeWeights(model: Buffer, location: string): Externalize
     initializers.set(field, bytesField(GRAPH_INITIALIZER, splice(field.value, new Map([[raw, Buffer.alloc(0)]]), entries)));
   }
   const graph = splice(graphField.value!, initializers);
-  return { model: splice(model, new Map([[graphField, bytesField(MODEL_GRAPH, graph)]])), data, dataBytes: offset, tensors };
+  return { model: splice(model, new Map([[graphField, bytesField(MODEL_GRAPH, graph)]])), data, tensors };
 }
 
 /** Writes `parts` to `target` through a temporary file, so that a crash never leaves a half-written file behind. */

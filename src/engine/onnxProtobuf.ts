@@ -107,7 +107,10 @@ export const NODE_ATTRIBUTE = 5;
 export const NODE_DOMAIN = 7;
 export const ATTRIBUTE_NAME = 1;
 export const ATTRIBUTE_GRAPH = 6;
+export const TENSOR_RAW_DATA = 9;
 export const TENSOR_EXTERNAL_DATA = 13;
+export const TENSOR_DATA_LOCATION = 14;
+export const DATA_LOCATION_EXTERNAL = 1;
 export const FLOAT = 1;
 
 export interface Node {

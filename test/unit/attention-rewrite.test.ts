@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exposeAttention, rewrittenModelPath } from '../../src/engine/attentionRewrite';
+import { attentionGraphsDir, exposeAttention, rewrittenModelPath } from '../../src/engine/attentionRewrite';
 import { LoadedModel } from '../../src/engine/engine';
 import { validateParams } from '../../src/engine/validate';
 import { EngineError } from '../../src/protocol/engine';
@@ -32,7 +32,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 /** Where the engine keeps rewritten graphs under its cacheDir. */
-const attentionGraphs = () => path.join(cacheDir, 'attention-graphs');
+const attentionGraphs = () => attentionGraphsDir(cacheDir);
 
 for (const name of ['llama-tiny', 'gpt2-tiny']) {
   describe(`attention of ${name} through the rewritten graph`, () => {

@@ -5,7 +5,7 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { deleteExternalWeightsCopies, EXTERNAL_WEIGHTS_FOLDER } from '../../engine/externalWeights';
+import { deleteExternalWeightsCopies, externalWeightsDir } from '../../engine/externalWeights';
 import { modelCacheDir } from '../engineHost';
 import { SECTION } from '../settings';
 import { CATALOG, describeEntry } from './catalog';
@@ -174,7 +174,7 @@ export function registerModels(context: vscode.ExtensionContext, log: vscode.Out
           if (sure !== 'Delete') return;
           if (current && path.resolve(current) === picked.model.folder) await useModel('bundled');
           // Its copy with external weights (a large single-file model's, as big as the model) goes with it.
-          const freed = deleteExternalWeightsCopies(picked.model.folder, path.join(modelCacheDir(context), EXTERNAL_WEIGHTS_FOLDER));
+          const freed = deleteExternalWeightsCopies(picked.model.folder, externalWeightsDir(modelCacheDir(context)));
           deleteDownloaded(storage, picked.model.folder);
           log.appendLine(`[models] deleted ${picked.model.folder}${freed ? ` and its cached copy (${megabytes(freed)})` : ''}`);
         }
