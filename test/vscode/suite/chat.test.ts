@@ -87,7 +87,8 @@ export function chatSuite(): void {
         for (const request of requests) {
           chat.newChat();
           chat.sendRequest(request);
-          await until('streamed text', () => (lastReply(chat.state().conversation.entries)?.content.length ?? 0) > 5);
+          // Checked after every message the host handles: polled every 50 ms, short replies had ended before Stop.
+          await until('streamed text', () => (lastReply(chat.state().conversation.entries)?.content.length ?? 0) > 5, 60_000, 0);
           chat.stop();
           reply = await until('the finished reply', () => {
             const r = lastReply(chat.state().conversation.entries);

@@ -10,13 +10,14 @@ export async function api(): Promise<AttentiveApi> {
   return extension.activate();
 }
 
-export async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
+/** Polls `probe` every `pollMs` ms; 0 polls at every turn of the event loop (right after each message is handled). */
+export async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000, pollMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => (pollMs === 0 ? setImmediate(resolve) : setTimeout(resolve, pollMs)));
   }
 }
 
