@@ -2,11 +2,13 @@
 A random-weight decoder with exactly the shapes of a real code model, for speed and memory checks of the engine
 (bench/real-shape.mjs). The weights are noise: the figures are those of the shapes, not of any output.
 
-    /usr/bin/python3 training/shape_model.py [--shape qwen2.5-coder-0.5b] [--out .cache/shape-models/<shape>]
+    /usr/bin/python3 training/shape_model.py [--shape qwen2.5-coder-0.5b] [--out .cache/shape-models/<shape>] [--block 32]
 
 Writes a model folder in the Hugging Face / transformers.js layout:
     config.json, generation_config.json, tokenizer.json, tokenizer_config.json
-    onnx/model_q4.onnx          MatMulNBits 4-bit, block 32, accuracy_level 4 (as training/quantize.py makes ours)
+    onnx/model_q4.onnx          MatMulNBits 4-bit, block 32, accuracy_level 4 (as training/quantize.py makes ours);
+                                --block 64 or 128 for coarser blocks (block 64: 4.56 bits per weight with its float32
+                                scale and 4-bit zero point, about llama.cpp Q4_K_M's 4.5-4.9; block 32: 5.13)
     onnx/model_quantized.onnx   MatMulNBits 8-bit, block 32 (the layout of llama.cpp's Q8_0)
 Both with the int8 token-embedding table of training/quantize.py. The float32 export (over 2 GB for Qwen2.5-Coder
 0.5B, so torch writes its weights as external data) is only a step: it is deleted once both files are written.
@@ -57,7 +59,7 @@ def padded_tokenizer(vocab_size):
     return tok
 
 
-def write_folder(out, shape_name, layers=None, seed=0):
+def write_folder(out, shape_name, layers=None, seed=0, block=32):
     shape = SHAPES[shape_name]
     c = shape["config"]
     if layers is not None:  # fewer layers: a quick check of the pipeline
@@ -81,7 +83,7 @@ def write_folder(out, shape_name, layers=None, seed=0):
     for mode, name in (("nbits4", "model_q4.onnx"), ("nbits8", "model_quantized.onnx")):
         t1 = time.time()
         dst = os.path.join(out, "onnx", name)
-        qz.quantize_file(fp32, dst, mode=mode)
+        qz.quantize_file(fp32, dst, mode=mode, block=block if mode == "nbits4" else 32)
         print(f"{name}: {os.path.getsize(dst) / 1e6:.1f} MB in {time.time() - t1:.0f} s", flush=True)
     shutil.rmtree(fp32_dir)
 
@@ -103,9 +105,10 @@ def main(argv=None):
     ap.add_argument("--shape", choices=sorted(SHAPES), default="qwen2.5-coder-0.5b")
     ap.add_argument("--out", default=None)
     ap.add_argument("--layers", type=int, default=None, help="fewer layers than the real model (pipeline check)")
+    ap.add_argument("--block", type=int, default=32, choices=(32, 64, 128), help="block size of the 4-bit file")
     args = ap.parse_args(argv)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    write_folder(args.out or os.path.join(ROOT, ".cache", "shape-models", args.shape), args.shape, args.layers)
+    write_folder(args.out or os.path.join(ROOT, ".cache", "shape-models", args.shape), args.shape, args.layers, block=args.block)
 
 
 if __name__ == "__main__":

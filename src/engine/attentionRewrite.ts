@@ -6,19 +6,17 @@
 // the name our own exports use, so the engine reads them like ours. Older merged decoders (one `If` on
 // use_cache_branch) get the same outputs added to both branches and to the If node.
 //
-// The file is rewritten once and cached (key: source path, size and mtime). ONNX files are protobuf ModelProto
+// The file is rewritten once and cached (rewriteCache.ts). ONNX files are protobuf ModelProto
 // messages; the rewrite touches only the bytes it must: it parses the top-level fields of ModelProto and GraphProto
 // (and the nodes and, for an If, its branch attributes), appends the new nodes and outputs, and writes the corrected
 // length prefixes. Everything else (weights included) is copied unchanged, so no ONNX library is needed.
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../protocol/engine';
+import { cachedRewrite, type RewrittenModel } from './rewriteCache';
 import {
   ATTRIBUTE_GRAPH,
   bytesField,
-  cacheKey,
-  externalDataLocations,
   FLOAT,
   GRAPH_NODE,
   GRAPH_OUTPUT,
@@ -200,49 +198,12 @@ export function exposeAttention(model: Buffer, layers?: number): { bytes: Buffer
 // The cache
 // ------------------------------------------------------------------------------------------------
 
-export interface RewrittenModel {
-  /** The rewritten ONNX file. */
-  path: string;
-  /** False when it came from the cache. */
-  created: boolean;
-}
-
 /** The rewritten graphs' folder under the engine's cache (EngineOptions.cacheDir). */
 export function attentionGraphsDir(cacheDir: string): string {
   return path.join(cacheDir, 'attention-graphs');
 }
 
-/**
- * The ONNX file at `source` with `attentions.{i}` outputs, from `cacheDir` when it was rewritten before, else
- * rewritten now and saved there (in a folder of its own per source file). Models with external data (`.onnx_data`)
- * get their data files hard-linked (or, across file systems, symlinked) next to the rewritten file, where ONNX
- * Runtime looks for them.
- */
+/** The ONNX file at `source` with `attentions.{i}` outputs, rewritten once into `cacheDir` (see rewriteCache.ts). */
 export function rewrittenModelPath(source: string, cacheDir: string, layers?: number): RewrittenModel {
-  const folder = path.join(cacheDir, `${path.basename(source, '.onnx')}-${cacheKey(source)}`);
-  const target = path.join(folder, path.basename(source));
-  if (fs.existsSync(target)) return { path: target, created: false };
-  const { bytes } = exposeAttention(fs.readFileSync(source), layers);
-  fs.mkdirSync(folder, { recursive: true });
-  for (const location of externalDataLocations(bytes)) linkExternalData(path.join(path.dirname(source), location), path.join(folder, location));
-  // Write then rename, so a crash never leaves a half-written file that the next run would trust.
-  const temporary = `${target}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, bytes);
-  fs.renameSync(temporary, target);
-  return { path: target, created: true };
-}
-
-function linkExternalData(from: string, to: string): void {
-  if (fs.existsSync(to)) return;
-  if (!fs.existsSync(from)) throw new EngineError(`The model's external data file is missing: ${from}`, 'model-invalid');
-  fs.mkdirSync(path.dirname(to), { recursive: true });
-  try {
-    fs.linkSync(from, to);
-  } catch {
-    try {
-      fs.symlinkSync(path.resolve(from), to);
-    } catch (error) {
-      throw new EngineError(`Could not link the model's external data ${from} into ${path.dirname(to)}: ${(error as Error).message}`, 'internal');
-    }
-  }
+  return cachedRewrite(source, cacheDir, (bytes) => exposeAttention(bytes, layers).bytes);
 }

@@ -32,6 +32,8 @@ export interface StepOutput {
 const LOGITS_BUDGET_BYTES = 32 * 1024 * 1024;
 /** ...but never below this many tokens a step, so that a prompt still runs as matrix-matrix products. */
 const MIN_PREFILL_CHUNK = 32;
+/** A graph that returns only the last position's logits (lastLogitsRewrite.ts) prefills this many tokens a step. */
+const LAST_LOGITS_PREFILL_CHUNK = 64;
 
 export function defaultThreads(): number {
   return Math.max(1, Math.floor(os.cpus().length / 2));
@@ -58,6 +60,8 @@ export class DecoderSession {
     private readonly session: ort.InferenceSession,
     config: ModelConfig,
     readonly threads: number,
+    /** The graph returns [batch, 1, vocab] logits: those of the last position (lastLogitsRewrite.ts). */
+    readonly lastLogitsOnly = false,
   ) {
     const inputs = new Set(session.inputNames);
     const outputs = new Set(session.outputNames);
@@ -91,10 +95,12 @@ export class DecoderSession {
     const logitsMeta = session.outputMetadata.find((m) => m.name === 'logits');
     const logitsShape = logitsMeta && logitsMeta.isTensor ? logitsMeta.shape : [];
     this.vocabSize = typeof logitsShape[2] === 'number' ? logitsShape[2] : config.vocabSize;
-    this.prefillChunkTokens = Math.max(MIN_PREFILL_CHUNK, Math.floor(LOGITS_BUDGET_BYTES / (4 * this.vocabSize)));
+    this.prefillChunkTokens = lastLogitsOnly
+      ? LAST_LOGITS_PREFILL_CHUNK
+      : Math.max(MIN_PREFILL_CHUNK, Math.floor(LOGITS_BUDGET_BYTES / (4 * this.vocabSize)));
   }
 
-  static async create(onnxPath: string, config: ModelConfig, threads = defaultThreads()): Promise<DecoderSession> {
+  static async create(onnxPath: string, config: ModelConfig, threads = defaultThreads(), options: { lastLogitsOnly?: boolean } = {}): Promise<DecoderSession> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(onnxPath, {
@@ -109,7 +115,7 @@ export class DecoderSession {
       const reason = (error as Error).message.split('\n')[0];
       throw new EngineError(`ONNX Runtime could not load ${onnxPath}: ${reason}`, 'model-invalid');
     }
-    return new DecoderSession(session, config, threads);
+    return new DecoderSession(session, config, threads, options.lastLogitsOnly ?? false);
   }
 
   get layers(): number {
@@ -162,6 +168,7 @@ export class DecoderSession {
   }
 
   private async run(ids: readonly number[], cache: KvCache, options: { wantAttentions?: boolean; wantAllLogits?: boolean }): Promise<StepOutput> {
+    if (options.wantAllLogits && this.lastLogitsOnly) throw new EngineError('This session returns only the last position\'s logits', 'internal');
     const seq = ids.length;
     const total = cache.length + seq;
     const feeds: Record<string, ort.Tensor> = {
@@ -178,11 +185,12 @@ export class DecoderSession {
     if (options.wantAttentions) fetches.push(...this.attentionOutputs);
     const results = await this.session.run(feeds, fetches);
 
-    const logits = results['logits']!.data as Float32Array; // [batch, seq, vocab]
-    const vocab = logits.length / seq;
+    const logits = results['logits']!.data as Float32Array; // [batch, seq, vocab], or [batch, 1, vocab]
+    const rows = this.lastLogitsOnly ? 1 : seq;
+    const vocab = logits.length / rows;
     const next: KvCache = { length: total, tensors: new Map() };
     for (const { input, present } of this.pastInputs) next.tensors.set(input, results[present] as ort.Tensor);
-    const output: StepOutput = { lastLogits: logits.slice((seq - 1) * vocab, seq * vocab), cache: next };
+    const output: StepOutput = { lastLogits: logits.slice((rows - 1) * vocab, rows * vocab), cache: next };
     if (options.wantAllLogits) output.allLogits = logits;
     if (options.wantAttentions) {
       output.attentions = this.attentionOutputs.map((name) => results[name]!.data as Float32Array); // [batch, heads, seq, past+seq]

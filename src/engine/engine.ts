@@ -19,7 +19,9 @@ import {
   type TokenPrediction,
 } from '../protocol/engine';
 import { attentionGraphsDir, rewrittenModelPath } from './attentionRewrite';
-import { EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsDir, externalWeightsPath } from './externalWeights';
+import { EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsDir, externalWeightsPath, weightBytes } from './externalWeights';
+import { lastLogitsGraphsDir, lastPositionLogits } from './lastLogitsRewrite';
+import { cachedRewrite } from './rewriteCache';
 import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
 import { DecoderSession, defaultThreads, type KvCache } from './decoderSession';
@@ -62,31 +64,42 @@ interface ReusableCache {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * A session on the model's ONNX file or, for a large single file, on its copy with external weights (written into
- * `externalWeightsDir` on first use). The copy is an optimisation: if it cannot be written or loaded, the model's own
- * file is used.
+ * A session on the model's ONNX file or, for a large model, on a graph made from it in `cacheDir` (each written on
+ * first use and reused): a single file's copy with external weights (externalWeights.ts), with its LM head fed only
+ * the last position (lastLogitsRewrite.ts; not for graphs it does not fit). `sessionPath` is the graph with every
+ * position's logits, which the attention rewrite starts from. The copies are optimisations: if one cannot be written
+ * or loaded, the model's own file is used.
  */
 export async function openSession(
   model: ModelFolder,
-  externalWeightsDir: string,
+  cacheDir: string,
   threads: number,
-  minFileBytes = EXTERNAL_WEIGHTS_MIN_FILE_BYTES,
+  minWeightBytes = EXTERNAL_WEIGHTS_MIN_FILE_BYTES,
 ): Promise<{ session: DecoderSession; sessionPath: string }> {
   let sessionPath = model.onnxPath;
+  let runPath = model.onnxPath;
   try {
-    sessionPath = externalWeightsPath(model.onnxPath, externalWeightsDir, minFileBytes);
+    if (weightBytes(model.onnxPath) >= minWeightBytes) {
+      sessionPath = externalWeightsPath(model.onnxPath, externalWeightsDir(cacheDir), minWeightBytes);
+      runPath = sessionPath;
+      runPath = cachedRewrite(sessionPath, lastLogitsGraphsDir(cacheDir), lastPositionLogits).path;
+    }
   } catch {
-    // No space or no permission for the cache: load the file as it is.
+    // No space or no permission for the cache, or logits not from a MatMul: the graph as it is.
   }
-  if (sessionPath !== model.onnxPath) {
+  if (runPath !== model.onnxPath) {
     try {
-      return { session: await DecoderSession.create(sessionPath, model.config, threads), sessionPath };
+      return { session: await DecoderSession.create(runPath, model.config, threads, { lastLogitsOnly: runPath !== sessionPath }), sessionPath };
     } catch {
-      // A damaged copy (a disk error): delete it, so the next load writes it again, and load the original.
-      try {
-        fs.rmSync(path.dirname(sessionPath), { recursive: true, force: true });
-      } catch {
-        // Left for the eviction of a later load.
+      // A damaged copy (a disk error): delete it (and the copy it came from), so the next load writes them again,
+      // and load the original.
+      for (const copy of new Set([runPath, sessionPath]).values()) {
+        if (copy === model.onnxPath) continue;
+        try {
+          fs.rmSync(path.dirname(copy), { recursive: true, force: true });
+        } catch {
+          // Left for the eviction of a later load.
+        }
       }
     }
   }
@@ -125,7 +138,7 @@ export class LoadedModel {
     checkMemory(model.onnxPath, options.availableMemoryBytes);
     const tokenizer = new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig);
     const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'attentive-model-cache');
-    const { session, sessionPath } = await openSession(model, externalWeightsDir(cacheDir), options.threads ?? defaultThreads());
+    const { session, sessionPath } = await openSession(model, cacheDir, options.threads ?? defaultThreads());
     if (tokenizer.vocabSize > session.vocabSize) {
       await session.release();
       throw new EngineError(

@@ -24,6 +24,7 @@ import {
   varintField,
   type Field,
 } from './onnxProtobuf';
+import { rewriteFolder } from './rewriteCache';
 
 /** The copies' folder under the engine's cache (EngineOptions.cacheDir). */
 export function externalWeightsDir(cacheDir: string): string {
@@ -31,6 +32,16 @@ export function externalWeightsDir(cacheDir: string): string {
 }
 /** Files smaller than this load quickly as they are (the bundled model is 14 MB). */
 export const EXTERNAL_WEIGHTS_MIN_FILE_BYTES = 100 * 1024 * 1024;
+/** The model's weights on disk: the ONNX file and the external data files it names. */
+export function weightBytes(source: string): number {
+  const size = fs.statSync(source).size;
+  if (size >= EXTERNAL_WEIGHTS_MIN_FILE_BYTES) return size; // large either way: not read just to add the rest
+  const dir = path.dirname(source);
+  return externalDataLocations(fs.readFileSync(source)).reduce((sum, location) => {
+    const file = path.join(dir, location);
+    return sum + (fs.existsSync(file) ? fs.statSync(file).size : 0);
+  }, size);
+}
 /** Tensors smaller than this stay in the graph (shapes, scalars). */
 const MIN_EXTERNAL_TENSOR_BYTES = 1024;
 const ALIGNMENT = 4096;
@@ -115,17 +126,21 @@ function copyFolder(source: string, dir: string): string {
 
 /**
  * Deletes the copies made of the ONNX files of `modelFolder` (before the model itself is deleted: the copies are
- * found by the files' path, size and time); returns the bytes freed.
+ * found by the files' path, size and time), and the graphs rewritten from those copies in `rewriteDirs` (their
+ * hard links would keep the copies' data on disk); returns the bytes freed.
  */
-export function deleteExternalWeightsCopies(modelFolder: string, dir: string): number {
+export function deleteExternalWeightsCopies(modelFolder: string, dir: string, rewriteDirs: string[] = []): number {
   const onnxDir = path.join(modelFolder, 'onnx');
   if (!fs.existsSync(onnxDir) || !fs.existsSync(dir)) return 0;
   let freed = 0;
   for (const name of fs.readdirSync(onnxDir).filter((file) => file.endsWith('.onnx'))) {
     const folder = copyFolder(path.join(onnxDir, name), dir);
     if (!fs.existsSync(folder)) continue;
+    const copy = path.join(folder, name);
+    const rewrites = fs.existsSync(copy) ? rewriteDirs.map((rewriteDir) => rewriteFolder(copy, rewriteDir)) : [];
     const bytes = fs.readdirSync(folder).reduce((sum, file) => sum + fs.statSync(path.join(folder, file)).size, 0);
     try {
+      for (const rewritten of rewrites) fs.rmSync(rewritten, { recursive: true, force: true });
       fs.rmSync(folder, { recursive: true, force: true });
       freed += bytes;
     } catch {

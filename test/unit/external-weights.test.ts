@@ -8,9 +8,11 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecoderSession } from '../../src/engine/decoderSession';
 import { openSession } from '../../src/engine/engine';
-import { deleteExternalWeightsCopies, externalWeightsPath } from '../../src/engine/externalWeights';
+import { deleteExternalWeightsCopies, externalWeightsDir, externalWeightsPath } from '../../src/engine/externalWeights';
+import { lastPositionLogits } from '../../src/engine/lastLogitsRewrite';
 import { readModelFolder } from '../../src/engine/modelFolder';
 import { externalDataLocations } from '../../src/engine/onnxProtobuf';
+import { cachedRewrite } from '../../src/engine/rewriteCache';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/models');
 const IDS = [5, 17, 42, 99, 7, 300];
@@ -92,8 +94,12 @@ describe('external weights', () => {
     });
     const copies = folders.map((folder) => externalWeightsPath(path.join(folder, 'onnx', 'model.onnx'), cache, 0));
     const bytes = fs.statSync(copies[0]!).size + fs.statSync(`${copies[0]!}_data`).size;
-    expect(deleteExternalWeightsCopies(folders[0]!, cache)).toBe(bytes);
+    const rewrites = path.join(dir, 'rewrites');
+    const rewritten = copies.map((copy) => cachedRewrite(copy, rewrites, lastPositionLogits).path);
+    expect(deleteExternalWeightsCopies(folders[0]!, cache, [rewrites])).toBe(bytes);
     expect(fs.existsSync(path.dirname(copies[0]!))).toBe(false);
+    expect(fs.existsSync(path.dirname(rewritten[0]!))).toBe(false); // its hard link would keep the data on disk
+    expect(fs.existsSync(rewritten[1]!)).toBe(true);
     expect(fs.existsSync(copies[1]!)).toBe(true);
     expect(deleteExternalWeightsCopies(folders[0]!, cache)).toBe(0);
     expect(deleteExternalWeightsCopies(path.join(dir, 'no-such-model'), cache)).toBe(0);
@@ -102,7 +108,7 @@ describe('external weights', () => {
   it('a damaged copy is deleted and the original loads', async () => {
     const model = readModelFolder(path.join(FIXTURES, 'llama-tiny'), ['fp32']);
     const cache = path.join(dir, 'damaged');
-    const copy = externalWeightsPath(model.onnxPath, cache, 0);
+    const copy = externalWeightsPath(model.onnxPath, externalWeightsDir(cache), 0);
     fs.writeFileSync(copy, Buffer.from('not a protobuf at all'));
     const { session, sessionPath } = await openSession(model, cache, 1, 0);
     try {

@@ -60,3 +60,14 @@ def test_quantized_files_compute_the_pytorch_model(folder):
     assert cosine(int8["prefill_logits"], expected) > 0.999
     assert cosine(q4["prefill_logits"], expected) > 0.95
     assert int8["tokens"][0] == int(expected.argmax())
+
+
+def test_block_option_sets_the_4bit_block_only(tmp_path):
+    shape_model.SHAPES["tiny-qwen2"] = dict(config=TINY, model_type="qwen2", architecture="Qwen2ForCausalLM")
+    try:
+        folder = shape_model.write_folder(str(tmp_path / "tiny64"), "tiny-qwen2", layers=1, seed=5, block=64)
+    finally:
+        del shape_model.SHAPES["tiny-qwen2"]
+    for name, block in (("model_q4.onnx", 64), ("model_quantized.onnx", 32)):
+        nbits = [n for n in onnx.load(os.path.join(folder, "onnx", name)).graph.node if n.op_type == "MatMulNBits"]
+        assert nbits and all({a.name: a.i for a in n.attribute}["block_size"] == block for n in nbits), name

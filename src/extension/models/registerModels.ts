@@ -5,7 +5,9 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { attentionGraphsDir } from '../../engine/attentionRewrite';
 import { deleteExternalWeightsCopies, externalWeightsDir } from '../../engine/externalWeights';
+import { lastLogitsGraphsDir } from '../../engine/lastLogitsRewrite';
 import { modelCacheDir } from '../engineHost';
 import { SECTION } from '../settings';
 import { CATALOG, describeEntry } from './catalog';
@@ -173,8 +175,10 @@ export function registerModels(context: vscode.ExtensionContext, log: vscode.Out
           const sure = await vscode.window.showWarningMessage(`Delete ${picked.label} (${megabytes(picked.model.bytes)})?`, { modal: true }, 'Delete');
           if (sure !== 'Delete') return;
           if (current && path.resolve(current) === picked.model.folder) await useModel('bundled');
-          // Its copy with external weights (a large single-file model's, as big as the model) goes with it.
-          const freed = deleteExternalWeightsCopies(picked.model.folder, externalWeightsDir(modelCacheDir(context)));
+          // Its copy with external weights (a large single-file model's, as big as the model) goes with it, and the
+          // graphs rewritten from that copy.
+          const cache = modelCacheDir(context);
+          const freed = deleteExternalWeightsCopies(picked.model.folder, externalWeightsDir(cache), [attentionGraphsDir(cache), lastLogitsGraphsDir(cache)]);
           deleteDownloaded(storage, picked.model.folder);
           log.appendLine(`[models] deleted ${picked.model.folder}${freed ? ` and its cached copy (${megabytes(freed)})` : ''}`);
         }

@@ -1,0 +1,82 @@
+// Exports compute the logits of every input position, but generation needs only the last: for a 512-token prompt of
+// a 152k vocabulary that is 311 MB of float32 (ONNX Runtime's buffer, then its copy in JS) and, in the LM head, a
+// quarter of the prompt's arithmetic (896 x 151,936 multiply-adds per position for Qwen2.5-Coder-0.5B). The rewrite
+// makes the LM head see only the last position: before the MatMul (or MatMulNBits) that produces `logits`, a Gather
+// of index -1 on the sequence axis, so the output is [batch, 1, vocab]. Nothing else changes. A graph whose logits come
+// from another operator (or from the branches of an If: older merged decoders) is not rewritten, nor one that returns
+// its attentions (ours: small vocabularies, and Explain Attention needs every position's logits from that session).
+
+/** The rewritten graphs' folder under the engine's cache (EngineOptions.cacheDir). */
+export function lastLogitsGraphsDir(cacheDir: string): string {
+  return path.join(cacheDir, 'last-logits-graphs');
+}
+
+import * as path from 'node:path';
+import { EngineError } from '../protocol/engine';
+import {
+  bytesField,
+  GRAPH_NODE,
+  GRAPH_OUTPUT,
+  MODEL_GRAPH,
+  NODE_INPUT,
+  parseFields,
+  parseGraph,
+  splice,
+  text,
+  varintField,
+  type Field,
+} from './onnxProtobuf';
+
+/** The operators whose first input is the hidden state [batch, seq, hidden] when they produce the logits. */
+const LM_HEADS = new Set(['MatMul', 'MatMulNBits']);
+
+const INT64 = 7;
+const ATTRIBUTE_INT = 3; // AttributeProto.i
+const ATTRIBUTE_TENSOR = 5; // AttributeProto.t
+const ATTRIBUTE_TYPE = 20; // AttributeProto.type
+const ATTRIBUTE_TYPE_INT = 2;
+const ATTRIBUTE_TYPE_TENSOR = 4;
+
+function attribute(name: string, body: Buffer[]): Buffer {
+  return bytesField(5, Buffer.concat([bytesField(1, name), ...body])); // NodeProto.attribute
+}
+
+function node(opType: string, inputs: string[], output: string, name: string, attributes: Buffer[]): Buffer {
+  return bytesField(
+    GRAPH_NODE,
+    Buffer.concat([...inputs.map((input) => bytesField(NODE_INPUT, input)), bytesField(2, output), bytesField(3, name), bytesField(4, opType), ...attributes]),
+  );
+}
+
+/** The model bytes with the LM head fed only the last position; throws an EngineError when the graph has no such head. */
+export function lastPositionLogits(model: Buffer): Buffer {
+  const modelFields = parseFields(model);
+  const graphField = modelFields.find((f) => f.field === MODEL_GRAPH && f.value);
+  if (!graphField) throw new EngineError('The ONNX file has no graph', 'model-invalid');
+  const graph = parseGraph(graphField.value!);
+  const outputs = graph.fields.filter((f) => f.field === GRAPH_OUTPUT && f.value).map((f) => text(parseFields(f.value!).find((v) => v.field === 1)!));
+  if (outputs.some((name) => /^attentions\.\d+$/.test(name))) {
+    // Its one session also serves Explain Attention, which needs every position's logits (surprisal, predictions).
+    throw new EngineError('The model returns its attentions: its logits stay per position', 'bad-request');
+  }
+  const head = graph.nodes.find((n) => n.outputs.includes('logits'));
+  if (!head || !LM_HEADS.has(head.opType) || head.outputs[0] !== 'logits' || !head.inputs[0]) {
+    throw new EngineError(`The logits come from ${head ? head.opType : 'no node'} of the main graph, not from a MatMul on the hidden state`, 'model-invalid');
+  }
+  const hidden = head.inputs[0];
+  const index = `attentive/last_position/index`;
+  const last = `attentive/last_position/${hidden}`;
+  // Constant int64 [1] = [-1]: TensorProto dims=1 (field 1), data_type (2), int64_data (7, packed).
+  const indexTensor = Buffer.concat([varintField(1, 1), varintField(2, INT64), bytesField(7, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))]);
+  const constant = node('Constant', [], index, 'attentive/last_position/Constant', [
+    attribute('value', [bytesField(ATTRIBUTE_TENSOR, indexTensor), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_TENSOR)]),
+  ]);
+  const gather = node('Gather', [hidden, index], last, 'attentive/last_position/Gather', [
+    attribute('axis', [varintField(ATTRIBUTE_INT, 1), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT)]),
+  ]);
+  // The head again, its first input replaced; the new nodes go just before it (graphs list nodes in order).
+  const firstInput = parseFields(head.field.value!).find((f: Field) => f.field === NODE_INPUT)!;
+  const rewiredHead = bytesField(GRAPH_NODE, splice(head.field.value!, new Map([[firstInput, bytesField(NODE_INPUT, last)]])));
+  const newGraph = splice(graphField.value!, new Map([[head.field, Buffer.concat([constant, gather, rewiredHead])]]));
+  return splice(model, new Map([[graphField, bytesField(MODEL_GRAPH, newGraph)]]));
+}

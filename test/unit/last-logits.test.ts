@@ -1,0 +1,106 @@
+// Large models generate from a graph whose LM head sees only the last position (lastLogitsRewrite.ts): the logits it
+// returns are those of the original graph's last position, prompts longer than a prefill chunk give the same result,
+// graphs it does not fit (logits from an If, a model that returns its attentions) are refused with the reason, and
+// openSession uses it for generation while the attention rewrite starts from the graph with every position's logits.
+// Real ONNX Runtime on the fixtures, with the size threshold at 0.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DecoderSession } from '../../src/engine/decoderSession';
+import { openSession } from '../../src/engine/engine';
+import { lastPositionLogits } from '../../src/engine/lastLogitsRewrite';
+import { readModelFolder, type ModelFolder } from '../../src/engine/modelFolder';
+
+const FIXTURES = path.resolve(__dirname, '../fixtures/models');
+const IDS = [5, 17, 42, 99, 7, 300];
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-last-logits-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function rewritten(model: ModelFolder, name: string): string {
+  const file = path.join(dir, `${name}.onnx`);
+  fs.writeFileSync(file, lastPositionLogits(fs.readFileSync(model.onnxPath)));
+  return file;
+}
+
+async function lastLogits(file: string, model: ModelFolder, ids: number[], lastLogitsOnly = false): Promise<Float32Array> {
+  const session = await DecoderSession.create(file, model.config, 1, { lastLogitsOnly });
+  try {
+    let cache = session.emptyCache();
+    let logits: Float32Array = new Float32Array(0);
+    // The prompt, then one more token: the rewritten graph also serves decoding steps.
+    for (const step of [ids, [ids[0]!]]) ({ lastLogits: logits, cache } = await session.step(step, cache));
+    return logits;
+  } finally {
+    await session.release();
+  }
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  const scale = Math.max(...expected.map(Math.abs));
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  expect(worst).toBeLessThan(1e-5 * scale);
+}
+
+describe('last-position logits', () => {
+  for (const [name, quantization] of [
+    ['llama-tiny', 'fp32'],
+    ['gpt2-tiny', 'fp32'],
+    ['gpt2-tiny', 'int8'],
+  ] as const) {
+    it(`${name} (${quantization}): returns [1, 1, vocab], the original's last-position logits, for a prompt and a decoding step`, async () => {
+      const model = readModelFolder(path.join(FIXTURES, name), [quantization]);
+      const file = rewritten(model, `${name}-${quantization}`);
+      expectClose(await lastLogits(file, model, IDS, true), await lastLogits(model.onnxPath, model, IDS));
+    });
+  }
+
+  it('a prompt longer than a prefill chunk runs in chunks with the same result', async () => {
+    const model = readModelFolder(path.join(FIXTURES, 'llama-tiny'), ['fp32']);
+    const file = rewritten(model, 'llama-long');
+    const session = await DecoderSession.create(file, model.config, 1, { lastLogitsOnly: true });
+    const ids = Array.from({ length: session.prefillChunkTokens * 2 + 5 }, (_, i) => (i * 37) % 500);
+    await session.release();
+    expectClose(await lastLogits(file, model, ids, true), await lastLogits(model.onnxPath, model, ids));
+  });
+
+  it('refuses graphs it does not fit, saying why', () => {
+    const merged = readModelFolder(path.join(FIXTURES, 'gpt2-tiny-merged'), ['fp32']);
+    expect(() => lastPositionLogits(fs.readFileSync(merged.onnxPath))).toThrow(/logits come from If/);
+    const ours = readModelFolder(path.join(FIXTURES, 'attentive-tiny'), ['fp32']);
+    expect(() => lastPositionLogits(fs.readFileSync(ours.onnxPath))).toThrow(/returns its attentions/);
+  });
+
+  it('openSession generates from it and keeps the graph with every position for the attention rewrite', async () => {
+    const model = readModelFolder(path.join(FIXTURES, 'llama-tiny'), ['fp32']);
+    const cache = path.join(dir, 'cache');
+    const { session, sessionPath } = await openSession(model, cache, 1, 0);
+    try {
+      expect(session.lastLogitsOnly).toBe(true);
+      expect(sessionPath.startsWith(path.join(cache, 'external-weights'))).toBe(true);
+      expect(fs.readdirSync(path.join(cache, 'last-logits-graphs'))).toHaveLength(1);
+      await expect(session.step(IDS, session.emptyCache(), { wantAllLogits: true })).rejects.toThrow(/only the last position/);
+      expectClose((await session.step(IDS, session.emptyCache())).lastLogits, (await (async () => {
+        const original = await DecoderSession.create(model.onnxPath, model.config, 1);
+        try {
+          return (await original.step(IDS, original.emptyCache())).lastLogits;
+        } finally {
+          await original.release();
+        }
+      })()));
+    } finally {
+      await session.release();
+    }
+    // A model that returns its attentions keeps one session with every position's logits.
+    const ours = await openSession(readModelFolder(path.join(FIXTURES, 'attentive-tiny'), ['fp32']), path.join(dir, 'ours'), 1, 0);
+    expect(ours.session.lastLogitsOnly).toBe(false);
+    await ours.session.release();
+  });
+});
