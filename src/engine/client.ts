@@ -14,6 +14,9 @@ import {
 } from '../protocol/engine';
 import type { Transport, TransportFactory } from './transport';
 
+/** Calls that only read the model's info or tokenize: the model is not 'generating' while they run. */
+const TEXT_ONLY_METHODS: ReadonlySet<EngineMethod> = new Set<EngineMethod>(['info', 'tokenize', 'countTokens', 'truncateToTokens']);
+
 export type EngineState =
   | { kind: 'not-loaded' }
   | { kind: 'loading'; folder: string }
@@ -74,7 +77,7 @@ export class EngineClient {
     options: CallOptions = {},
   ): Promise<EngineMethods[M]['result']> {
     const model = await this.ready();
-    const generating = method !== 'info' && method !== 'tokenize';
+    const generating = !TEXT_ONLY_METHODS.has(method);
     if (generating) this.setState({ kind: 'generating', model });
     try {
       return (await this.send(method, params, options)) as EngineMethods[M]['result'];
@@ -99,7 +102,7 @@ export class EngineClient {
 
   private activeGenerations(): number {
     let count = 0;
-    for (const call of this.pending.values()) if (call.method !== 'info' && call.method !== 'tokenize') count++;
+    for (const call of this.pending.values()) if (!TEXT_ONLY_METHODS.has(call.method)) count++;
     return count;
   }
 

@@ -124,6 +124,14 @@ export class EngineServer {
         return this.requireModel().attention(validateParams('attention', call.params), context);
       case 'tokenize':
         return { ids: this.requireModel().tokenizer.encode(validateParams('tokenize', call.params).text) };
+      case 'countTokens': {
+        const tokenizer = this.requireModel().tokenizer;
+        return { counts: validateParams('countTokens', call.params).texts.map((text) => tokenizer.encode(text).length) };
+      }
+      case 'truncateToTokens': {
+        const { text, maxTokens } = validateParams('truncateToTokens', call.params);
+        return { text: this.requireModel().tokenizer.truncate(text, maxTokens) };
+      }
       default:
         return assertNever(method);
     }

@@ -84,6 +84,15 @@ export class ModelTokenizer {
     return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
   }
 
+  /** The longest prefix of `text` within `maxTokens` tokens, cut at a line end where that keeps over half of it. */
+  truncate(text: string, maxTokens: number): string {
+    const ids = this.encode(text);
+    if (ids.length <= maxTokens) return text;
+    // One tokenization: the text of the first maxTokens tokens, when decoding gives the text back (no normaliser).
+    const decoded = this.decode(ids.slice(0, maxTokens), false).replace(/\uFFFD+$/, '');
+    return decoded && text.startsWith(decoded) ? cutAtLineEnd(decoded) : truncateToTokens(text, maxTokens, (part) => this.encode(part).length);
+  }
+
   decode(ids: readonly number[], skipSpecialTokens = true): string {
     if (ids.length === 0) return ''; // tokenizers.js throws on an empty list
     // Cleanup would rewrite code (" ." -> "."), whatever the tokenizer config says.
@@ -148,4 +157,23 @@ export const PLAIN_CHAT_STOP = '\nUser:';
 export function plainChatPrompt(messages: ChatMessage[]): string {
   const turns = messages.map((m) => (m.role === 'system' ? `${m.content}\n` : `${m.role === 'user' ? 'User' : 'Assistant'}: ${m.content}\n`));
   return `${turns.join('')}Assistant:`;
+}
+
+/** `text` up to its last line end when that keeps over half of it: a cut mid-line reads as a broken line. */
+function cutAtLineEnd(text: string): string {
+  const lineEnd = text.lastIndexOf('\n');
+  return lineEnd > text.length / 2 ? text.slice(0, lineEnd) : text;
+}
+
+/** The longest prefix of `text` (cut at a line end where possible) within `maxTokens`, by binary search on `countTokens`. */
+export function truncateToTokens(text: string, maxTokens: number, countTokens: (text: string) => number): string {
+  if (countTokens(text) <= maxTokens) return text;
+  let low = 0;
+  let high = text.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (countTokens(text.slice(0, mid)) <= maxTokens) low = mid;
+    else high = mid - 1;
+  }
+  return cutAtLineEnd(text.slice(0, low));
 }

@@ -101,6 +101,15 @@ export function validateParams<M extends EngineMethod>(method: M, raw: unknown):
     case 'tokenize':
       string(record['text'], 'text');
       break;
+    case 'countTokens':
+      if (!Array.isArray(record['texts']) || record['texts'].some((text) => typeof text !== 'string')) fail('texts must be an array of strings');
+      break;
+    case 'truncateToTokens':
+      string(record['text'], 'text');
+      if (typeof record['maxTokens'] !== 'number' || !Number.isInteger(record['maxTokens']) || record['maxTokens'] < 0) {
+        fail('maxTokens must be a whole number of at least 0');
+      }
+      break;
     default:
       fail(`Unknown method ${String(method)}`);
   }

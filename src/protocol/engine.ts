@@ -202,6 +202,10 @@ export interface EngineMethods {
   complete: { params: CompleteParams; result: GenerateResult };
   attention: { params: AttentionParams; result: AttentionResult };
   tokenize: { params: { text: string }; result: { ids: number[] } };
+  /** Token counts of texts (no special tokens), so the extension host needs no tokenizer of its own. */
+  countTokens: { params: { texts: string[] }; result: { counts: number[] } };
+  /** The longest prefix of `text` within `maxTokens` tokens, cut at a line end where that keeps over half of it. */
+  truncateToTokens: { params: { text: string; maxTokens: number }; result: { text: string } };
 }
 
 export type EngineMethod = keyof EngineMethods;

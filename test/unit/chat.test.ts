@@ -6,13 +6,23 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HistoryStore, titleFrom } from '../../src/extension/chat/historyStore';
-import { buildPrompt, requestText, SYSTEM_PROMPT, truncateToTokens } from '../../src/extension/chat/promptBuilder';
+import { buildPrompt, requestText, SYSTEM_PROMPT, type TokenCounter } from '../../src/extension/chat/promptBuilder';
 import { indentationBlock, innermostSymbol } from '../../src/extension/chat/enclosingBlock';
 import { parseSlashCommand, validateWebviewMessage, type ChatEntry, type Conversation } from '../../src/protocol/chat';
 import { createRandom } from '../../src/engine/sampling';
+import { truncateToTokens } from '../../src/engine/tokenizer';
 
 // One token per word: enough to check the arithmetic of budgets.
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+/** The counter buildPrompt gets, as the engine's worker answers it (here by words), counting its round trips. */
+function wordCounter(): TokenCounter & { calls: number } {
+  const counter = {
+    calls: 0,
+    count: async (texts: string[]) => (counter.calls++, texts.map(words)),
+    truncate: async (text: string, maxTokens: number) => (counter.calls++, truncateToTokens(text, maxTokens, words)),
+  };
+  return counter;
+}
 const entry = (role: 'user' | 'assistant', content: string, status: ChatEntry['status'] = 'done'): ChatEntry => ({ id: `${role}-${content.length}`, role, content, status });
 
 describe('slash commands', () => {
@@ -27,16 +37,18 @@ describe('slash commands', () => {
 });
 
 describe('buildPrompt', () => {
-  it('puts the system prompt first and the request last, with its attachments', () => {
-    const prompt = buildPrompt([], { content: '/explain', attachments: [{ id: 'a', kind: 'selection', label: 'x.py:1-2', fileName: 'x.py', language: 'python', text: 'x = 1' }] }, words, 1000);
+  it('puts the system prompt first and the request last, with its attachments', async () => {
+    const prompt = await buildPrompt([], { content: '/explain', attachments: [{ id: 'a', kind: 'selection', label: 'x.py:1-2', fileName: 'x.py', language: 'python', text: 'x = 1' }] }, wordCounter(), 1000);
     expect(prompt.messages[0]).toEqual({ role: 'system', content: SYSTEM_PROMPT });
     expect(prompt.messages.at(-1)!.content).toBe('Explain this code.\n\nx.py:1-2 (python):\n```python\nx = 1\n```');
     expect(prompt.trimmedNote).toBeUndefined();
   });
 
-  it('keeps the newest turns that fit and says how many were left out', () => {
+  it('keeps the newest turns that fit and says how many were left out, in one round trip to the tokenizer', async () => {
     const history = Array.from({ length: 10 }, (_, i) => entry(i % 2 ? 'assistant' : 'user', `turn ${i} ` + 'word '.repeat(20)));
-    const prompt = buildPrompt(history, { content: 'latest question' }, words, 120);
+    const counter = wordCounter();
+    const prompt = await buildPrompt(history, { content: 'latest question' }, counter, 120);
+    expect(counter.calls).toBe(1);
     const kept = prompt.messages.slice(1, -1);
     expect(kept.length).toBeGreaterThan(0);
     expect(kept.length).toBeLessThan(10);
@@ -47,9 +59,9 @@ describe('buildPrompt', () => {
     expect(total).toBeLessThanOrEqual(120);
   });
 
-  it('truncates attachments that do not fit and says so', () => {
+  it('truncates attachments that do not fit and says so', async () => {
     const big = Array.from({ length: 500 }, (_, i) => `line ${i}`).join('\n');
-    const prompt = buildPrompt([], { content: 'what is this', attachments: [{ id: 'a', kind: 'file', label: 'big.txt', fileName: 'big.txt', language: 'plaintext', text: big }] }, words, 200);
+    const prompt = await buildPrompt([], { content: 'what is this', attachments: [{ id: 'a', kind: 'file', label: 'big.txt', fileName: 'big.txt', language: 'plaintext', text: big }] }, wordCounter(), 200);
     const last = prompt.messages.at(-1)!.content;
     expect(last.startsWith('what is this')).toBe(true);
     expect(last).toContain('[… truncated]');
@@ -57,8 +69,8 @@ describe('buildPrompt', () => {
     expect(prompt.trimmedNote).toMatch(/truncated to fit/);
   });
 
-  it('skips failed replies in the history', () => {
-    const prompt = buildPrompt([entry('user', 'q1'), entry('assistant', 'broken', 'error')], { content: 'q2' }, words, 1000);
+  it('skips failed replies in the history', async () => {
+    const prompt = await buildPrompt([entry('user', 'q1'), entry('assistant', 'broken', 'error')], { content: 'q2' }, wordCounter(), 1000);
     expect(prompt.messages.map((m) => m.content)).not.toContain('broken');
   });
 

@@ -98,6 +98,33 @@ describe('EngineServer', () => {
     expect(good.kind).toBe('result');
   });
 
+  it("counts and cuts text with the model's tokenizer, for the chat's context budget", async () => {
+    harness = new Harness();
+    await harness.settled(harness.call('load', { folder: FIXTURE, options: { threads: 1 } }, 'high'));
+    const text = Array.from({ length: 40 }, (_, i) => `line ${i}: value = compute(${i})`).join('\n');
+    const ids = (await harness.settled(harness.call('tokenize', { text }))) as Extract<WorkerToHost, { kind: 'result' }>;
+    const total = (ids.result as { ids: number[] }).ids.length;
+    const counted = (await harness.settled(harness.call('countTokens', { texts: [text, '', 'line'] }))) as Extract<WorkerToHost, { kind: 'result' }>;
+    expect(counted.result).toEqual({ counts: [total, 0, expect.any(Number)] });
+
+    const cut = (await harness.settled(harness.call('truncateToTokens', { text, maxTokens: Math.floor(total / 3) }))) as Extract<WorkerToHost, { kind: 'result' }>;
+    const prefix = (cut.result as { text: string }).text;
+    expect(text.startsWith(prefix)).toBe(true);
+    expect(text[prefix.length]).toBe('\n'); // cut at a line end
+    const prefixCount = (((await harness.settled(harness.call('countTokens', { texts: [prefix] }))) as Extract<WorkerToHost, { kind: 'result' }>).result as { counts: number[] }).counts[0]!;
+    expect(prefixCount).toBeLessThanOrEqual(Math.floor(total / 3));
+    expect(prefixCount).toBeGreaterThan(Math.floor(total / 3) - 20); // no more than a line short
+    const whole = (await harness.settled(harness.call('truncateToTokens', { text, maxTokens: total }))) as Extract<WorkerToHost, { kind: 'result' }>;
+    expect(whole.result).toEqual({ text });
+
+    for (const params of [{ texts: 'x' }, { texts: [1] }, {}]) {
+      expect(await harness.settled(harness.call('countTokens', params))).toMatchObject({ kind: 'error', error: { code: 'bad-request' } });
+    }
+    for (const params of [{ text: 'x', maxTokens: -1 }, { text: 'x', maxTokens: 1.5 }, { text: 3, maxTokens: 1 }]) {
+      expect(await harness.settled(harness.call('truncateToTokens', params))).toMatchObject({ kind: 'error', error: { code: 'bad-request' } });
+    }
+  });
+
   it('answers calls before a model is loaded with not-loaded', async () => {
     harness = new Harness();
     expect(await harness.settled(harness.call('generate', { prompt: 'x' }))).toMatchObject({ kind: 'error', error: { code: 'not-loaded' } });

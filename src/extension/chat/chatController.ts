@@ -2,8 +2,6 @@
 // attachments and draft, and the replies being generated. The view only renders what this posts.
 
 import * as vscode from 'vscode';
-import { ModelTokenizer } from '../../engine/tokenizer';
-import { readModelFolder } from '../../engine/modelFolder';
 import { EngineError, type GenerateResult } from '../../protocol/engine';
 import {
   parseSlashCommand,
@@ -21,7 +19,7 @@ import { generationDefaults, readSettings } from '../settings';
 import type { ChatBenchProbe } from './benchProbe';
 import { applyCodeAction } from './codeActions';
 import { HistoryStore, titleFrom } from './historyStore';
-import { buildPrompt } from './promptBuilder';
+import { buildPrompt, type TokenCounter } from './promptBuilder';
 
 let counter = 0;
 /** Ids safe for the webview protocol ([A-Za-z0-9_-]). */
@@ -47,7 +45,6 @@ export class ChatController implements vscode.Disposable {
   /** Requests sent while a reply was running: they start, in order, when it ends. */
   private readonly waiting: Array<() => void> = [];
   private post: ((message: HostMessage) => void) | null = null;
-  private tokenizer: { folder: string; tokenizer: ModelTokenizer } | null = null;
   /** Model folders already warned about having no chat template (once each per session). */
   private readonly warnedNoTemplate = new Set<string>();
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -274,9 +271,8 @@ export class ChatController implements vscode.Disposable {
       const index = conversation.entries.indexOf(reply);
       const request = conversation.entries[index - 1]!;
       const history = conversation.entries.slice(0, index - 1);
-      const tokenizer = this.tokenizerFor(info.folder);
       const reserve = Math.min(settings.maxNewTokens, Math.floor(info.contextLength / 2));
-      const prompt = buildPrompt(history, request, (text) => tokenizer.encode(text).length, info.contextLength - reserve - 8);
+      const prompt = await buildPrompt(history, request, this.tokenCounter(controller.signal), info.contextLength - reserve - 8);
       this.bench?.mark(reply.id, 'call');
       const result: GenerateResult = await this.engine.client.call(
         'chat',
@@ -331,12 +327,13 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  private tokenizerFor(folder: string): ModelTokenizer {
-    if (this.tokenizer?.folder !== folder) {
-      const model = readModelFolder(folder);
-      this.tokenizer = { folder, tokenizer: new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig) };
-    }
-    return this.tokenizer.tokenizer;
+  /** Counts with the worker's tokenizer: a second copy here would cost tens of MB for a 150k-token vocabulary. */
+  private tokenCounter(signal: AbortSignal): TokenCounter {
+    const client = this.engine.client;
+    return {
+      count: async (texts) => (await client.call('countTokens', { texts }, { signal })).counts,
+      truncate: async (text, maxTokens) => (await client.call('truncateToTokens', { text, maxTokens }, { signal })).text,
+    };
   }
 
   private modelStatus(): ModelStatus {

@@ -38,49 +38,60 @@ export interface BuiltPrompt {
   trimmedNote?: string;
 }
 
+/** Token counts and cuts, from the engine's worker (which holds the model's tokenizer; the host keeps none). */
+export interface TokenCounter {
+  /** Tokens of each text (no special tokens). */
+  count(texts: string[]): Promise<number[]>;
+  /** The longest prefix of `text` within `maxTokens` tokens, cut at a line end where possible. */
+  truncate(text: string, maxTokens: number): Promise<string>;
+}
+
 /**
  * @param history finished entries before the new request (user/assistant), oldest first
  * @param request the new user entry (with its attachments)
- * @param countTokens tokens of one message's content (plus a few for its turn markers, added here)
+ * @param tokens counts one message's content (a few tokens for its turn markers are added here)
  * @param budget tokens available for the prompt (the context minus the reply's budget)
  */
-export function buildPrompt(
+export async function buildPrompt(
   history: readonly ChatEntry[],
   request: Pick<ChatEntry, 'content' | 'attachments'>,
-  countTokens: (text: string) => number,
+  tokens: TokenCounter,
   budget: number,
-): BuiltPrompt {
+): Promise<BuiltPrompt> {
   const TURN_OVERHEAD = 4; // <|im_start|>role\n ... <|im_end|>\n
-  const cost = (text: string) => countTokens(text) + TURN_OVERHEAD;
-  let remaining = budget - cost(SYSTEM_PROMPT);
+  const usable = history.filter((e) => e.status === 'done' || e.status === 'stopped' || e.role === 'user');
+  const olderTexts = usable.map((entry) => (entry.role === 'user' ? userMessageContent(entry) : entry.content));
+  let content = userMessageContent(request);
+  // One round trip for the usual case: the system prompt, the request and every older turn.
+  const [systemTokens, contentTokens, ...olderTokens] = await tokens.count([SYSTEM_PROMPT, content, ...olderTexts]);
+  let remaining = budget - (systemTokens! + TURN_OVERHEAD);
   const notes: string[] = [];
 
   // The request itself; if its attachments do not fit, cut them from the end and say so.
-  let content = userMessageContent(request);
-  if (cost(content) > remaining) {
+  let requestCost = contentTokens! + TURN_OVERHEAD;
+  if (requestCost > remaining) {
     const words = requestText(request.content);
-    const room = remaining - cost(words) - 16;
+    const [wordTokens] = await tokens.count([words]);
+    const room = remaining - (wordTokens! + TURN_OVERHEAD) - 16;
     const attached = (request.attachments ?? []).map(formatAttachment).join('\n\n');
-    const kept = room > 0 ? truncateToTokens(attached, room, countTokens) : '';
+    const kept = room > 0 ? await tokens.truncate(attached, room) : '';
     content = kept ? `${words}\n\n${kept}\n[… truncated]` : words;
+    requestCost = (await tokens.count([content]))[0]! + TURN_OVERHEAD;
     notes.push('the attached code was truncated to fit the context');
   }
-  remaining -= cost(content);
+  remaining -= requestCost;
 
   // Older turns, newest first, as whole user+assistant pairs where possible.
   const older: ChatMessage[] = [];
   let dropped = 0;
-  const usable = history.filter((e) => e.status === 'done' || e.status === 'stopped' || e.role === 'user');
   for (let i = usable.length - 1; i >= 0; i--) {
-    const entry = usable[i]!;
-    const text = entry.role === 'user' ? userMessageContent(entry) : entry.content;
-    const tokens = cost(text);
-    if (tokens > remaining) {
+    const cost = olderTokens[i]! + TURN_OVERHEAD;
+    if (cost > remaining) {
       dropped = i + 1;
       break;
     }
-    remaining -= tokens;
-    older.unshift({ role: entry.role, content: text });
+    remaining -= cost;
+    older.unshift({ role: usable[i]!.role, content: olderTexts[i]! });
   }
   // A reply without its question confuses the model: drop a leading assistant turn.
   while (older[0]?.role === 'assistant') {
@@ -91,19 +102,4 @@ export function buildPrompt(
 
   const messages: ChatMessage[] = [{ role: 'system', content: SYSTEM_PROMPT }, ...older, { role: 'user', content }];
   return notes.length ? { messages, trimmedNote: notes.join('; ') } : { messages };
-}
-
-/** The longest prefix of `text` (cut at a line end where possible) within `maxTokens`. */
-export function truncateToTokens(text: string, maxTokens: number, countTokens: (text: string) => number): string {
-  if (countTokens(text) <= maxTokens) return text;
-  let low = 0;
-  let high = text.length;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (countTokens(text.slice(0, mid)) <= maxTokens) low = mid;
-    else high = mid - 1;
-  }
-  const cut = text.slice(0, low);
-  const lineEnd = cut.lastIndexOf('\n');
-  return lineEnd > low / 2 ? cut.slice(0, lineEnd) : cut;
 }
