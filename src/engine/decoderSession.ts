@@ -188,6 +188,9 @@ export class DecoderSession {
     const logits = results['logits']!.data as Float32Array; // [batch, seq, vocab], or [batch, 1, vocab]
     const rows = this.lastLogitsOnly ? 1 : seq;
     const vocab = logits.length / rows;
+    if (this.lastLogitsOnly && vocab !== this.vocabSize) {
+      throw new EngineError(`The last-position graph returned ${logits.length} logits for a vocabulary of ${this.vocabSize}`, 'internal');
+    }
     const next: KvCache = { length: total, tensors: new Map() };
     for (const { input, present } of this.pastInputs) next.tensors.set(input, results[present] as ort.Tensor);
     const output: StepOutput = { lastLogits: logits.slice((rows - 1) * vocab, rows * vocab), cache: next };

@@ -20,8 +20,8 @@ import {
 } from '../protocol/engine';
 import { attentionGraphsDir, rewrittenModelPath } from './attentionRewrite';
 import { EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsDir, externalWeightsPath, weightBytes } from './externalWeights';
-import { lastLogitsGraphsDir, lastPositionLogits } from './lastLogitsRewrite';
-import { cachedRewrite } from './rewriteCache';
+import { lastLogitsGraph, lastLogitsGraphsDir, markLastLogitsGraphUnusable } from './lastLogitsRewrite';
+import type { RewrittenModel } from './rewriteCache';
 import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
 import { DecoderSession, defaultThreads, type KvCache } from './decoderSession';
@@ -77,29 +77,37 @@ export async function openSession(
   minWeightBytes = EXTERNAL_WEIGHTS_MIN_FILE_BYTES,
 ): Promise<{ session: DecoderSession; sessionPath: string }> {
   let sessionPath = model.onnxPath;
-  let runPath = model.onnxPath;
+  let lastLogits: RewrittenModel | null = null;
   try {
     if (weightBytes(model.onnxPath) >= minWeightBytes) {
       sessionPath = externalWeightsPath(model.onnxPath, externalWeightsDir(cacheDir), minWeightBytes);
-      runPath = sessionPath;
-      runPath = cachedRewrite(sessionPath, lastLogitsGraphsDir(cacheDir), lastPositionLogits).path;
+      lastLogits = lastLogitsGraph(sessionPath, lastLogitsGraphsDir(cacheDir));
     }
   } catch {
-    // No space or no permission for the cache, or logits not from a MatMul: the graph as it is.
+    // No space or no permission for the cache: the graph as it is.
   }
-  if (runPath !== model.onnxPath) {
+  if (lastLogits) {
+    let session: DecoderSession | undefined;
     try {
-      return { session: await DecoderSession.create(runPath, model.config, threads, { lastLogitsOnly: runPath !== sessionPath }), sessionPath };
+      session = await DecoderSession.create(lastLogits.path, model.config, threads, { lastLogitsOnly: true });
+      // A new rewrite runs once before it is trusted: a graph that computes its head otherwise fails here, not mid-chat.
+      if (lastLogits.created) await session.step([0, 0], session.emptyCache());
+      return { session, sessionPath };
+    } catch (error) {
+      await session?.release();
+      if (lastLogits.created) markLastLogitsGraphUnusable(sessionPath, lastLogitsGraphsDir(cacheDir), (error as Error).message);
+      else fs.rmSync(path.dirname(lastLogits.path), { recursive: true, force: true }); // damaged: written again next time
+    }
+  }
+  if (sessionPath !== model.onnxPath) {
+    try {
+      return { session: await DecoderSession.create(sessionPath, model.config, threads), sessionPath };
     } catch {
-      // A damaged copy (a disk error): delete it (and the copy it came from), so the next load writes them again,
-      // and load the original.
-      for (const copy of new Set([runPath, sessionPath]).values()) {
-        if (copy === model.onnxPath) continue;
-        try {
-          fs.rmSync(path.dirname(copy), { recursive: true, force: true });
-        } catch {
-          // Left for the eviction of a later load.
-        }
+      // A damaged copy (a disk error): delete it, so the next load writes it again, and load the original.
+      try {
+        fs.rmSync(path.dirname(sessionPath), { recursive: true, force: true });
+      } catch {
+        // Left for the eviction of a later load.
       }
     }
   }

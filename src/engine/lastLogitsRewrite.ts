@@ -3,14 +3,17 @@
 // quarter of the prompt's arithmetic (896 x 151,936 multiply-adds per position for Qwen2.5-Coder-0.5B). The rewrite
 // makes the LM head see only the last position: before the MatMul (or MatMulNBits) that produces `logits`, a Gather
 // of index -1 on the sequence axis, so the output is [batch, 1, vocab]. Nothing else changes. A graph whose logits come
-// from another operator (or from the branches of an If: older merged decoders) is not rewritten, nor one that returns
-// its attentions (ours: small vocabularies, and Explain Attention needs every position's logits from that session).
+// from another operator (or from the branches of an If: older merged decoders), or whose head input may be flattened
+// to [batch * seq, hidden], is not rewritten, nor one that returns its attentions (ours: small vocabularies, and
+// Explain Attention needs every position's logits from that session). The engine runs a new rewrite once before
+// trusting it (openSession); a graph that does not fit or does not run is marked in the cache and not tried again.
 
 /** The rewritten graphs' folder under the engine's cache (EngineOptions.cacheDir). */
 export function lastLogitsGraphsDir(cacheDir: string): string {
   return path.join(cacheDir, 'last-logits-graphs');
 }
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../protocol/engine';
 import {
@@ -26,9 +29,14 @@ import {
   varintField,
   type Field,
 } from './onnxProtobuf';
+import { cachedRewrite, rewriteFolder, type RewrittenModel } from './rewriteCache';
 
 /** The operators whose first input is the hidden state [batch, seq, hidden] when they produce the logits. */
 const LM_HEADS = new Set(['MatMul', 'MatMulNBits']);
+/** Producers of that input that may have flattened it to [batch * seq, hidden], where axis 1 is not the sequence. */
+const MAY_FLATTEN = new Set(['Reshape', 'Flatten', 'Squeeze', 'Gemm']);
+/** Left in a graph's cache folder when the rewrite does not fit it or its graph did not run: later loads skip it. */
+const UNUSABLE_MARKER = 'unusable.txt';
 
 const INT64 = 7;
 const ATTRIBUTE_INT = 3; // AttributeProto.i
@@ -64,6 +72,10 @@ export function lastPositionLogits(model: Buffer): Buffer {
     throw new EngineError(`The logits come from ${head ? head.opType : 'no node'} of the main graph, not from a MatMul on the hidden state`, 'model-invalid');
   }
   const hidden = head.inputs[0];
+  const producer = graph.nodes.find((n) => n.outputs.includes(hidden));
+  if (producer && MAY_FLATTEN.has(producer.opType)) {
+    throw new EngineError(`The LM head's input comes from ${producer.opType}, which may have flattened the sequence axis`, 'model-invalid');
+  }
   const index = `attentive/last_position/index`;
   const last = `attentive/last_position/${hidden}`;
   // Constant int64 [1] = [-1]: TensorProto dims=1 (field 1), data_type (2), int64_data (7, packed).
@@ -79,4 +91,31 @@ export function lastPositionLogits(model: Buffer): Buffer {
   const rewiredHead = bytesField(GRAPH_NODE, splice(head.field.value!, new Map([[firstInput, bytesField(NODE_INPUT, last)]])));
   const newGraph = splice(graphField.value!, new Map([[head.field, Buffer.concat([constant, gather, rewiredHead])]]));
   return splice(model, new Map([[graphField, bytesField(MODEL_GRAPH, newGraph)]]));
+}
+
+/**
+ * The graph of `source` with last-position logits, from `cacheDir` or rewritten now (`created`); null when it was found
+ * not to fit this model before (a marker in its cache folder), or does not fit it now (the marker is left).
+ */
+export function lastLogitsGraph(source: string, cacheDir: string): RewrittenModel | null {
+  const marker = path.join(rewriteFolder(source, cacheDir), UNUSABLE_MARKER);
+  if (fs.existsSync(marker)) return null;
+  try {
+    return cachedRewrite(source, cacheDir, lastPositionLogits);
+  } catch (error) {
+    if (error instanceof EngineError) markUnusable(marker, error.message);
+    return null;
+  }
+}
+
+/** Records that the last-position graph of `source` does not work for its model, and deletes it. */
+export function markLastLogitsGraphUnusable(source: string, cacheDir: string, reason: string): void {
+  const folder = rewriteFolder(source, cacheDir);
+  fs.rmSync(folder, { recursive: true, force: true });
+  markUnusable(path.join(folder, UNUSABLE_MARKER), reason);
+}
+
+function markUnusable(marker: string, reason: string): void {
+  fs.mkdirSync(path.dirname(marker), { recursive: true });
+  fs.writeFileSync(marker, `${reason}\n`);
 }

@@ -103,4 +103,39 @@ describe('last-position logits', () => {
     expect(ours.session.lastLogitsOnly).toBe(false);
     await ours.session.release();
   });
+
+  it('a graph the rewrite does not fit is marked once and runs with every position', async () => {
+    const merged = readModelFolder(path.join(FIXTURES, 'gpt2-tiny-merged'), ['fp32']);
+    const cache = path.join(dir, 'merged');
+    for (let load = 0; load < 2; load++) {
+      const { session } = await openSession(merged, cache, 1, 0);
+      try {
+        expect(session.lastLogitsOnly).toBe(false);
+        expect((await session.step(IDS, session.emptyCache())).lastLogits.length).toBe(session.vocabSize);
+      } finally {
+        await session.release();
+      }
+      const [folder] = fs.readdirSync(path.join(cache, 'last-logits-graphs'));
+      expect(fs.readdirSync(path.join(cache, 'last-logits-graphs', folder!))).toEqual(['unusable.txt']);
+      expect(fs.readFileSync(path.join(cache, 'last-logits-graphs', folder!, 'unusable.txt'), 'utf8')).toMatch(/logits come from If/);
+    }
+  });
+
+  it('a damaged last-position graph is deleted, the full graph runs, and the next load writes it again', async () => {
+    const model = readModelFolder(path.join(FIXTURES, 'llama-tiny'), ['fp32']);
+    const cache = path.join(dir, 'damaged');
+    const first = await openSession(model, cache, 1, 0);
+    await first.session.release();
+    const graphs = path.join(cache, 'last-logits-graphs');
+    const [folder] = fs.readdirSync(graphs);
+    fs.writeFileSync(path.join(graphs, folder!, 'model.onnx'), 'not a protobuf at all');
+    const second = await openSession(model, cache, 1, 0);
+    expect(second.session.lastLogitsOnly).toBe(false);
+    expect(second.sessionPath).toBe(first.sessionPath);
+    await second.session.release();
+    expect(fs.readdirSync(graphs)).toEqual([]);
+    const third = await openSession(model, cache, 1, 0);
+    expect(third.session.lastLogitsOnly).toBe(true);
+    await third.session.release();
+  });
 });
