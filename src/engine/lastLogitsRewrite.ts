@@ -29,6 +29,7 @@ import {
   varintField,
   type Field,
 } from './onnxProtobuf';
+import { withAccuracyLevel } from './int8Activations';
 import { cachedRewrite, rewriteFolder, type RewrittenModel } from './rewriteCache';
 
 /** The operators whose first input is the hidden state [batch, seq, hidden] when they produce the logits. */
@@ -94,14 +95,16 @@ export function lastPositionLogits(model: Buffer): Buffer {
 }
 
 /**
- * The graph of `source` with last-position logits, from `cacheDir` or rewritten now (`created`); null when it was found
+ * The graph of `source` with last-position logits (and int8 activations in MatMulNBits), from `cacheDir` or rewritten
+ * now (`created`); null when it was found
  * not to fit this model before (a marker in its cache folder), or does not fit it now (the marker is left).
  */
 export function lastLogitsGraph(source: string, cacheDir: string): RewrittenModel | null {
   const marker = path.join(rewriteFolder(source, cacheDir), UNUSABLE_MARKER);
   if (fs.existsSync(marker)) return null;
   try {
-    return cachedRewrite(source, cacheDir, lastPositionLogits);
+    // The graph the engine generates with: also with int8 activations in MatMulNBits (int8Activations.ts).
+    return cachedRewrite(source, cacheDir, (model) => withAccuracyLevel(lastPositionLogits(model)).bytes);
   } catch (error) {
     if (error instanceof EngineError) markUnusable(marker, error.message);
     return null;
