@@ -20,10 +20,10 @@ import {
 } from '../protocol/engine';
 import { attentionGraphsDir, rewrittenModelPath } from './attentionRewrite';
 import { EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsDir, externalWeightsPath, weightBytes } from './externalWeights';
-import { lastLogitsGraph, lastLogitsGraphsDir, markLastLogitsGraphUnusable } from './lastLogitsRewrite';
-import type { RewrittenModel } from './rewriteCache';
 import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
+import { lastLogitsGraph, lastLogitsGraphsDir, markLastLogitsGraphUnusable } from './lastLogitsRewrite';
+import type { RewrittenModel } from './rewriteCache';
 import { DecoderSession, defaultThreads, type KvCache } from './decoderSession';
 import { detectFimFormat, type FimFormat } from './fim';
 import { readModelFolder, type ModelFolder } from './modelFolder';
@@ -66,7 +66,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 /**
  * A session on the model's ONNX file or, for a large model, on a graph made from it in `cacheDir` (each written on
  * first use and reused): a single file's copy with external weights (externalWeights.ts), with its LM head fed only
- * the last position (lastLogitsRewrite.ts; not for graphs it does not fit). `sessionPath` is the graph with every
+ * the last position (lastLogitsRewrite.ts; not for graphs it does not fit) and int8 activations in its MatMulNBits
+ * (int8Activations.ts). `sessionPath` is the graph with every
  * position's logits, which the attention rewrite starts from. The copies are optimisations: if one cannot be written
  * or loaded, the model's own file is used.
  */
