@@ -7,3 +7,4 @@ export { ModelTokenizer } from '../src/engine/tokenizer';
 export { CompletionService, DEFAULT_COMPLETION_SETTINGS } from '../src/extension/completion/completionService';
 export { textLineSource } from '../src/extension/completion/documentWindow';
 export { createRandom } from '../src/engine/sampling';
+export { externalWeightsPath } from '../src/engine/externalWeights';

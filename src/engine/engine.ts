@@ -19,7 +19,7 @@ import {
   type TokenPrediction,
 } from '../protocol/engine';
 import { attentionGraphsDir, rewrittenModelPath } from './attentionRewrite';
-import { EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsDir, externalWeightsPath, weightBytes } from './externalWeights';
+import { EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsDir, externalWeightsPath } from './externalWeights';
 import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
 import { lastLogitsGraph, lastLogitsGraphsDir, markLastLogitsGraphUnusable } from './lastLogitsRewrite';
@@ -29,7 +29,7 @@ import { detectFimFormat, type FimFormat } from './fim';
 import { readModelFolder, type ModelFolder } from './modelFolder';
 import { createSampler } from './sampling';
 import { TextStream } from './textStream';
-import { checkMemory } from './memoryCheck';
+import { checkMemory, weightBytes } from './memoryCheck';
 import { ModelTokenizer, PLAIN_CHAT_STOP } from './tokenizer';
 
 export const DEFAULT_MAX_NEW_TOKENS = 256;

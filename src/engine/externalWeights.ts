@@ -4,7 +4,8 @@
 // loading 872 -> 597 MB, load 3.4 -> 1.2 s. Most exports on the Hub are single files (under protobuf's 2 GB limit),
 // so the engine writes such a file once, in that layout, into its cache and loads the copy. The copy is exact: every
 // initializer's raw bytes move to `<name>.onnx_data` (each at a 4 KiB-aligned offset, for mmap) and the graph keeps
-// `external_data` entries (location, offset, length) in their place; nothing else changes.
+// `external_data` entries (location, offset, length) in their place; nothing else changes. The file is converted field
+// by field, so a first load holds one tensor in memory at a time, not the whole file.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,12 +18,12 @@ import {
   GRAPH_INITIALIZER,
   MODEL_GRAPH,
   parseFields,
+  readVarint,
   splice,
   TENSOR_DATA_LOCATION,
   TENSOR_EXTERNAL_DATA,
   TENSOR_RAW_DATA,
   varintField,
-  type Field,
 } from './onnxProtobuf';
 import { rewriteFolder } from './rewriteCache';
 
@@ -32,64 +33,120 @@ export function externalWeightsDir(cacheDir: string): string {
 }
 /** Files smaller than this load quickly as they are (the bundled model is 14 MB). */
 export const EXTERNAL_WEIGHTS_MIN_FILE_BYTES = 100 * 1024 * 1024;
-/** The model's weights on disk: the ONNX file and the external data files it names. */
-export function weightBytes(source: string): number {
-  const size = fs.statSync(source).size;
-  if (size >= EXTERNAL_WEIGHTS_MIN_FILE_BYTES) return size; // large either way: not read just to add the rest
-  const dir = path.dirname(source);
-  return externalDataLocations(fs.readFileSync(source)).reduce((sum, location) => {
-    const file = path.join(dir, location);
-    return sum + (fs.existsSync(file) ? fs.statSync(file).size : 0);
-  }, size);
-}
 /** Tensors smaller than this stay in the graph (shapes, scalars). */
 const MIN_EXTERNAL_TENSOR_BYTES = 1024;
 const ALIGNMENT = 4096;
 /** Converted models kept in the cache; older ones are deleted (each is as large as its source). */
 const KEPT_CONVERSIONS = 2;
 
-export interface ExternalizedModel {
-  /** The graph, with external_data entries instead of the weights' bytes. */
-  model: Buffer;
-  /** The data file's contents, in order (slices of the source buffer and zero padding). */
-  data: Buffer[];
-  tensors: number;
-}
-
 function externalDataEntry(key: string, value: string): Buffer {
   return bytesField(TENSOR_EXTERNAL_DATA, Buffer.concat([bytesField(1, key), bytesField(2, value)])); // StringStringEntryProto
 }
 
-/** Moves the raw bytes of the main graph's initializers of at least 1 KiB to the data file `location`. */
-export function externalizeWeights(model: Buffer, location: string): ExternalizedModel {
-  const modelFields = parseFields(model);
-  const graphField = modelFields.find((f) => f.field === MODEL_GRAPH && f.value);
-  if (!graphField) throw new EngineError('The ONNX file has no graph', 'model-invalid');
-  const data: Buffer[] = [];
-  let offset = 0;
-  let tensors = 0;
-  const initializers = new Map<Field, Buffer>();
-  for (const field of parseFields(graphField.value!)) {
-    if (field.field !== GRAPH_INITIALIZER || !field.value) continue;
-    const tensorFields = parseFields(field.value);
-    const raw = tensorFields.find((f) => f.field === TENSOR_RAW_DATA && f.value);
-    if (!raw || raw.value!.length < MIN_EXTERNAL_TENSOR_BYTES || tensorFields.some((f) => f.field === TENSOR_DATA_LOCATION)) continue;
-    const padding = (ALIGNMENT - (offset % ALIGNMENT)) % ALIGNMENT;
-    if (padding) data.push(Buffer.alloc(padding));
-    offset += padding;
-    data.push(raw.value!);
-    const entries = [
-      externalDataEntry('location', location),
-      externalDataEntry('offset', String(offset)),
-      externalDataEntry('length', String(raw.value!.length)),
-      varintField(TENSOR_DATA_LOCATION, DATA_LOCATION_EXTERNAL),
-    ];
-    offset += raw.value!.length;
-    tensors++;
-    initializers.set(field, bytesField(GRAPH_INITIALIZER, splice(field.value, new Map([[raw, Buffer.alloc(0)]]), entries)));
+/** A field of a message in a file: where its tag, payload and end are (the payload stays on disk until read). */
+interface FileField {
+  field: number;
+  wire: number;
+  start: number;
+  payloadStart: number;
+  end: number;
+}
+
+/** The fields of the message at [start, end) of the open file `fd`, read header by header. */
+function* fileFields(fd: number, start: number, end: number): Generator<FileField> {
+  const header = Buffer.alloc(20); // a tag and a length: at most 5 + 10 bytes
+  let pos = start;
+  while (pos < end) {
+    const bytes = header.subarray(0, fs.readSync(fd, header, 0, Math.min(header.length, end - pos), pos));
+    const [tag, afterTag] = readVarint(bytes, 0);
+    const wire = tag % 8;
+    let payloadStart = pos + afterTag;
+    let fieldEnd: number;
+    if (wire === 0) fieldEnd = payloadStart = pos + readVarint(bytes, afterTag)[1];
+    else if (wire === 1) fieldEnd = payloadStart + 8;
+    else if (wire === 5) fieldEnd = payloadStart + 4;
+    else if (wire === 2) {
+      const [length, afterLength] = readVarint(bytes, afterTag);
+      payloadStart = pos + afterLength;
+      fieldEnd = payloadStart + length;
+    } else throw new EngineError(`The ONNX file is not a protobuf message (wire type ${wire} at byte ${pos})`, 'model-invalid');
+    if (fieldEnd > end) throw new EngineError(`The ONNX file is truncated (a field at byte ${pos} ends past its message)`, 'model-invalid');
+    yield { field: Math.floor(tag / 8), wire, start: pos, payloadStart, end: fieldEnd };
+    pos = fieldEnd;
   }
-  const graph = splice(graphField.value!, initializers);
-  return { model: splice(model, new Map([[graphField, bytesField(MODEL_GRAPH, graph)]])), data, tensors };
+}
+
+function readRange(fd: number, start: number, end: number): Buffer {
+  const buffer = Buffer.allocUnsafe(end - start);
+  for (let done = 0; done < buffer.length; ) {
+    const read = fs.readSync(fd, buffer, done, buffer.length - done, start + done);
+    if (read === 0) throw new EngineError('The ONNX file ended early', 'model-invalid');
+    done += read;
+  }
+  return buffer;
+}
+
+/** The file already keeps (some of) its weights outside: nothing to convert. */
+class AlreadyExternal extends Error {}
+
+/**
+ * Writes the raw bytes of the main graph's initializers of at least 1 KiB from `source` into `dataFile` (each at a
+ * 4 KiB-aligned offset) and returns the graph with `external_data` entries (location `location`) in their place. The
+ * file is read field by field, so memory holds one tensor at a time, never the whole file. Throws AlreadyExternal
+ * when an initializer already has external data. `dataFile` (and its folder) is created when the first tensor moves.
+ */
+function externalizeWeightsFile(source: string, dataFile: string, location: string): { model: Buffer; tensors: number } {
+  const fd = fs.openSync(source, 'r');
+  let out: number | undefined;
+  try {
+    const modelParts: Buffer[] = [];
+    let offset = 0;
+    let tensors = 0;
+    let graphs = 0;
+    for (const field of fileFields(fd, 0, fs.fstatSync(fd).size)) {
+      if (field.field !== MODEL_GRAPH || field.wire !== 2 || graphs++ > 0) {
+        modelParts.push(readRange(fd, field.start, field.end));
+        continue;
+      }
+      const graphParts: Buffer[] = [];
+      for (const entry of fileFields(fd, field.payloadStart, field.end)) {
+        const bytes = readRange(fd, entry.start, entry.end);
+        if (entry.field !== GRAPH_INITIALIZER || entry.wire !== 2) {
+          graphParts.push(bytes);
+          continue;
+        }
+        const tensor = bytes.subarray(entry.payloadStart - entry.start);
+        const tensorFields = parseFields(tensor);
+        if (tensorFields.some((f) => f.field === TENSOR_DATA_LOCATION)) throw new AlreadyExternal();
+        const raw = tensorFields.find((f) => f.field === TENSOR_RAW_DATA && f.value);
+        if (!raw || raw.value!.length < MIN_EXTERNAL_TENSOR_BYTES) {
+          graphParts.push(bytes);
+          continue;
+        }
+        offset += (ALIGNMENT - (offset % ALIGNMENT)) % ALIGNMENT; // the gap reads as zeros
+        if (out === undefined) {
+          fs.mkdirSync(path.dirname(dataFile), { recursive: true });
+          out = fs.openSync(dataFile, 'w');
+        }
+        fs.writeSync(out, raw.value!, 0, raw.value!.length, offset);
+        const entries = [
+          externalDataEntry('location', location),
+          externalDataEntry('offset', String(offset)),
+          externalDataEntry('length', String(raw.value!.length)),
+          varintField(TENSOR_DATA_LOCATION, DATA_LOCATION_EXTERNAL),
+        ];
+        offset += raw.value!.length;
+        tensors++;
+        graphParts.push(bytesField(GRAPH_INITIALIZER, splice(tensor, new Map([[raw, Buffer.alloc(0)]]), entries)));
+      }
+      modelParts.push(bytesField(MODEL_GRAPH, Buffer.concat(graphParts)));
+    }
+    if (graphs === 0) throw new EngineError('The ONNX file has no graph', 'model-invalid');
+    return { model: Buffer.concat(modelParts), tensors };
+  } finally {
+    if (out !== undefined) fs.closeSync(out);
+    fs.closeSync(fd);
+  }
 }
 
 /** Writes `parts` to `target` through a temporary file, so that a crash never leaves a half-written file behind. */
@@ -163,14 +220,21 @@ export function externalWeightsPath(source: string, cacheDir: string, minFileByt
     fs.utimesSync(folder, now, now); // most recently used: kept by the eviction
     return target;
   }
-  const bytes = fs.readFileSync(source);
-  if (externalDataLocations(bytes).length > 0) return source;
   const location = `${path.basename(source)}_data`;
-  const converted = externalizeWeights(bytes, location);
-  if (converted.tensors === 0) return source;
-  fs.mkdirSync(folder, { recursive: true });
+  const data = path.join(folder, location);
+  const temporaryData = `${data}.${process.pid}.tmp`;
+  let converted: { model: Buffer; tensors: number };
+  try {
+    converted = externalizeWeightsFile(source, temporaryData, location);
+    // Weights in subgraphs that already sit in a file of their own: the model stays as it is.
+    if (converted.tensors === 0 || externalDataLocations(converted.model).some((other) => other !== location)) throw new AlreadyExternal();
+  } catch (error) {
+    fs.rmSync(folder, { recursive: true, force: true });
+    if (error instanceof AlreadyExternal) return source;
+    throw error;
+  }
   // The data first: a graph file in the cache always has its data beside it.
-  writeAtomically(path.join(folder, location), converted.data);
+  fs.renameSync(temporaryData, data);
   writeAtomically(target, [converted.model]);
   evictOldConversions(cacheDir, KEPT_CONVERSIONS);
   return target;

@@ -9,7 +9,8 @@ import { EngineError } from '../protocol/engine';
 /**
  * Memory per byte of weights file, measured (bench/real-shape.mjs, Qwen2.5-Coder-0.5B shapes): the engine's peak, less
  * Node's own, was 2.4-2.6x the file when ONNX Runtime copied the file's bytes, 1.7-1.9x from the memory-mapped copy
- * with external weights (externalWeights.ts), whose writing on a first load also reads the whole file. This errs high.
+ * with external weights (externalWeights.ts), 1.3-1.55x with the last-position graph (lastLogitsRewrite.ts) for 512
+ * prompt tokens. Longer contexts add their KV cache (up to hundreds of MB for 1.5B models at 4k tokens): this errs high.
  */
 const OVERHEAD_FACTOR = 2.5;
 const OVERHEAD_BYTES = 64 * 1024 * 1024;

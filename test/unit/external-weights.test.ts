@@ -11,7 +11,7 @@ import { openSession } from '../../src/engine/engine';
 import { deleteExternalWeightsCopies, externalWeightsDir, externalWeightsPath } from '../../src/engine/externalWeights';
 import { lastPositionLogits } from '../../src/engine/lastLogitsRewrite';
 import { readModelFolder } from '../../src/engine/modelFolder';
-import { externalDataLocations } from '../../src/engine/onnxProtobuf';
+import { externalDataLocations, GRAPH_INITIALIZER, MODEL_GRAPH, parseFields, TENSOR_EXTERNAL_DATA, TENSOR_RAW_DATA, text, type Field } from '../../src/engine/onnxProtobuf';
 import { cachedRewrite } from '../../src/engine/rewriteCache';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/models');
@@ -22,6 +22,36 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-external-weights-'));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** The main graph's initializers: name -> TensorProto fields. */
+function initializers(model: Buffer): Map<string, Field[]> {
+  const graph = parseFields(parseFields(model).find((f) => f.field === MODEL_GRAPH)!.value!);
+  const tensors = new Map<string, Field[]>();
+  for (const field of graph.filter((f) => f.field === GRAPH_INITIALIZER)) {
+    const parts = parseFields(field.value!);
+    tensors.set(text(parts.find((p) => p.field === 8)!), parts); // TensorProto.name
+  }
+  return tensors;
+}
+
+function rawTensors(model: Buffer): Map<string, Buffer> {
+  const raw = new Map<string, Buffer>();
+  for (const [name, parts] of initializers(model)) {
+    const data = parts.find((p) => p.field === TENSOR_RAW_DATA);
+    if (data?.value) raw.set(name, data.value);
+  }
+  return raw;
+}
+
+function externalTensors(model: Buffer): Map<string, { offset: number; length: number }> {
+  const moved = new Map<string, { offset: number; length: number }>();
+  for (const [name, parts] of initializers(model)) {
+    const entries = parts.filter((p) => p.field === TENSOR_EXTERNAL_DATA).map((p) => parseFields(p.value!).map(text));
+    const value = (key: string) => Number(entries.find(([k]) => k === key)?.[1]);
+    if (entries.length) moved.set(name, { offset: value('offset'), length: value('length') });
+  }
+  return moved;
+}
 
 async function lastLogits(file: string, name: string): Promise<Float32Array> {
   const session = await DecoderSession.create(file, readModelFolder(path.join(FIXTURES, name), ['fp32']).config, 1);
@@ -45,6 +75,15 @@ describe('external weights', () => {
       expect(fs.statSync(copy).size).toBeLessThan(fs.statSync(source).size / 4);
       expect(fs.statSync(data).size).toBeGreaterThan(fs.statSync(source).size * 0.75);
       expect(await lastLogits(copy, name)).toEqual(await lastLogits(source, name));
+      // Every moved tensor sits at a 4 KiB-aligned offset of the data file, byte for byte as it was in the graph.
+      const moved = externalTensors(fs.readFileSync(copy));
+      const originals = rawTensors(fs.readFileSync(source));
+      const dataBytes = fs.readFileSync(data);
+      expect(moved.size).toBeGreaterThan(3);
+      for (const [tensor, { offset, length }] of moved) {
+        expect(offset % 4096).toBe(0);
+        expect(dataBytes.subarray(offset, offset + length).equals(originals.get(tensor)!)).toBe(true);
+      }
       // Written once: the next load reuses it untouched.
       const mtime = fs.statSync(copy).mtimeMs;
       expect(externalWeightsPath(source, cache, 0)).toBe(copy);
