@@ -2,25 +2,22 @@
 // a 152k vocabulary that is 311 MB of float32 (ONNX Runtime's buffer, then its copy in JS) and, in the LM head, a
 // quarter of the prompt's arithmetic (896 x 151,936 multiply-adds per position for Qwen2.5-Coder-0.5B). The rewrite
 // makes the LM head see only the last position: before the MatMul (or MatMulNBits) that produces `logits`, a Gather
-// of index -1 on the sequence axis, so the output is [batch, 1, vocab]. Nothing else changes. A graph whose logits come
-// from another operator (or from the branches of an If: older merged decoders), or whose head input may be flattened
-// to [batch * seq, hidden], is not rewritten, nor one that returns its attentions (ours: small vocabularies, and
-// Explain Attention needs every position's logits from that session). The engine runs a new rewrite once before
+// of index -1 on the sequence axis, so the output is [batch, 1, vocab]; in older merged decoders, whose logits come out
+// of an If, in both of its branches. Nothing else changes. A graph whose logits come from another operator, or whose
+// head input may be flattened to [batch * seq, hidden], is not rewritten, nor one that returns its attentions (ours:
+// small vocabularies, and Explain Attention needs every position's logits from that session). The engine runs a new rewrite once before
 // trusting it (openSession); a graph that does not fit or does not run is marked in the cache and not tried again.
-
-/** The rewritten graphs' folder under the engine's cache (EngineOptions.cacheDir). */
-export function lastLogitsGraphsDir(cacheDir: string): string {
-  return path.join(cacheDir, 'last-logits-graphs');
-}
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../protocol/engine';
 import {
+  ATTRIBUTE_GRAPH,
   bytesField,
   GRAPH_NODE,
   GRAPH_OUTPUT,
   MODEL_GRAPH,
+  NODE_ATTRIBUTE,
   NODE_INPUT,
   parseFields,
   parseGraph,
@@ -28,9 +25,15 @@ import {
   text,
   varintField,
   type Field,
+  type Graph,
 } from './onnxProtobuf';
 import { withAccuracyLevel } from './int8Activations';
 import { cachedRewrite, rewriteFolder, type RewrittenModel } from './rewriteCache';
+
+/** The rewritten graphs' folder under the engine's cache (EngineOptions.cacheDir). */
+export function lastLogitsGraphsDir(cacheDir: string): string {
+  return path.join(cacheDir, 'last-logits-graphs');
+}
 
 /** The operators whose first input is the hidden state [batch, seq, hidden] when they produce the logits. */
 const LM_HEADS = new Set(['MatMul', 'MatMulNBits']);
@@ -57,40 +60,74 @@ function node(opType: string, inputs: string[], output: string, name: string, at
   );
 }
 
-/** The model bytes with the LM head fed only the last position; throws an EngineError when the graph has no such head. */
-export function lastPositionLogits(model: Buffer): Buffer {
-  const modelFields = parseFields(model);
-  const graphField = modelFields.find((f) => f.field === MODEL_GRAPH && f.value);
-  if (!graphField) throw new EngineError('The ONNX file has no graph', 'model-invalid');
-  const graph = parseGraph(graphField.value!);
-  const outputs = graph.fields.filter((f) => f.field === GRAPH_OUTPUT && f.value).map((f) => text(parseFields(f.value!).find((v) => v.field === 1)!));
-  if (outputs.some((name) => /^attentions\.\d+$/.test(name))) {
-    // Its one session also serves Explain Attention, which needs every position's logits (surprisal, predictions).
-    throw new EngineError('The model returns its attentions: its logits stay per position', 'bad-request');
+/** The names of a graph's outputs, in order. */
+function outputNames(graph: Graph): string[] {
+  return graph.fields.filter((f) => f.field === GRAPH_OUTPUT && f.value).map((f) => text(parseFields(f.value!).find((v) => v.field === 1)!));
+}
+
+/** `graph` (GraphProto bytes) with the node producing `logits` fed only the last position; `tag` keeps names unique. */
+function rewriteHead(graphBytes: Buffer, logits: string, tag: string): Buffer {
+  const graph = parseGraph(graphBytes);
+  const producing = (tensor: string) => graph.nodes.find((n) => n.outputs.includes(tensor));
+  // Through Identity nodes (merged decoders' branches end in them) to the head itself.
+  let target = logits;
+  let head = producing(target);
+  let hops = 0;
+  for (; head?.opType === 'Identity' && head.inputs[0] && hops < 3; hops++) head = producing((target = head.inputs[0]));
+  if (!head || !LM_HEADS.has(head.opType) || head.outputs[0] !== target || !head.inputs[0]) {
+    throw new EngineError(`The logits come from ${head ? head.opType : 'no node'}, not from a MatMul on the hidden state`, 'model-invalid');
   }
-  const head = graph.nodes.find((n) => n.outputs.includes('logits'));
-  if (!head || !LM_HEADS.has(head.opType) || head.outputs[0] !== 'logits' || !head.inputs[0]) {
-    throw new EngineError(`The logits come from ${head ? head.opType : 'no node'} of the main graph, not from a MatMul on the hidden state`, 'model-invalid');
+  if (graph.nodes.filter((n) => n.inputs.includes(target)).length > (hops > 0 ? 1 : 0)) {
+    throw new EngineError('The LM head\'s output feeds other nodes than the logits', 'model-invalid');
   }
   const hidden = head.inputs[0];
   const producer = graph.nodes.find((n) => n.outputs.includes(hidden));
   if (producer && MAY_FLATTEN.has(producer.opType)) {
     throw new EngineError(`The LM head's input comes from ${producer.opType}, which may have flattened the sequence axis`, 'model-invalid');
   }
-  const index = `attentive/last_position/index`;
-  const last = `attentive/last_position/${hidden}`;
+  const index = `attentive/last_position${tag}/index`;
+  const last = `attentive/last_position${tag}/${hidden}`;
   // Constant int64 [1] = [-1]: TensorProto dims=1 (field 1), data_type (2), int64_data (7, packed).
   const indexTensor = Buffer.concat([varintField(1, 1), varintField(2, INT64), bytesField(7, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))]);
-  const constant = node('Constant', [], index, 'attentive/last_position/Constant', [
+  const constant = node('Constant', [], index, `attentive/last_position${tag}/Constant`, [
     attribute('value', [bytesField(ATTRIBUTE_TENSOR, indexTensor), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_TENSOR)]),
   ]);
-  const gather = node('Gather', [hidden, index], last, 'attentive/last_position/Gather', [
+  const gather = node('Gather', [hidden, index], last, `attentive/last_position${tag}/Gather`, [
     attribute('axis', [varintField(ATTRIBUTE_INT, 1), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT)]),
   ]);
   // The head again, its first input replaced; the new nodes go just before it (graphs list nodes in order).
   const firstInput = parseFields(head.field.value!).find((f: Field) => f.field === NODE_INPUT)!;
   const rewiredHead = bytesField(GRAPH_NODE, splice(head.field.value!, new Map([[firstInput, bytesField(NODE_INPUT, last)]])));
-  const newGraph = splice(graphField.value!, new Map([[head.field, Buffer.concat([constant, gather, rewiredHead])]]));
+  return splice(graphBytes, new Map([[head.field, Buffer.concat([constant, gather, rewiredHead])]]));
+}
+
+/** The model bytes with the LM head fed only the last position; throws an EngineError when the graph has no such head. */
+export function lastPositionLogits(model: Buffer): Buffer {
+  const modelFields = parseFields(model);
+  const graphField = modelFields.find((f) => f.field === MODEL_GRAPH && f.value);
+  if (!graphField) throw new EngineError('The ONNX file has no graph', 'model-invalid');
+  const graph = parseGraph(graphField.value!);
+  if (outputNames(graph).some((name) => /^attentions\.\d+$/.test(name))) {
+    // Its one session also serves Explain Attention, which needs every position's logits (surprisal, predictions).
+    throw new EngineError('The model returns its attentions: its logits stay per position', 'bad-request');
+  }
+  const producer = graph.nodes.find((n) => n.outputs.includes('logits'));
+  let newGraph: Buffer;
+  if (producer?.opType === 'If' && producer.graphs.has('then_branch') && producer.graphs.has('else_branch')) {
+    // Merged decoder: If outputs are positional, so each branch's output at the logits' position is its LM head's.
+    const position = producer.outputs.indexOf('logits');
+    const attributes = new Map<Field, Buffer>();
+    for (const key of ['then_branch', 'else_branch']) {
+      const branch = producer.graphs.get(key)!;
+      const branchLogits = outputNames(parseGraph(branch.graph.value!))[position];
+      if (!branchLogits) throw new EngineError(`The ${key} of the merged decoder has no output for the logits`, 'model-invalid');
+      const rewritten = rewriteHead(branch.graph.value!, branchLogits, `/${key}`);
+      attributes.set(branch.attribute, bytesField(NODE_ATTRIBUTE, splice(branch.attribute.value!, new Map([[branch.graph, bytesField(ATTRIBUTE_GRAPH, rewritten)]]))));
+    }
+    newGraph = splice(graphField.value!, new Map([[producer.field, bytesField(GRAPH_NODE, splice(producer.field.value!, attributes))]]));
+  } else {
+    newGraph = rewriteHead(graphField.value!, 'logits', '');
+  }
   return splice(model, new Map([[graphField, bytesField(MODEL_GRAPH, newGraph)]]));
 }
 
