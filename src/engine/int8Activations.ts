@@ -6,7 +6,12 @@
 // the engine sets it in the graph it generates with (lastLogitsRewrite.ts), in the main graph and every subgraph.
 
 import {
+  ATTRIBUTE_GRAPH,
+  ATTRIBUTE_GRAPHS,
+  ATTRIBUTE_INT,
   ATTRIBUTE_NAME,
+  ATTRIBUTE_TYPE,
+  ATTRIBUTE_TYPE_INT,
   bytesField,
   GRAPH_NODE,
   MODEL_GRAPH,
@@ -21,11 +26,6 @@ import {
 
 /** MatMulNBits accuracy_level for int8 activations. */
 export const INT8_ACTIVATIONS = 4;
-const ATTRIBUTE_INT = 3; // AttributeProto.i
-const ATTRIBUTE_TYPE = 20; // AttributeProto.type
-const ATTRIBUTE_TYPE_INT = 2;
-const ATTRIBUTE_GRAPH = 6; // AttributeProto.g
-const ATTRIBUTE_GRAPHS = 11; // AttributeProto.graphs
 
 function intAttribute(name: string, value: number): Buffer {
   return bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, name), varintField(ATTRIBUTE_INT, value), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT)]));

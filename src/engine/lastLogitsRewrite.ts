@@ -5,23 +5,37 @@
 // of index -1 on the sequence axis, so the output is [batch, 1, vocab]; in older merged decoders, whose logits come out
 // of an If, in both of its branches. Nothing else changes. A graph whose logits come from another operator, or whose
 // head input may be flattened to [batch * seq, hidden], is not rewritten, nor one that returns its attentions (ours:
-// small vocabularies, and Explain Attention needs every position's logits from that session). The engine runs a new rewrite once before
-// trusting it (openSession); a graph that does not fit or does not run is marked in the cache and not tried again.
+// small vocabularies, and Explain Attention needs every position's logits from that session). The engine runs a new
+// rewrite once before trusting it (openSession); a graph that does not fit or does not run is marked in the cache and
+// not tried again.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from '../protocol/engine';
 import {
   ATTRIBUTE_GRAPH,
+  ATTRIBUTE_INT,
+  ATTRIBUTE_NAME,
+  ATTRIBUTE_TENSOR,
+  ATTRIBUTE_TYPE,
+  ATTRIBUTE_TYPE_INT,
+  ATTRIBUTE_TYPE_TENSOR,
   bytesField,
   GRAPH_NODE,
   GRAPH_OUTPUT,
+  INT64,
   MODEL_GRAPH,
   NODE_ATTRIBUTE,
   NODE_INPUT,
+  NODE_NAME,
+  NODE_OP_TYPE,
+  NODE_OUTPUT,
   parseFields,
   parseGraph,
   splice,
+  TENSOR_DATA_TYPE,
+  TENSOR_DIMS,
+  TENSOR_INT64_DATA,
   text,
   varintField,
   type Field,
@@ -42,22 +56,13 @@ const MAY_FLATTEN = new Set(['Reshape', 'Flatten', 'Squeeze', 'Gemm']);
 /** Left in a graph's cache folder when the rewrite does not fit it or its graph did not run: later loads skip it. */
 const UNUSABLE_MARKER = 'unusable.txt';
 
-const INT64 = 7;
-const ATTRIBUTE_INT = 3; // AttributeProto.i
-const ATTRIBUTE_TENSOR = 5; // AttributeProto.t
-const ATTRIBUTE_TYPE = 20; // AttributeProto.type
-const ATTRIBUTE_TYPE_INT = 2;
-const ATTRIBUTE_TYPE_TENSOR = 4;
-
 function attribute(name: string, body: Buffer[]): Buffer {
-  return bytesField(5, Buffer.concat([bytesField(1, name), ...body])); // NodeProto.attribute
+  return bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, name), ...body]));
 }
 
 function node(opType: string, inputs: string[], output: string, name: string, attributes: Buffer[]): Buffer {
-  return bytesField(
-    GRAPH_NODE,
-    Buffer.concat([...inputs.map((input) => bytesField(NODE_INPUT, input)), bytesField(2, output), bytesField(3, name), bytesField(4, opType), ...attributes]),
-  );
+  const fields = [...inputs.map((input) => bytesField(NODE_INPUT, input)), bytesField(NODE_OUTPUT, output), bytesField(NODE_NAME, name)];
+  return bytesField(GRAPH_NODE, Buffer.concat([...fields, bytesField(NODE_OP_TYPE, opType), ...attributes]));
 }
 
 /** The names of a graph's outputs, in order. */
@@ -87,8 +92,9 @@ function rewriteHead(graphBytes: Buffer, logits: string, tag: string): Buffer {
   }
   const index = `attentive/last_position${tag}/index`;
   const last = `attentive/last_position${tag}/${hidden}`;
-  // Constant int64 [1] = [-1]: TensorProto dims=1 (field 1), data_type (2), int64_data (7, packed).
-  const indexTensor = Buffer.concat([varintField(1, 1), varintField(2, INT64), bytesField(7, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))]);
+  // Constant int64 [1] = [-1] (int64_data is packed varints; -1 is ten bytes).
+  const minusOne = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+  const indexTensor = Buffer.concat([varintField(TENSOR_DIMS, 1), varintField(TENSOR_DATA_TYPE, INT64), bytesField(TENSOR_INT64_DATA, minusOne)]);
   const constant = node('Constant', [], index, `attentive/last_position${tag}/Constant`, [
     attribute('value', [bytesField(ATTRIBUTE_TENSOR, indexTensor), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_TENSOR)]),
   ]);
@@ -133,8 +139,8 @@ export function lastPositionLogits(model: Buffer): Buffer {
 
 /**
  * The graph of `source` with last-position logits (and int8 activations in MatMulNBits), from `cacheDir` or rewritten
- * now (`created`); null when it was found
- * not to fit this model before (a marker in its cache folder), or does not fit it now (the marker is left).
+ * now (`created`); null when it was found not to fit this model before (a marker in its cache folder), or does not
+ * fit it now (the marker is left).
  */
 export function lastLogitsGraph(source: string, cacheDir: string): RewrittenModel | null {
   const marker = path.join(rewriteFolder(source, cacheDir), UNUSABLE_MARKER);

@@ -106,12 +106,24 @@ export const NODE_OP_TYPE = 4;
 export const NODE_ATTRIBUTE = 5;
 export const NODE_DOMAIN = 7;
 export const ATTRIBUTE_NAME = 1;
+export const ATTRIBUTE_INT = 3;
+export const ATTRIBUTE_TENSOR = 5;
 export const ATTRIBUTE_GRAPH = 6;
+export const ATTRIBUTE_GRAPHS = 11;
+export const ATTRIBUTE_TYPE = 20;
+/** AttributeProto.AttributeType values. */
+export const ATTRIBUTE_TYPE_INT = 2;
+export const ATTRIBUTE_TYPE_TENSOR = 4;
+export const TENSOR_DIMS = 1;
+export const TENSOR_DATA_TYPE = 2;
+export const TENSOR_INT64_DATA = 7;
 export const TENSOR_RAW_DATA = 9;
 export const TENSOR_EXTERNAL_DATA = 13;
 export const TENSOR_DATA_LOCATION = 14;
 export const DATA_LOCATION_EXTERNAL = 1;
+/** TensorProto.DataType values. */
 export const FLOAT = 1;
+export const INT64 = 7;
 
 export interface Node {
   field: Field;
