@@ -25,7 +25,7 @@ import {
   TENSOR_RAW_DATA,
   varintField,
 } from './onnxProtobuf';
-import { rewriteFolder } from './rewriteCache';
+import { rewriteFolderPrefix } from './rewriteCache';
 
 /** The copies' folder under the engine's cache (EngineOptions.cacheDir). */
 export function externalWeightsDir(cacheDir: string): string {
@@ -194,7 +194,12 @@ export function deleteExternalWeightsCopies(modelFolder: string, dir: string, re
     const folder = copyFolder(path.join(onnxDir, name), dir);
     if (!fs.existsSync(folder)) continue;
     const copy = path.join(folder, name);
-    const rewrites = fs.existsSync(copy) ? rewriteDirs.map((rewriteDir) => rewriteFolder(copy, rewriteDir)) : [];
+    const prefix = fs.existsSync(copy) ? rewriteFolderPrefix(copy) : undefined;
+    const rewrites = prefix
+      ? rewriteDirs.filter((rewriteDir) => fs.existsSync(rewriteDir)).flatMap((rewriteDir) =>
+          fs.readdirSync(rewriteDir).filter((name) => name.startsWith(prefix)).map((name) => path.join(rewriteDir, name)),
+        )
+      : [];
     const bytes = fs.readdirSync(folder).reduce((sum, file) => sum + fs.statSync(path.join(folder, file)).size, 0);
     try {
       for (const rewritten of rewrites) fs.rmSync(rewritten, { recursive: true, force: true });

@@ -53,6 +53,8 @@ export function lastLogitsGraphsDir(cacheDir: string): string {
 const LM_HEADS = new Set(['MatMul', 'MatMulNBits']);
 /** Producers of that input that may have flattened it to [batch * seq, hidden], where axis 1 is not the sequence. */
 const MAY_FLATTEN = new Set(['Reshape', 'Flatten', 'Squeeze', 'Gemm']);
+/** Part of the cache folder's name: a new one whenever what the generation graph rewrite writes changes. */
+const GENERATION_GRAPH_VERSION = 'g1';
 /** Left in a graph's cache folder when the rewrite does not fit it or its graph did not run: later loads skip it. */
 const UNUSABLE_MARKER = 'unusable.txt';
 
@@ -143,11 +145,11 @@ export function lastPositionLogits(model: Buffer): Buffer {
  * fit it now (the marker is left).
  */
 export function lastLogitsGraph(source: string, cacheDir: string): RewrittenModel | null {
-  const marker = path.join(rewriteFolder(source, cacheDir), UNUSABLE_MARKER);
+  const marker = path.join(rewriteFolder(source, cacheDir, GENERATION_GRAPH_VERSION), UNUSABLE_MARKER);
   if (fs.existsSync(marker)) return null;
   try {
     // The graph the engine generates with: also with int8 activations in MatMulNBits (int8Activations.ts).
-    return cachedRewrite(source, cacheDir, (model) => withAccuracyLevel(lastPositionLogits(model)).bytes);
+    return cachedRewrite(source, cacheDir, (model) => withAccuracyLevel(lastPositionLogits(model)).bytes, GENERATION_GRAPH_VERSION);
   } catch (error) {
     if (error instanceof EngineError) markUnusable(marker, error.message);
     return null;
@@ -156,7 +158,7 @@ export function lastLogitsGraph(source: string, cacheDir: string): RewrittenMode
 
 /** Records that the last-position graph of `source` does not work for its model, and deletes it. */
 export function markLastLogitsGraphUnusable(source: string, cacheDir: string, reason: string): void {
-  const folder = rewriteFolder(source, cacheDir);
+  const folder = rewriteFolder(source, cacheDir, GENERATION_GRAPH_VERSION);
   fs.rmSync(folder, { recursive: true, force: true });
   markUnusable(path.join(folder, UNUSABLE_MARKER), reason);
 }

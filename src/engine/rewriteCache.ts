@@ -1,5 +1,6 @@
 // Rewritten graphs (attentionRewrite.ts, lastLogitsRewrite.ts) are written once into the engine's cache, a folder per
-// source file keyed by its path, size and modification time, and reused at later loads. Models with external data
+// source file keyed by its path, size and modification time (and the rewrite's version, so that a graph written by an
+// older version of a rewrite is never loaded as the new one), and reused at later loads. Models with external data
 // (`.onnx_data`) get their data files hard-linked (or, across file systems, symlinked) next to the rewritten graph,
 // where ONNX Runtime looks for them, so the weights are never copied.
 
@@ -15,14 +16,19 @@ export interface RewrittenModel {
   created: boolean;
 }
 
-/** The folder in `cacheDir` of the graphs rewritten from `source`. */
-export function rewriteFolder(source: string, cacheDir: string): string {
-  return path.join(cacheDir, `${path.basename(source, '.onnx')}-${cacheKey(source)}`);
+/** The start of the names of the folders in a cache of the graphs rewritten from `source` (any version). */
+export function rewriteFolderPrefix(source: string): string {
+  return `${path.basename(source, '.onnx')}-${cacheKey(source)}`;
 }
 
-/** `rewrite(source's bytes)` saved as `cacheDir/<name>-<key>/<name>.onnx`, or that file when it is there from before. */
-export function cachedRewrite(source: string, cacheDir: string, rewrite: (model: Buffer) => Buffer): RewrittenModel {
-  const folder = rewriteFolder(source, cacheDir);
+/** The folder in `cacheDir` of the graph rewritten from `source` by version `version` of a rewrite. */
+export function rewriteFolder(source: string, cacheDir: string, version = ''): string {
+  return path.join(cacheDir, version ? `${rewriteFolderPrefix(source)}-${version}` : rewriteFolderPrefix(source));
+}
+
+/** `rewrite(source's bytes)` saved as `cacheDir/<name>-<key>[-<version>]/<name>.onnx`, or that file when it is there. */
+export function cachedRewrite(source: string, cacheDir: string, rewrite: (model: Buffer) => Buffer, version = ''): RewrittenModel {
+  const folder = rewriteFolder(source, cacheDir, version);
   const target = path.join(folder, path.basename(source));
   if (fs.existsSync(target)) return { path: target, created: false };
   const bytes = rewrite(fs.readFileSync(source));

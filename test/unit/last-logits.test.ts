@@ -137,4 +137,22 @@ describe('last-position logits', () => {
     expect(third.session.lastLogitsOnly).toBe(true);
     await third.session.release();
   });
+
+  it('a generation graph written by another version of the rewrite is never loaded', async () => {
+    const model = readModelFolder(path.join(FIXTURES, 'llama-tiny'), ['fp32']);
+    const cache = path.join(dir, 'versions');
+    const first = await openSession(model, cache, 1, 0);
+    await first.session.release();
+    const graphs = path.join(cache, 'last-logits-graphs');
+    const [current] = fs.readdirSync(graphs);
+    expect(current).toMatch(/-g\d+$/);
+    // As an older version left it: another folder name, a graph that would not even load.
+    const older = path.join(graphs, current!.replace(/-g\d+$/, ''));
+    fs.renameSync(path.join(graphs, current!), older);
+    fs.writeFileSync(path.join(older, 'model.onnx'), 'not a protobuf at all');
+    const second = await openSession(model, cache, 1, 0);
+    expect(second.session.lastLogitsOnly).toBe(true);
+    await second.session.release();
+    expect(fs.readdirSync(graphs).sort()).toEqual([path.basename(older), current].sort());
+  });
 });
