@@ -17,14 +17,12 @@ import { cachedRewrite, type RewrittenModel } from './rewriteCache';
 import {
   ATTRIBUTE_GRAPH,
   bytesField,
+  encodeNode,
   FLOAT,
   GRAPH_NODE,
   GRAPH_OUTPUT,
   MODEL_GRAPH,
   NODE_ATTRIBUTE,
-  NODE_INPUT,
-  NODE_NAME,
-  NODE_OP_TYPE,
   NODE_OUTPUT,
   parseFields,
   parseGraph,
@@ -49,15 +47,6 @@ const FUSED_ATTENTION = new Set([
 
 /** Ops between the Softmax and the MatMul that leave the probabilities as they are. */
 const PASS_THROUGH = new Set(['Cast', 'Identity', 'Dropout']);
-
-function encodeNode(opType: string, inputs: string[], outputs: string[], name: string): Buffer {
-  return Buffer.concat([
-    ...inputs.map((input) => bytesField(NODE_INPUT, input)),
-    ...outputs.map((output) => bytesField(NODE_OUTPUT, output)),
-    bytesField(NODE_NAME, name),
-    bytesField(NODE_OP_TYPE, opType),
-  ]);
-}
 
 /** ValueInfoProto of a float tensor [batch, heads, seq, past+seq] (symbolic dims). */
 function floatValueInfo(name: string): Buffer {

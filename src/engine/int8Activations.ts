@@ -10,26 +10,20 @@ import {
   ATTRIBUTE_GRAPHS,
   ATTRIBUTE_INT,
   ATTRIBUTE_NAME,
-  ATTRIBUTE_TYPE,
-  ATTRIBUTE_TYPE_INT,
   bytesField,
   GRAPH_NODE,
+  intAttributeField,
   MODEL_GRAPH,
   NODE_ATTRIBUTE,
   NODE_OP_TYPE,
   parseFields,
   splice,
   text,
-  varintField,
   type Field,
 } from './onnxProtobuf';
 
 /** MatMulNBits accuracy_level for int8 activations. */
 export const INT8_ACTIVATIONS = 4;
-
-function intAttribute(name: string, value: number): Buffer {
-  return bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, name), varintField(ATTRIBUTE_INT, value), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT)]));
-}
 
 /** `node` (NodeProto bytes) with accuracy_level `level` if it is a 4- or 8-bit MatMulNBits, its subgraphs rewritten. */
 function rewriteNode(node: Buffer, level: number, counter: { changed: number }): Buffer {
@@ -44,8 +38,8 @@ function rewriteNode(node: Buffer, level: number, counter: { changed: number }):
     const currentLevel = current?.parts.find((p) => p.field === ATTRIBUTE_INT)?.varint ?? 0;
     if ((bits === 4 || bits === 8) && currentLevel !== level) {
       counter.changed++;
-      if (current) replacements.set(current.field, intAttribute('accuracy_level', level));
-      else return Buffer.concat([node, intAttribute('accuracy_level', level)]);
+      if (current) replacements.set(current.field, intAttributeField('accuracy_level', level));
+      else return Buffer.concat([node, intAttributeField('accuracy_level', level)]);
     }
     return splice(node, replacements);
   }

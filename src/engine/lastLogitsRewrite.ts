@@ -14,22 +14,19 @@ import * as path from 'node:path';
 import { EngineError } from '../protocol/engine';
 import {
   ATTRIBUTE_GRAPH,
-  ATTRIBUTE_INT,
-  ATTRIBUTE_NAME,
   ATTRIBUTE_TENSOR,
   ATTRIBUTE_TYPE,
-  ATTRIBUTE_TYPE_INT,
   ATTRIBUTE_TYPE_TENSOR,
+  attributeField,
   bytesField,
+  encodeNode,
   GRAPH_NODE,
   GRAPH_OUTPUT,
   INT64,
+  intAttributeField,
   MODEL_GRAPH,
   NODE_ATTRIBUTE,
   NODE_INPUT,
-  NODE_NAME,
-  NODE_OP_TYPE,
-  NODE_OUTPUT,
   parseFields,
   parseGraph,
   splice,
@@ -57,15 +54,6 @@ const MAY_FLATTEN = new Set(['Reshape', 'Flatten', 'Squeeze', 'Gemm']);
 const GENERATION_GRAPH_VERSION = 'g1';
 /** Left in a graph's cache folder when the rewrite does not fit it or its graph did not run: later loads skip it. */
 const UNUSABLE_MARKER = 'unusable.txt';
-
-function attribute(name: string, body: Buffer[]): Buffer {
-  return bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, name), ...body]));
-}
-
-function node(opType: string, inputs: string[], output: string, name: string, attributes: Buffer[]): Buffer {
-  const fields = [...inputs.map((input) => bytesField(NODE_INPUT, input)), bytesField(NODE_OUTPUT, output), bytesField(NODE_NAME, name)];
-  return bytesField(GRAPH_NODE, Buffer.concat([...fields, bytesField(NODE_OP_TYPE, opType), ...attributes]));
-}
 
 /** The names of a graph's outputs, in order. */
 function outputNames(graph: Graph): string[] {
@@ -97,16 +85,15 @@ function rewriteHead(graphBytes: Buffer, logits: string, tag: string): Buffer {
   // Constant int64 [1] = [-1] (int64_data is packed varints; -1 is ten bytes).
   const minusOne = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
   const indexTensor = Buffer.concat([varintField(TENSOR_DIMS, 1), varintField(TENSOR_DATA_TYPE, INT64), bytesField(TENSOR_INT64_DATA, minusOne)]);
-  const constant = node('Constant', [], index, `attentive/last_position${tag}/Constant`, [
-    attribute('value', [bytesField(ATTRIBUTE_TENSOR, indexTensor), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_TENSOR)]),
+  const constant = encodeNode('Constant', [], [index], `attentive/last_position${tag}/Constant`, [
+    attributeField('value', [bytesField(ATTRIBUTE_TENSOR, indexTensor), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_TENSOR)]),
   ]);
-  const gather = node('Gather', [hidden, index], last, `attentive/last_position${tag}/Gather`, [
-    attribute('axis', [varintField(ATTRIBUTE_INT, 1), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT)]),
-  ]);
+  const gather = encodeNode('Gather', [hidden, index], [last], `attentive/last_position${tag}/Gather`, [intAttributeField('axis', 1)]);
   // The head again, its first input replaced; the new nodes go just before it (graphs list nodes in order).
   const firstInput = parseFields(head.field.value!).find((f: Field) => f.field === NODE_INPUT)!;
   const rewiredHead = bytesField(GRAPH_NODE, splice(head.field.value!, new Map([[firstInput, bytesField(NODE_INPUT, last)]])));
-  return splice(graphBytes, new Map([[head.field, Buffer.concat([constant, gather, rewiredHead])]]));
+  const newNodes = [constant, gather].map((node) => bytesField(GRAPH_NODE, node));
+  return splice(graphBytes, new Map([[head.field, Buffer.concat([...newNodes, rewiredHead])]]));
 }
 
 /** The model bytes with the LM head fed only the last position; throws an EngineError when the graph has no such head. */

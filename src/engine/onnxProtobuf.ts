@@ -125,6 +125,27 @@ export const DATA_LOCATION_EXTERNAL = 1;
 export const FLOAT = 1;
 export const INT64 = 7;
 
+/** NodeProto bytes (the payload of a GraphProto.node field). */
+export function encodeNode(opType: string, inputs: string[], outputs: string[], name: string, attributes: Buffer[] = []): Buffer {
+  return Buffer.concat([
+    ...inputs.map((input) => bytesField(NODE_INPUT, input)),
+    ...outputs.map((output) => bytesField(NODE_OUTPUT, output)),
+    bytesField(NODE_NAME, name),
+    bytesField(NODE_OP_TYPE, opType),
+    ...attributes,
+  ]);
+}
+
+/** A NodeProto.attribute field: the name and `body` (the value's field and the AttributeProto.type). */
+export function attributeField(name: string, body: Buffer[]): Buffer {
+  return bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, name), ...body]));
+}
+
+/** A NodeProto.attribute field of an int. */
+export function intAttributeField(name: string, value: number): Buffer {
+  return attributeField(name, [varintField(ATTRIBUTE_INT, value), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT)]);
+}
+
 export interface Node {
   field: Field;
   inputs: string[];
