@@ -15,10 +15,10 @@ import {
   cacheKey,
   DATA_LOCATION_EXTERNAL,
   externalDataLocations,
+  fieldHeader,
   GRAPH_INITIALIZER,
   MODEL_GRAPH,
   parseFields,
-  readVarint,
   splice,
   TENSOR_DATA_LOCATION,
   TENSOR_EXTERNAL_DATA,
@@ -58,20 +58,15 @@ function* fileFields(fd: number, start: number, end: number): Generator<FileFiel
   let pos = start;
   while (pos < end) {
     const bytes = header.subarray(0, fs.readSync(fd, header, 0, Math.min(header.length, end - pos), pos));
-    const [tag, afterTag] = readVarint(bytes, 0);
-    const wire = tag % 8;
-    let payloadStart = pos + afterTag;
-    let fieldEnd: number;
-    if (wire === 0) fieldEnd = payloadStart = pos + readVarint(bytes, afterTag)[1];
-    else if (wire === 1) fieldEnd = payloadStart + 8;
-    else if (wire === 5) fieldEnd = payloadStart + 4;
-    else if (wire === 2) {
-      const [length, afterLength] = readVarint(bytes, afterTag);
-      payloadStart = pos + afterLength;
-      fieldEnd = payloadStart + length;
-    } else throw new EngineError(`The ONNX file is not a protobuf message (wire type ${wire} at byte ${pos})`, 'model-invalid');
+    let field: ReturnType<typeof fieldHeader>;
+    try {
+      field = fieldHeader(bytes, 0);
+    } catch (error) {
+      throw new EngineError(`The ONNX file is not a protobuf message (${(error as Error).message} at byte ${pos})`, 'model-invalid');
+    }
+    const fieldEnd = pos + field.end;
     if (fieldEnd > end) throw new EngineError(`The ONNX file is truncated (a field at byte ${pos} ends past its message)`, 'model-invalid');
-    yield { field: Math.floor(tag / 8), wire, start: pos, payloadStart, end: fieldEnd };
+    yield { field: field.field, wire: field.wire, start: pos, payloadStart: pos + field.payloadStart, end: fieldEnd };
     pos = fieldEnd;
   }
 }

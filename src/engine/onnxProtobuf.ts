@@ -32,33 +32,38 @@ export function readVarint(buf: Buffer, pos: number): [number, number] {
   }
 }
 
+/**
+ * The field whose tag starts at `pos` of `buf`: its number and wire type, where its payload starts and where it ends
+ * (both may lie past the end of `buf` when `buf` holds only the field's start), and a varint field's value.
+ */
+export function fieldHeader(buf: Buffer, pos: number): { field: number; wire: number; payloadStart: number; end: number; varint?: number } {
+  const [tag, afterTag] = readVarint(buf, pos);
+  const field = Math.floor(tag / 8);
+  const wire = tag % 8;
+  if (wire === 0) {
+    const [value, end] = readVarint(buf, afterTag);
+    return { field, wire, payloadStart: afterTag, end, varint: value };
+  }
+  if (wire === 1) return { field, wire, payloadStart: afterTag, end: afterTag + 8 };
+  if (wire === 5) return { field, wire, payloadStart: afterTag, end: afterTag + 4 };
+  if (wire === 2) {
+    const [length, afterLength] = readVarint(buf, afterTag);
+    return { field, wire, payloadStart: afterLength, end: afterLength + length };
+  }
+  throw new Error(`unsupported wire type ${wire}`);
+}
+
 export function parseFields(buf: Buffer): Field[] {
   const fields: Field[] = [];
   let pos = 0;
   while (pos < buf.length) {
-    const start = pos;
-    const [tag, afterTag] = readVarint(buf, pos);
-    const field = Math.floor(tag / 8);
-    const wire = tag % 8;
-    pos = afterTag;
-    const entry: Field = { field, wire, start, end: pos };
-    if (wire === 0) {
-      [entry.varint, pos] = readVarint(buf, pos);
-    } else if (wire === 1) {
-      pos += 8;
-    } else if (wire === 5) {
-      pos += 4;
-    } else if (wire === 2) {
-      const [length, afterLength] = readVarint(buf, pos);
-      pos = afterLength + length;
-      if (pos > buf.length) throw new Error('truncated field');
-      entry.value = buf.subarray(afterLength, pos);
-    } else {
-      throw new Error(`unsupported wire type ${wire}`);
-    }
-    if (pos > buf.length) throw new Error('truncated field');
-    entry.end = pos;
+    const header = fieldHeader(buf, pos);
+    if (header.end > buf.length) throw new Error('truncated field');
+    const entry: Field = { field: header.field, wire: header.wire, start: pos, end: header.end };
+    if (header.wire === 0) entry.varint = header.varint;
+    else if (header.wire === 2) entry.value = buf.subarray(header.payloadStart, header.end);
     fields.push(entry);
+    pos = header.end;
   }
   return fields;
 }
