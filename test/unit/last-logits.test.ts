@@ -41,6 +41,15 @@ async function lastLogits(file: string, model: ModelFolder, ids: number[], lastL
   }
 }
 
+/** Opens llama-tiny once with the threshold at 0 (writing its generation graph): the graph's cache folder. */
+async function openedOnce(cache: string): Promise<{ model: ModelFolder; sessionPath: string; graphs: string; folder: string }> {
+  const model = readModelFolder(path.join(FIXTURES, 'llama-tiny'), ['fp32']);
+  const { session, sessionPath } = await openSession(model, cache, 1, 0);
+  await session.release();
+  const graphs = path.join(cache, 'last-logits-graphs');
+  return { model, sessionPath, graphs, folder: fs.readdirSync(graphs)[0]! };
+}
+
 function expectClose(actual: Float32Array, expected: Float32Array): void {
   expect(actual.length).toBe(expected.length);
   const scale = Math.max(...expected.map(Math.abs));
@@ -121,16 +130,12 @@ describe('last-position logits', () => {
   });
 
   it('a damaged last-position graph is deleted, the full graph runs, and the next load writes it again', async () => {
-    const model = readModelFolder(path.join(FIXTURES, 'llama-tiny'), ['fp32']);
     const cache = path.join(dir, 'damaged');
-    const first = await openSession(model, cache, 1, 0);
-    await first.session.release();
-    const graphs = path.join(cache, 'last-logits-graphs');
-    const [folder] = fs.readdirSync(graphs);
-    fs.writeFileSync(path.join(graphs, folder!, 'model.onnx'), 'not a protobuf at all');
+    const { model, sessionPath, graphs, folder } = await openedOnce(cache);
+    fs.writeFileSync(path.join(graphs, folder, 'model.onnx'), 'not a protobuf at all');
     const second = await openSession(model, cache, 1, 0);
     expect(second.session.lastLogitsOnly).toBe(false);
-    expect(second.sessionPath).toBe(first.sessionPath);
+    expect(second.sessionPath).toBe(sessionPath);
     await second.session.release();
     expect(fs.readdirSync(graphs)).toEqual([]);
     const third = await openSession(model, cache, 1, 0);
@@ -139,16 +144,12 @@ describe('last-position logits', () => {
   });
 
   it('a generation graph written by another version of the rewrite is never loaded', async () => {
-    const model = readModelFolder(path.join(FIXTURES, 'llama-tiny'), ['fp32']);
     const cache = path.join(dir, 'versions');
-    const first = await openSession(model, cache, 1, 0);
-    await first.session.release();
-    const graphs = path.join(cache, 'last-logits-graphs');
-    const [current] = fs.readdirSync(graphs);
+    const { model, graphs, folder: current } = await openedOnce(cache);
     expect(current).toMatch(/-g\d+$/);
     // As an older version left it: another folder name, a graph that would not even load.
-    const older = path.join(graphs, current!.replace(/-g\d+$/, ''));
-    fs.renameSync(path.join(graphs, current!), older);
+    const older = path.join(graphs, current.replace(/-g\d+$/, ''));
+    fs.renameSync(path.join(graphs, current), older);
     fs.writeFileSync(path.join(older, 'model.onnx'), 'not a protobuf at all');
     const second = await openSession(model, cache, 1, 0);
     expect(second.session.lastLogitsOnly).toBe(true);
