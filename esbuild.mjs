@@ -36,7 +36,7 @@ function productBuilds(production, outRoot) {
     { ...webviewCommon(production), entryPoints: { chat: 'webview/chat/main.ts' }, outdir: `${outRoot}/webview` },
     { ...webviewCommon(production), entryPoints: { attention: 'webview/attention/main.ts' }, outdir: `${outRoot}/webview` },
     { ...nodeCommon(production), entryPoints: { extension: 'src/extension/extension.ts' }, outdir: outRoot },
-    { ...nodeCommon(production), entryPoints: { worker: 'src/engine/worker.ts' }, outdir: outRoot },
+    { ...nodeCommon(production), entryPoints: { worker: 'src/worker/main.ts' }, outdir: outRoot },
   ];
 }
 

@@ -1,6 +1,6 @@
 // Explain Attention in the real product: VS Code (code-server) + headless Chromium, the extension installed from its
 // VSIX as users get it (production bundles), the bundled model (loaded by a warm-up run first). For 64, 256 and ~1,000 selected tokens of real code
-// (training/model.py), each run closes the editors, opens the file, selects it all, presses Ctrl+Alt+A and measures
+// (training/model/model.py), each run closes the editors, opens the file, selects it all, presses Ctrl+Alt+A and measures
 //   - command -> first paint: from the key press to the heatmap canvas holding the first matrix, by the page's own
 //     clock stamp on the canvas (the benchmark polls four times a second, so it adds no load); the panel is new each
 //     run, so its webview loads each time, as when a user explains code for the first time in a while;
@@ -31,7 +31,7 @@ const { workspace, extensionsDir, userDataDir } = await prepareVsixRun(runDir, {
 // Files of whole lines of real code with about N tokens each (counted with the bundled tokenizer, BOS included).
 const model = readModelFolder(bundledModelFolder(ROOT));
 const tokenizer = new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig);
-const source = fs.readFileSync(path.join(ROOT, 'training', 'model.py'), 'utf8').split('\n');
+const source = fs.readFileSync(path.join(ROOT, 'training', 'model', 'model.py'), 'utf8').split('\n');
 const files = SIZES.map((size) => {
   let lines = 1;
   while (lines < source.length && tokenizer.encode(source.slice(0, lines + 1).join('\n'), true).length <= size) lines++;

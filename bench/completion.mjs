@@ -31,8 +31,8 @@ const DEBOUNCE_MS = Number(values.debounce);
 
 /** Sessions: a block of lines in the middle of a real file, typed into the file with that block removed. */
 const SESSIONS = [
-  { file: 'src/engine/engine.ts', languageId: 'typescript', startLine: 150 },
-  { file: 'training/model.py', languageId: 'python', startLine: 95 },
+  { file: 'src/worker/engine.ts', languageId: 'typescript', startLine: 150 },
+  { file: 'training/model/model.py', languageId: 'python', startLine: 95 },
   { file: 'src/extension/chat/chatController.ts', languageId: 'typescript', startLine: 60 },
 ];
 

@@ -1,10 +1,10 @@
 // Speed and memory of the engine on the shapes of a real code model (issue 8): Qwen2.5-Coder-0.5B with random
-// weights (training/shape_model.py), 4-bit and 8-bit, against llama.cpp's figures for the same shapes on this kind
+// weights (training/fixtures/shape_model.py), 4-bit and 8-bit, against llama.cpp's figures for the same shapes on this kind
 // of machine (quoted in issue 8: llama.cpp is not installed here).
 //   node bench/real-shape.mjs [--model DIR] [--quantization q4,int8] [--threads 2] [--prompt-tokens 512] [--new-tokens 128] [--runs 3]
 // Each file runs in a child process of its own, so its RSS is the engine's alone: the worker thread, ONNX Runtime,
 // the weights, a KV cache of prompt + new tokens and the logits. Prints a table; writes only the engine's cache
-// (.cache/model-cache: the copy with external weights that a first load writes, src/engine/externalWeights.ts).
+// (.cache/model-cache: the copy with external weights that a first load writes, src/worker/externalWeights.ts).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -110,7 +110,7 @@ function ensureModel() {
   if (fs.existsSync(path.join(folder, 'config.json'))) return;
   if (values.model) throw new Error(`${folder} has no config.json`);
   console.log(`Writing the ${SHAPE} shape model to ${folder} (once; several minutes)...`);
-  execFileSync('/usr/bin/python3', [path.join(ROOT, 'training', 'shape_model.py'), '--shape', SHAPE, '--out', folder], { stdio: 'inherit' });
+  execFileSync('/usr/bin/python3', ['-m', 'training.fixtures.shape_model', '--shape', SHAPE, '--out', folder], { stdio: 'inherit', cwd: ROOT });
 }
 
 function parent() {

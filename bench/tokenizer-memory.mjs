@@ -2,7 +2,7 @@
 // building it (after full collections). The chat counts tokens in the engine's worker, so the extension host keeps no
 // copy of its own (issue 8); this is the figure behind that.
 //   npm run build && node --expose-gc bench/tokenizer-memory.mjs [MODEL_FOLDER]   (default: the Qwen2.5-Coder-0.5B shape
-//   model of training/shape_model.py, whose tokenizer has 151,936 entries; the bundled model's has 8,192)
+//   model of training/fixtures/shape_model.py, whose tokenizer has 151,936 entries; the bundled model's has 8,192)
 
 import * as path from 'node:path';
 import { createRequire } from 'node:module';

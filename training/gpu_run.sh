@@ -11,7 +11,7 @@
 #   INIT=training/.data-fim/gpu/init DATA=training/.data-fim bash training/gpu_run.sh "$OUT" 2.5 1
 # (when INIT names a path that is not there but $DATA/gpu/init/ is, that one is used).
 #
-# Needs training/.data/ from training/prepare.py (train.bin, val.bin, sft_*.bin, meta.json).
+# Needs training/.data/ from training/data/prepare.py (train.bin, val.bin, sft_*.bin, meta.json).
 # training/.data/ is ~87 MB, over the device tool's 64 MiB carry limit, so pack it first (gzip, ~35 MB):
 #   bash training/gpu_run.sh --pack            # writes training/.data/gpu/ ; then carry ["training/.data/gpu"]
 # When $DATA/train.bin is absent and $DATA/gpu/ exists, this script unpacks it to /tmp/attentive-data.
@@ -21,7 +21,7 @@
 #   OUTDIR/pretrain/{ckpt.json,ckpt-00.npz,ckpt-01.npz}   float16 shards (~27 MB; fp32 would not fit twice)
 #   OUTDIR/sft/{ckpt.json,ckpt-00.npz,ckpt-01.npz}
 # Then, on any machine:
-#   /usr/bin/python3 training/export.py --ckpt OUTDIR/sft --tokenizer training/.data/tokenizer.json --out models/<name>
+#   /usr/bin/python3 -m training.export.export --ckpt OUTDIR/sft --tokenizer training/.data/tokenizer.json --out models/<name>
 set -euo pipefail
 if [ "${1:-}" = "--pack" ]; then
   # --pack [DATA_DIR] [INIT_CKPT]: gzip -4 (the default) or xz -9 (PACK=xz: ~25% smaller, slower) the bins
@@ -38,7 +38,7 @@ if [ "${1:-}" = "--pack" ]; then
   for f in meta.json tokenizer.json; do [ -f "$SRC/$f" ] && cp "$SRC/$f" "$SRC/gpu/"; done
   if [ -n "${3:-}" ]; then
     rm -rf "$SRC/gpu/init"
-    /usr/bin/python3 -c 'import sys; sys.path.insert(0, "training"); import train; train.pack_int8(sys.argv[1], sys.argv[2])' "$3" "$SRC/gpu/init"
+    /usr/bin/python3 -c 'import sys; from training.train import pack_int8; pack_int8(sys.argv[1], sys.argv[2])' "$3" "$SRC/gpu/init"
   fi
   du -sh "$SRC/gpu"; ls -lR "$SRC/gpu"
   exit 0
@@ -81,10 +81,10 @@ run() {
   ls -l "$DATA"
   PRE_ARGS=()
   if [ -n "$INIT" ]; then PRE_ARGS=(--init "$INIT" --lr "$PRE_LR" --warmup-steps "$PRE_WARMUP" --min-lr-ratio 0.1); fi
-  "$PY" training/train.py --stage pretrain --config "$CONFIG" --data "$DATA" --out "$OUT" \
+  "$PY" -m training.train --stage pretrain --config "$CONFIG" --data "$DATA" --out "$OUT" \
       --max-minutes "$PRE" --shard-dtype float16 --no-optim-state --csv "$OUT/loss.csv" ${PRE_ARGS[@]+"${PRE_ARGS[@]}"}
   if [ -f "$DATA/sft_train.bin" ] && [ "$SFT" != "0" ]; then
-    "$PY" training/train.py --stage sft --config "$CONFIG" --data "$DATA" --out "$OUT" \
+    "$PY" -m training.train --stage sft --config "$CONFIG" --data "$DATA" --out "$OUT" \
         --init "$OUT/pretrain" --max-minutes "$SFT" --shard-dtype float16 --no-optim-state --csv "$OUT/loss.csv"
   else
     echo "no SFT data in $DATA (or SFT_MIN=0): skipping sft"

@@ -1,12 +1,12 @@
 """
 Train Attentive's code GPT, one command per stage, resumable.
 
-    /usr/bin/python3 training/train.py --stage pretrain --config cpu|cuda|tiny \
+    /usr/bin/python3 -m training.train --stage pretrain --config cpu|cuda|tiny \
         [--data training/.data] [--out training/runs/<name>] [--max-minutes M] [--resume]
-    /usr/bin/python3 training/train.py --stage sft --config cuda \
+    /usr/bin/python3 -m training.train --stage sft --config cuda \
         --init training/runs/<name>/pretrain [--out training/runs/<name>] [--max-minutes M]
 
-Data (written by training/prepare.py): uint16 token streams train.bin / val.bin (pretraining, FIM
+Data (written by training/data/prepare.py): uint16 token streams train.bin / val.bin (pretraining, FIM
 already applied, documents end with <|endoftext|> = 0) and sft_train.bin + sft_train_mask.bin /
 sft_val.bin + sft_val_mask.bin (uint8 loss mask: 1 = this token is a target the loss counts).
 Batches are random windows of block_size + 1 tokens (SFT: windows start at conversation starts).
@@ -37,8 +37,7 @@ from dataclasses import dataclass, field, asdict
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import GPT, GPTConfig, masked_lm_loss  # noqa: E402
+from training.model.model import GPT, GPTConfig, masked_lm_loss
 
 SHARD_MAX_BYTES = 15 * 1024 * 1024
 CKPT_FORMAT = "attentive-shards-v1"
@@ -282,7 +281,7 @@ def load_model(path, device="cpu"):
 
 
 # ----------------------------------------------------------------------------------------------
-# Training
+# Training: the steps of one stage (main() below lists them in order)
 # ----------------------------------------------------------------------------------------------
 
 def lr_at(tc: TrainConfig, step: int, progress: float) -> float:
@@ -316,7 +315,7 @@ def make_optimizer(model, tc, device):
     return torch.optim.AdamW(groups, **kw)
 
 
-def main(argv=None):
+def build_parser():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stage", choices=["pretrain", "sft"], default="pretrain")
     ap.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
@@ -350,9 +349,11 @@ def main(argv=None):
     ap.add_argument("--no-optim-state", action="store_true", help="do not write optim.pt (GPU transfer)")
     ap.add_argument("--csv", default=None, help="loss CSV path (default <out>/<stage>/loss.csv); appended")
     ap.add_argument("--seed", type=int, default=1337)
-    args = ap.parse_args(argv)
+    return ap
 
-    # ---- configuration ------------------------------------------------------------------------
+
+def stage_config(args) -> TrainConfig:
+    """The --config preset, with its sft overrides for --stage sft, then the command line's overrides."""
     tc = TrainConfig(**{k: (dict(v) if isinstance(v, dict) else v) for k, v in asdict(CONFIGS[args.config]).items()})
     if args.stage == "sft":
         for k, v in tc.sft.items():
@@ -363,7 +364,11 @@ def main(argv=None):
             setattr(tc, k, getattr(args, k))
     if args.compile != "auto":
         tc.compile = args.compile == "on"
+    return tc
 
+
+def setup_device(args):
+    """-> (device, use_bf16): CPU threads, TF32 on CUDA, and bf16 autocast where the hardware has it."""
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cpu":
         torch.set_num_threads(max(1, args.threads))
@@ -374,43 +379,36 @@ def main(argv=None):
             torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     use_bf16 = args.dtype == "bf16" or (args.dtype == "auto" and (device == "cuda" or cpu_has_bf16()))
-    torch.manual_seed(args.seed)
-    gen = torch.Generator().manual_seed(args.seed)
+    return device, use_bf16
 
-    out = args.out or os.path.join("training", "runs", args.config)
-    run_dir = os.path.join(out, args.stage)
-    os.makedirs(run_dir, exist_ok=True)
-    csv_path = args.csv or os.path.join(run_dir, "loss.csv")
 
-    # ---- model --------------------------------------------------------------------------------
+def init_model(args, tc, run_dir, resuming):
+    """-> (model, info of the checkpoint it came from or None): run_dir's own checkpoint when resuming, else --init,
+    else a new model (vocabulary size from the data); --dropout overrides the checkpoint's."""
     init_info = None
-    if args.resume and os.path.exists(os.path.join(run_dir, "ckpt.json")):
+    if resuming:
         model, init_info = load_model(run_dir)
         print(f"resuming {run_dir} at step {init_info['step']}")
-    elif args.stage == "sft" or args.init:
-        if not args.init:
-            ap.error("--stage sft needs --init <pretrain checkpoint>")
+    elif args.init:
         model, init_info = load_model(args.init)
         print(f"initialised from {resolve_ckpt(args.init)} (step {init_info['step']})")
     else:
         mcfg = dict(tc.model)
         mcfg["vocab_size"] = read_vocab_size(args.data) or mcfg.get("vocab_size", 8192)
         model = GPT(GPTConfig.from_dict(mcfg))
-    cfg = model.config
     if args.dropout is not None:
-        cfg.dropout = args.dropout
+        model.config.dropout = args.dropout
         for mod in model.modules():
             if isinstance(mod, torch.nn.Dropout):
                 mod.p = args.dropout
         for blk in model.blocks:
             blk.attn.dropout = args.dropout
-    block_size = min(args.block_size or cfg.block_size, cfg.block_size)
-    model.to(device).train()
-    print(f"model: {model.num_params() / 1e6:.2f}M params, {cfg.n_layer} layers, d{cfg.n_embd}, "
-          f"{cfg.n_head} heads, vocab {cfg.vocab_size}, block {block_size}; device {device}, "
-          f"{'bf16 autocast' if use_bf16 else 'fp32'}, torch {torch.__version__}")
+    return model, init_info
 
-    # ---- data ---------------------------------------------------------------------------------
+
+def open_streams(args, tc, device):
+    """-> (train, val, pre): the stage's token streams, and for SFT with mix_pretrain the pretraining stream whose
+    windows fill that share of every batch (else None)."""
     if args.stage == "pretrain":
         train = TokenStream(os.path.join(args.data, "train.bin"), device=device, align_docs=args.align_docs)
         val = TokenStream(os.path.join(args.data, "val.bin"), device=device, align_docs=args.align_docs)
@@ -423,23 +421,12 @@ def main(argv=None):
     if args.stage == "sft" and tc.mix_pretrain > 0 and os.path.exists(os.path.join(args.data, "train.bin")):
         pre = TokenStream(os.path.join(args.data, "train.bin"), device=device, align_docs=args.align_docs)
         print(f"sft: {tc.mix_pretrain:.0%} of each batch from train.bin (full loss)")
-    n_pre = int(round(tc.batch_size * tc.mix_pretrain)) if pre is not None else 0
+    return train, val, pre
 
-    def train_batch():
-        x, y, m = train.batch(tc.batch_size - n_pre, block_size, gen)
-        if n_pre:
-            px, py, _ = pre.batch(n_pre, block_size, gen)
-            x, y = torch.cat([x, px]), torch.cat([y, py])
-            m = torch.cat([m, torch.ones_like(py, dtype=m.dtype)])
-        return x, y, m
 
-    tok_max = int(train.tokens.max())
-    assert tok_max < cfg.vocab_size, f"token id {tok_max} >= vocab_size {cfg.vocab_size}"
-    tokens_per_step = tc.batch_size * block_size * tc.grad_accum
-    print(f"data: train {train.n / 1e6:.2f}M tokens, val {val.n / 1e6:.3f}M tokens; "
-          f"{tokens_per_step} tokens/step ({tc.batch_size} x {block_size} x {tc.grad_accum})")
-
-    # ---- budget -------------------------------------------------------------------------------
+def step_budget(args, tc, train_tokens, block_size, tokens_per_step):
+    """-> (budget_s, max_steps): the wall-clock budget (None without --max-minutes) and the step budget, capped by
+    max_epochs passes over the training stream (10**12 steps when only time decides)."""
     budget_s = args.max_minutes * 60.0 if args.max_minutes else None
     max_steps = tc.max_steps
     if args.max_tokens:
@@ -449,25 +436,14 @@ def main(argv=None):
     if tc.max_epochs and tc.max_epochs > 0:
         sft_tokens_per_step = (tc.batch_size - (int(round(tc.batch_size * tc.mix_pretrain)) if args.stage == "sft"
                                                 else 0)) * block_size * tc.grad_accum
-        max_steps = min(max_steps, max(1, int(tc.max_epochs * train.n / max(1, sft_tokens_per_step))))
+        max_steps = min(max_steps, max(1, int(tc.max_epochs * train_tokens / max(1, sft_tokens_per_step))))
     print(f"budget: {'%.1f min' % args.max_minutes if budget_s else ''} "
           f"{'' if max_steps >= 10 ** 12 else '%d steps (%.1fM tokens)' % (max_steps, max_steps * tokens_per_step / 1e6)}")
+    return budget_s, max_steps
 
-    # ---- optimizer, resume --------------------------------------------------------------------
-    opt = make_optimizer(model, tc, device)
-    step, tokens_seen, elapsed_before = 0, 0, 0.0
-    optim_path = os.path.join(run_dir, "optim.pt")
-    if args.resume and init_info is not None:
-        step, tokens_seen = int(init_info["step"]), int(init_info["tokens"])
-        elapsed_before = float(init_info.get("elapsed", 0.0))
-        if os.path.exists(optim_path):
-            st = torch.load(optim_path, map_location=device)
-            opt.load_state_dict(st["optimizer"])
-            if "gen_state" in st:
-                gen.set_state(st["gen_state"])
-        print(f"resumed at step {step}, {tokens_seen / 1e6:.2f}M tokens, {elapsed_before:.0f} s")
 
-    # ---- loss function, compile --------------------------------------------------------------
+def make_loss_fn(model, device, use_bf16):
+    """The masked next-token loss of a batch (x, y, m), under bf16 autocast when use_bf16."""
     def loss_fn(x, y, m):
         if use_bf16:
             with torch.autocast(device_type=device, dtype=torch.bfloat16):
@@ -475,143 +451,247 @@ def main(argv=None):
         else:
             logits = model(x)[0]                     # [B, T, vocab]
         return masked_lm_loss(logits, y, m)          # float32 scalar
+    return loss_fn
 
-    step_fn = loss_fn
-    if tc.compile and device == "cuda" and hasattr(torch, "compile"):
-        try:
-            step_fn = torch.compile(loss_fn)
-            print("torch.compile: on (the first step compiles, ~1 min)", flush=True)
-        except Exception as e:  # noqa: BLE001
-            print(f"torch.compile unavailable ({e!r}); eager")
-            step_fn = loss_fn
 
-    val_gen_seed = args.seed + 1
+class Stage:
+    """The training loop of one stage and its state: step, tokens seen, time, the last validation loss, the best
+    weights seen. run() trains until the budget is spent and writes the final checkpoint."""
+
+    def __init__(self, args, tc, model, opt, gen, streams, block_size, budget_s, max_steps, device, use_bf16,
+                 run_dir, csv_path):
+        self.args, self.tc, self.model, self.opt, self.gen = args, tc, model, opt, gen
+        self.train, self.val, self.pre = streams
+        self.n_pre = int(round(tc.batch_size * tc.mix_pretrain)) if self.pre is not None else 0
+        self.block_size, self.budget_s, self.max_steps, self.device = block_size, budget_s, max_steps, device
+        self.tokens_per_step = tc.batch_size * block_size * tc.grad_accum
+        self.run_dir, self.csv_path = run_dir, csv_path
+        self.optim_path = os.path.join(run_dir, "optim.pt")
+        self.loss_fn = make_loss_fn(model, device, use_bf16)  # eager; evaluation always uses it
+        self.step_fn = self.loss_fn                           # the training step's (compiled by compile())
+        self.step, self.tokens_seen, self.elapsed_before = 0, 0, 0.0
+        self.t0 = time.time()
+        self.last_val = None
+        self.best = {"val": float("inf"), "step": 0, "state": None}
+        self.restored_step = None  # set when the final weights are the best ones of an earlier step
+
+    def resume(self, info):
+        """Continue the counters of checkpoint info, and the optimizer and batch sampler of optim.pt if it is there."""
+        self.step, self.tokens_seen = int(info["step"]), int(info["tokens"])
+        self.elapsed_before = float(info.get("elapsed", 0.0))
+        if os.path.exists(self.optim_path):
+            st = torch.load(self.optim_path, map_location=self.device)
+            self.opt.load_state_dict(st["optimizer"])
+            if "gen_state" in st:
+                self.gen.set_state(st["gen_state"])
+        print(f"resumed at step {self.step}, {self.tokens_seen / 1e6:.2f}M tokens, {self.elapsed_before:.0f} s")
+
+    def compile(self):
+        """torch.compile the training step where the config asks for it and it exists (CUDA, torch >= 2)."""
+        if self.tc.compile and self.device == "cuda" and hasattr(torch, "compile"):
+            try:
+                self.step_fn = torch.compile(self.loss_fn)
+                print("torch.compile: on (the first step compiles, ~1 min)", flush=True)
+            except Exception as e:  # noqa: BLE001
+                print(f"torch.compile unavailable ({e!r}); eager")
+                self.step_fn = self.loss_fn
+
+    def train_batch(self):
+        """x, y, m of the stage's stream; for SFT, the last n_pre rows are pretraining windows (full loss)."""
+        x, y, m = self.train.batch(self.tc.batch_size - self.n_pre, self.block_size, self.gen)
+        if self.n_pre:
+            px, py, _ = self.pre.batch(self.n_pre, self.block_size, self.gen)
+            x, y = torch.cat([x, px]), torch.cat([y, py])
+            m = torch.cat([m, torch.ones_like(py, dtype=m.dtype)])
+        return x, y, m
 
     @torch.no_grad()
-    def evaluate():
-        g = torch.Generator().manual_seed(val_gen_seed)  # the same windows every time
+    def evaluate(self):
+        """Mean loss of eval_batches validation batches, the same windows every time."""
+        g = torch.Generator().manual_seed(self.args.seed + 1)
         tot, n = 0.0, 0
-        model.eval()
-        for _ in range(tc.eval_batches):
-            x, y, m = val.batch(tc.batch_size, block_size, g)
-            tot += float(loss_fn(x, y, m))  # eager: no recompiles
+        self.model.eval()
+        for _ in range(self.tc.eval_batches):
+            x, y, m = self.val.batch(self.tc.batch_size, self.block_size, g)
+            tot += float(self.loss_fn(x, y, m))  # eager: no recompiles
             n += 1
-        model.train()
+        self.model.train()
         return tot / max(1, n)
 
-    csv_new = not os.path.exists(csv_path)
-    csv_f = open(csv_path, "a", newline="")
-    writer = csv.writer(csv_f)
-    if csv_new:
-        writer.writerow(["stage", "step", "tokens", "train_loss", "val_loss", "lr", "elapsed"])
+    def remember_best(self):
+        """Keep a copy of the weights with the lowest validation loss so far."""
+        if self.last_val is not None and self.last_val < self.best["val"]:
+            self.best.update(val=self.last_val, step=self.step,
+                             state={k: v.detach().clone() for k, v in self.model.state_dict().items()})
 
-    restored_step = [None]
+    def progress(self):
+        """Fraction of the budget spent: of the steps, or of the time when that runs out first."""
+        progress = self.step / self.max_steps
+        if self.budget_s:
+            elapsed = self.elapsed_before + (time.time() - self.t0)
+            progress = max(progress, elapsed / self.budget_s)
+        return progress
 
-    def checkpoint(final=False):
-        meta = dict(stage=args.stage, config=args.config, step=step, tokens=tokens_seen,
-                    elapsed=elapsed_before + (time.time() - t0), model_config=cfg.to_dict(),
-                    train_config=asdict(tc), block_size=block_size, final=final,
-                    val_loss=last_val, restored_best_from_step=restored_step[0], torch=torch.__version__, time=time.strftime("%Y-%m-%d %H:%M:%S"))
-        save_shards(model, run_dir, meta, dtype=args.shard_dtype)
-        if not args.no_optim_state:
-            torch.save({"optimizer": opt.state_dict(), "gen_state": gen.get_state()}, optim_path + ".tmp")
-            os.replace(optim_path + ".tmp", optim_path)
-        print(f"checkpoint: {run_dir} (step {step}{', final' if final else ''})", flush=True)
-
-    # ---- loop ---------------------------------------------------------------------------------
-    t0 = time.time()
-    last_eval_t, last_ckpt_t = t0, t0
-    last_val = None
-    best = {"val": float("inf"), "step": 0, "state": None}
-
-    def remember_best():  # keep a copy of the weights with the lowest validation loss
-        if last_val is not None and last_val < best["val"]:
-            best.update(val=last_val, step=step,
-                        state={k: v.detach().clone() for k, v in model.state_dict().items()})
-    log_t, log_tokens, loss_acc, loss_n = t0, tokens_seen, 0.0, 0
-    start_step, start_tokens = step, tokens_seen
-    if step == 0:
-        last_val = evaluate()
-        print(f"step 0: val {last_val:.4f}")
-        writer.writerow([args.stage, 0, 0, "", f"{last_val:.5f}", 0.0, 0.0])
-        csv_f.flush()
-        t0 = time.time()
-        last_eval_t, last_ckpt_t, log_t = t0, t0, t0
-
-    while True:
-        elapsed = elapsed_before + (time.time() - t0)
-        progress = step / max_steps  # the schedule follows whichever budget runs out first
-        if budget_s:
-            progress = max(progress, elapsed / budget_s)
-        if step >= max_steps or progress >= 1.0:
-            break
-        lr = lr_at(tc, step, progress)
-        for gp in opt.param_groups:
+    def optimizer_step(self, lr):
+        """One optimizer step at learning rate lr over grad_accum micro-batches -> their mean loss."""
+        tc = self.tc
+        for gp in self.opt.param_groups:
             gp["lr"] = lr
         loss_val = 0.0
         for _ in range(tc.grad_accum):
-            x, y, m = train_batch()
+            x, y, m = self.train_batch()
             try:
-                loss = step_fn(x, y, m)
+                loss = self.step_fn(x, y, m)
                 (loss / tc.grad_accum).backward()
             except Exception as e:  # noqa: BLE001 - a compile failure shows up at the first call
-                if step_fn is loss_fn:
+                if self.step_fn is self.loss_fn:
                     raise
                 print(f"compiled step failed ({type(e).__name__}: {str(e)[:500]}); falling back to eager",
                       flush=True)
-                step_fn = loss_fn
-                opt.zero_grad(set_to_none=True)
-                loss = step_fn(x, y, m)
+                self.step_fn = self.loss_fn
+                self.opt.zero_grad(set_to_none=True)
+                loss = self.step_fn(x, y, m)
                 (loss / tc.grad_accum).backward()
             loss_val += float(loss.detach()) / tc.grad_accum
-        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        step += 1
-        tokens_seen += tokens_per_step
-        loss_acc += loss_val
-        loss_n += 1
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
+        self.opt.step()
+        self.opt.zero_grad(set_to_none=True)
+        self.step += 1
+        self.tokens_seen += self.tokens_per_step
+        return loss_val
 
-        now = time.time()
-        if step % tc.log_interval == 0 or step == start_step + 1 or step == start_step + 5:
-            tps = (tokens_seen - log_tokens) / max(1e-9, now - log_t)
-            print(f"step {step}: loss {loss_acc / loss_n:.4f}, lr {lr:.2e}, {tps:,.0f} tokens/s, "
-                  f"{tokens_seen / 1e6:.1f}M tokens ({tokens_seen / train.n:.2f} epochs), "
-                  f"{elapsed_before + now - t0:.0f} s", flush=True)
-            log_t, log_tokens = now, tokens_seen
-            train_loss = loss_acc / loss_n
-            loss_acc, loss_n = 0.0, 0
-            do_eval = step % tc.eval_interval == 0 or now - last_eval_t >= tc.eval_seconds
-            if do_eval:
-                last_val = evaluate()
-                remember_best()
-                last_eval_t = time.time()
-                print(f"step {step}: val {last_val:.4f}", flush=True)
-            writer.writerow([args.stage, step, tokens_seen, f"{train_loss:.5f}",
-                             f"{last_val:.5f}" if do_eval else "", f"{lr:.6g}",
-                             f"{elapsed_before + now - t0:.1f}"])
+    def checkpoint(self, final=False):
+        """Weights as shards + ckpt.json in run_dir, and optim.pt (optimizer, batch sampler) for --resume."""
+        args, tc = self.args, self.tc
+        meta = dict(stage=args.stage, config=args.config, step=self.step, tokens=self.tokens_seen,
+                    elapsed=self.elapsed_before + (time.time() - self.t0), model_config=self.model.config.to_dict(),
+                    train_config=asdict(tc), block_size=self.block_size, final=final,
+                    val_loss=self.last_val, restored_best_from_step=self.restored_step, torch=torch.__version__,
+                    time=time.strftime("%Y-%m-%d %H:%M:%S"))
+        save_shards(self.model, self.run_dir, meta, dtype=args.shard_dtype)
+        if not args.no_optim_state:
+            torch.save({"optimizer": self.opt.state_dict(), "gen_state": self.gen.get_state()}, self.optim_path + ".tmp")
+            os.replace(self.optim_path + ".tmp", self.optim_path)
+        print(f"checkpoint: {self.run_dir} (step {self.step}{', final' if final else ''})", flush=True)
+
+    def run(self):
+        """Validation loss at step 0, then steps until the budget is spent: a log line and a CSV row every
+        log_interval steps (with a validation loss every eval_interval steps or eval_seconds), a checkpoint every
+        ckpt_minutes; then finish()."""
+        tc, stage = self.tc, self.args.stage
+        csv_new = not os.path.exists(self.csv_path)
+        csv_f = open(self.csv_path, "a", newline="")
+        writer = csv.writer(csv_f)
+        if csv_new:
+            writer.writerow(["stage", "step", "tokens", "train_loss", "val_loss", "lr", "elapsed"])
+
+        self.t0 = time.time()
+        last_eval_t, last_ckpt_t = self.t0, self.t0
+        log_t, log_tokens, loss_acc, loss_n = self.t0, self.tokens_seen, 0.0, 0
+        start_step, start_tokens = self.step, self.tokens_seen
+        if self.step == 0:
+            self.last_val = self.evaluate()
+            print(f"step 0: val {self.last_val:.4f}")
+            writer.writerow([stage, 0, 0, "", f"{self.last_val:.5f}", 0.0, 0.0])
             csv_f.flush()
-        if now - last_ckpt_t >= tc.ckpt_minutes * 60:
-            checkpoint()
-            last_ckpt_t = time.time()
+            self.t0 = time.time()
+            last_eval_t, last_ckpt_t, log_t = self.t0, self.t0, self.t0
 
-    last_val = evaluate()
-    restored = None
-    if best["state"] is not None and last_val > best["val"] * 1.002 and step > start_step:
-        # overfitting (many epochs over small data): ship the best weights seen instead of the last
-        print(f"final val {last_val:.4f} is worse than {best['val']:.4f} at step {best['step']}: keeping those weights")
-        model.load_state_dict(best["state"])
-        restored = best["step"]
-        last_val = best["val"]
-    elapsed = elapsed_before + time.time() - t0
-    print(f"done: step {step}, {tokens_seen / 1e6:.1f}M tokens, val {last_val:.4f}, {elapsed:.0f} s, "
-          f"{(tokens_seen - start_tokens) / max(1e-9, time.time() - t0):,.0f} tokens/s on average", flush=True)
-    writer.writerow([args.stage, step, tokens_seen, "", f"{last_val:.5f}", f"{lr_at(tc, step, 1.0):.6g}",
-                     f"{elapsed:.1f}"])
-    csv_f.close()
-    restored_step[0] = restored
-    checkpoint(final=True)
-    return model
+        while True:
+            progress = self.progress()  # the schedule follows whichever budget runs out first
+            if self.step >= self.max_steps or progress >= 1.0:
+                break
+            lr = lr_at(tc, self.step, progress)
+            loss_acc += self.optimizer_step(lr)
+            loss_n += 1
+            step, tokens_seen = self.step, self.tokens_seen
+
+            now = time.time()
+            if step % tc.log_interval == 0 or step == start_step + 1 or step == start_step + 5:
+                tps = (tokens_seen - log_tokens) / max(1e-9, now - log_t)
+                print(f"step {step}: loss {loss_acc / loss_n:.4f}, lr {lr:.2e}, {tps:,.0f} tokens/s, "
+                      f"{tokens_seen / 1e6:.1f}M tokens ({tokens_seen / self.train.n:.2f} epochs), "
+                      f"{self.elapsed_before + now - self.t0:.0f} s", flush=True)
+                log_t, log_tokens = now, tokens_seen
+                train_loss = loss_acc / loss_n
+                loss_acc, loss_n = 0.0, 0
+                do_eval = step % tc.eval_interval == 0 or now - last_eval_t >= tc.eval_seconds
+                if do_eval:
+                    self.last_val = self.evaluate()
+                    self.remember_best()
+                    last_eval_t = time.time()
+                    print(f"step {step}: val {self.last_val:.4f}", flush=True)
+                writer.writerow([stage, step, tokens_seen, f"{train_loss:.5f}",
+                                 f"{self.last_val:.5f}" if do_eval else "", f"{lr:.6g}",
+                                 f"{self.elapsed_before + now - self.t0:.1f}"])
+                csv_f.flush()
+            if now - last_ckpt_t >= tc.ckpt_minutes * 60:
+                self.checkpoint()
+                last_ckpt_t = time.time()
+
+        self.finish(writer, start_step, start_tokens)
+        csv_f.close()
+        self.checkpoint(final=True)
+        return self.model
+
+    def finish(self, writer, start_step, start_tokens):
+        """The final validation loss; if it is worse than the best seen (overfitting: many epochs over small data),
+        the best weights instead of the last. Prints the summary and writes the last CSV row."""
+        self.last_val = self.evaluate()
+        if self.best["state"] is not None and self.last_val > self.best["val"] * 1.002 and self.step > start_step:
+            print(f"final val {self.last_val:.4f} is worse than {self.best['val']:.4f} at step {self.best['step']}: "
+                  "keeping those weights")
+            self.model.load_state_dict(self.best["state"])
+            self.restored_step = self.best["step"]
+            self.last_val = self.best["val"]
+        elapsed = self.elapsed_before + time.time() - self.t0
+        print(f"done: step {self.step}, {self.tokens_seen / 1e6:.1f}M tokens, val {self.last_val:.4f}, {elapsed:.0f} s, "
+              f"{(self.tokens_seen - start_tokens) / max(1e-9, time.time() - self.t0):,.0f} tokens/s on average",
+              flush=True)
+        writer.writerow([self.args.stage, self.step, self.tokens_seen, "", f"{self.last_val:.5f}",
+                         f"{lr_at(self.tc, self.step, 1.0):.6g}", f"{elapsed:.1f}"])
+
+
+def main(argv=None):
+    """One stage: configuration -> device -> model -> data -> budget -> optimizer (resumed) -> training loop."""
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    tc = stage_config(args)
+    device, use_bf16 = setup_device(args)
+    torch.manual_seed(args.seed)                     # the new model's initialisation
+    gen = torch.Generator().manual_seed(args.seed)   # the training batches
+
+    out = args.out or os.path.join("training", "runs", args.config)
+    run_dir = os.path.join(out, args.stage)
+    os.makedirs(run_dir, exist_ok=True)
+    csv_path = args.csv or os.path.join(run_dir, "loss.csv")
+
+    resuming = args.resume and os.path.exists(os.path.join(run_dir, "ckpt.json"))
+    if not resuming and args.stage == "sft" and not args.init:
+        ap.error("--stage sft needs --init <pretrain checkpoint>")
+    model, init_info = init_model(args, tc, run_dir, resuming)
+    cfg = model.config
+    block_size = min(args.block_size or cfg.block_size, cfg.block_size)
+    model.to(device).train()
+    print(f"model: {model.num_params() / 1e6:.2f}M params, {cfg.n_layer} layers, d{cfg.n_embd}, "
+          f"{cfg.n_head} heads, vocab {cfg.vocab_size}, block {block_size}; device {device}, "
+          f"{'bf16 autocast' if use_bf16 else 'fp32'}, torch {torch.__version__}")
+
+    train, val, pre = open_streams(args, tc, device)
+    tok_max = int(train.tokens.max())
+    assert tok_max < cfg.vocab_size, f"token id {tok_max} >= vocab_size {cfg.vocab_size}"
+    tokens_per_step = tc.batch_size * block_size * tc.grad_accum
+    print(f"data: train {train.n / 1e6:.2f}M tokens, val {val.n / 1e6:.3f}M tokens; "
+          f"{tokens_per_step} tokens/step ({tc.batch_size} x {block_size} x {tc.grad_accum})")
+    budget_s, max_steps = step_budget(args, tc, train.n, block_size, tokens_per_step)
+
+    opt = make_optimizer(model, tc, device)
+    stage = Stage(args, tc, model, opt, gen, (train, val, pre), block_size, budget_s, max_steps, device, use_bf16,
+                  run_dir, csv_path)
+    if args.resume and init_info is not None:
+        stage.resume(init_info)
+    stage.compile()
+    return stage.run()
 
 
 # glibc returns big freed blocks to the OS (mmap/munmap), so every step page-faults its activations
@@ -625,7 +705,10 @@ def reexec_with_malloc_env():
             and any(os.environ.get(k) != v for k, v in MALLOC_ENV.items()):
         env = dict(os.environ, **MALLOC_ENV, ATTENTIVE_NO_REEXEC="1")
         sys.stdout.flush()
-        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+        # run as `python3 -m training.x.y`, sys.argv[0] is the file: re-run the module, not the file
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        argv = ["-m", spec.name] + sys.argv[1:] if spec is not None else sys.argv
+        os.execve(sys.executable, [sys.executable] + argv, env)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,10 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EngineClient } from '../engine/client';
-import { extensionRoot, resolveModelFolder } from '../engine/bundledModel';
-import { inProcessTransport } from '../engine/transport';
-import { describeFim, EngineError, type GenerateParams, type GenerateResult, type Quantization, type SamplingOptions } from '../protocol/engine';
+import { extensionRoot, resolveModelFolder } from '../backend/local/bundledModel';
+import { LocalBackend } from '../backend/local/localBackend';
+import { describeFim, EngineError, type GenerateParams, type GenerateResult, type ModelInfo, type Quantization, type SamplingOptions } from '../protocol/engine';
+import { inProcessTransport } from '../worker/inProcessTransport';
 
 const USAGE = `Usage:
   attentive generate [--model DIR|bundled] --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
@@ -71,11 +71,15 @@ async function main(argv: string[]): Promise<number> {
   const quantization = values.quantization?.split(',') as Quantization[] | undefined;
   const threads = number(values.threads, 'threads');
   const folder = resolveModelFolder(values.model, extensionRoot(__dirname));
-  const client = new EngineClient(inProcessTransport());
+  // Graphs rewritten to expose attention (models without attentions.{i}) are kept in the user's cache folder.
+  const cacheDir = path.join(process.env['XDG_CACHE_HOME'] || path.join(os.homedir(), '.cache'), 'attentive', 'model-cache');
+  // The CLI may block on session.run: the engine runs in this thread.
+  const backend = new LocalBackend(inProcessTransport(), () => ({
+    folder,
+    options: { ...(threads ? { threads } : {}), ...(quantization ? { quantization } : {}), cacheDir },
+  }));
   try {
-    // Graphs rewritten to expose attention (models without attentions.{i}) are kept in the user's cache folder.
-    const cacheDir = path.join(process.env['XDG_CACHE_HOME'] || path.join(os.homedir(), '.cache'), 'attentive', 'model-cache');
-    const info = await client.load({ folder, options: { ...(threads ? { threads } : {}), ...(quantization ? { quantization } : {}), cacheDir } });
+    const info = await backend.ensureLoaded();
     const sampling: SamplingOptions & Pick<GenerateParams, 'maxNewTokens' | 'stop' | 'overflow'> = {};
     const maxNewTokens = number(values['max-tokens'], 'max-tokens');
     if (maxNewTokens !== undefined) sampling.maxNewTokens = maxNewTokens;
@@ -101,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(values.json ? JSON.stringify(info) : formatInfo(info));
         return 0;
       case 'generate':
-        result = await client.call('generate', { ...sampling, prompt: required(values.prompt, 'prompt') }, callOptions);
+        result = await backend.generate({ ...sampling, prompt: required(values.prompt, 'prompt') }, callOptions);
         break;
       case 'chat': {
         const message = positionals.slice(1).join(' ');
@@ -110,16 +114,16 @@ async function main(argv: string[]): Promise<number> {
           ...(values.system ? [{ role: 'system' as const, content: values.system }] : []),
           { role: 'user' as const, content: message },
         ];
-        result = await client.call('chat', { ...sampling, messages }, callOptions);
+        result = await backend.chat({ ...sampling, messages }, callOptions);
         break;
       }
       case 'complete': {
         const params = { ...sampling, prefix: required(values.prefix, 'prefix'), ...(values.suffix !== undefined ? { suffix: values.suffix } : {}) };
-        result = await client.call('complete', params, callOptions);
+        result = await backend.complete(params, callOptions);
         break;
       }
       case 'attention': {
-        const attention = await client.call('attention', { text: required(values.text, 'text') });
+        const attention = await backend.attention({ text: required(values.text, 'text') });
         const output = {
           model: info.name,
           tokens: attention.tokens,
@@ -146,11 +150,11 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    await client.dispose();
+    await backend.dispose();
   }
 }
 
-function formatInfo(info: Awaited<ReturnType<EngineClient['ready']>>): string {
+function formatInfo(info: ModelInfo): string {
   const mb = (info.fileSizeBytes / 1e6).toFixed(1);
   return [
     `model         ${info.name} (${info.folder})`,

@@ -1,20 +1,22 @@
-// Entry point of the extension host side: one register function per feature.
+// Entry point of the extension host side: one backend (the local engine), one register function per feature.
 
 import * as vscode from 'vscode';
+import type { Backend } from '../backend/backend';
 import type { AttentionController } from './attention/attentionPanel';
 import { registerAttention } from './attention/registerAttention';
 import type { ChatController } from './chat/chatController';
 import { registerChat } from './chat/registerChat';
 import { registerCompletion, type AttentiveInlineCompletionProvider } from './completion/registerCompletion';
-import { EngineHost } from './engineHost';
-import { registerModelCommands } from './modelCommands';
-import { registerModelView } from './modelView';
 import { registerModels } from './models/registerModels';
-import { registerStatusBar } from './statusBar';
+import { DisplayedState } from './shared/displayedState';
+import { createLocalEngine } from './shared/localEngine';
+import { registerStatus } from './status/registerStatus';
 
 export interface AttentiveApi {
-  /** The engine host, for the extension's own integration tests. */
-  readonly engine: EngineHost;
+  /** The backend every feature uses, for the extension's own integration tests. */
+  readonly backend: Backend;
+  /** Its state as the status bar and the Model view show it. */
+  readonly displayed: DisplayedState;
   readonly chat: ChatController;
   readonly completion: AttentiveInlineCompletionProvider;
   readonly attention: AttentionController;
@@ -29,17 +31,18 @@ export interface AttentiveApi {
 
 export function activate(context: vscode.ExtensionContext): AttentiveApi {
   const output = vscode.window.createOutputChannel('Attentive');
-  const engine = new EngineHost(context);
-  context.subscriptions.push(output, engine);
-  registerStatusBar(context, engine);
-  registerModelCommands(context, engine, output);
-  registerModelView(context, engine);
-  registerModels(context, output);
-  const chat = registerChat(context, engine, output);
-  const completion = registerCompletion(context, engine, output);
-  const attention = registerAttention(context, engine, output);
-  if (context.extensionMode !== vscode.ExtensionMode.Test) return { engine, chat, completion, attention };
-  return { engine, chat, completion, attention, test: { crashEngineWorker: () => engine.crashWorkerForTest(), globalStoragePath: context.globalStorageUri.fsPath } };
+  const local = createLocalEngine(context);
+  const backend: Backend = local.backend;
+  const displayed = new DisplayedState(backend);
+  context.subscriptions.push(output, displayed);
+  registerStatus(context, backend, displayed, output);
+  registerModels(context, local.backend, output);
+  const chat = registerChat(context, backend, displayed, output);
+  const completion = registerCompletion(context, backend, output);
+  const attention = registerAttention(context, backend, output);
+  const api = { backend, displayed, chat, completion, attention };
+  if (!local.crashWorker) return api;
+  return { ...api, test: { crashEngineWorker: local.crashWorker, globalStoragePath: context.globalStorageUri.fsPath } };
 }
 
 export function deactivate(): void {

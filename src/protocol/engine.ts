@@ -206,7 +206,15 @@ export interface EngineMethods {
   countTokens: { params: { texts: string[] }; result: { counts: number[] } };
   /** The longest prefix of `text` within `maxTokens` tokens, cut at a line end where that keeps over half of it. */
   truncateToTokens: { params: { text: string; maxTokens: number }; result: { text: string } };
+  /**
+   * Deletes what the engine derived from a model folder's files in `cacheDir` (its external-weights copy and the
+   * graphs rewritten from it) before the folder itself is deleted; needs no model loaded. `freedBytes`: the copy's size.
+   */
+  deleteModelCaches: { params: { folder: string; cacheDir: string }; result: { freedBytes: number } };
 }
+
+/** Methods that need no loaded model. */
+export const MODEL_FREE_METHODS = ['deleteModelCaches'] as const satisfies readonly EngineMethod[];
 
 export type EngineMethod = keyof EngineMethods;
 
@@ -223,7 +231,12 @@ export type HostToWorker =
   | { kind: 'call'; id: number; method: EngineMethod; params: unknown; priority: Priority }
   | { kind: 'cancel'; id: number }
   /** Finish the running step, release the model, and exit (terminating mid-step aborts the whole process). */
-  | { kind: 'shutdown' };
+  | { kind: 'shutdown' }
+  /**
+   * Test mode only: a worker started with test hooks throws from its message handler, as a bug in it would (between
+   * decoding steps, never inside session.run). Any other server answers nothing and logs nothing: it is ignored.
+   */
+  | { kind: 'crash-for-test' };
 
 export interface SerializedError {
   message: string;
@@ -240,6 +253,8 @@ export type EngineErrorCode =
   | 'cancelled'
   | 'worker-exited'
   | 'bad-request'
+  /** The backend cannot do this (a model server has no attention maps). */
+  | 'unsupported'
   | 'internal';
 
 export type WorkerToHost =

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lineStarts, positionAt, tokenAtOffset, tokenRanges, type LinePosition } from '../../src/extension/attention/tokenRanges';
-import { ModelTokenizer } from '../../src/engine/tokenizer';
+import { ModelTokenizer } from '../../src/worker/tokenizer';
 
 /** The text of a document range, with "\r\n" line ends, as TextDocument.getText(range) returns it. */
 function textAt(documentText: string, start: LinePosition, end: LinePosition): string {

@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attentionGraphsDir, exposeAttention, rewrittenModelPath } from '../../src/engine/attentionRewrite';
-import { LoadedModel } from '../../src/engine/engine';
-import { validateParams } from '../../src/engine/validate';
+import { attentionGraphsDir, exposeAttention, rewrittenModelPath } from '../../src/worker/attentionRewrite';
+import { LoadedModel } from '../../src/worker/engine';
+import { validateParams } from '../../src/worker/validate';
 import { EngineError } from '../../src/protocol/engine';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures');

@@ -3,8 +3,8 @@
 
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledModelFolder } from '../../src/engine/bundledModel';
-import { LoadedModel } from '../../src/engine/engine';
+import { bundledModelFolder } from '../../src/backend/local/bundledModel';
+import { LoadedModel } from '../../src/worker/engine';
 
 const ROOT = path.resolve(__dirname, '../..');
 let model: LoadedModel;

@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoadedModel } from '../../src/engine/engine';
-import { PLAIN_CHAT_STOP, plainChatPrompt } from '../../src/engine/tokenizer';
+import { LoadedModel } from '../../src/worker/engine';
+import { PLAIN_CHAT_STOP, plainChatPrompt } from '../../src/worker/tokenizer';
 import { modelCopy } from '../helpers/modelCopy';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/models/gpt2-tiny');

@@ -7,10 +7,10 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HistoryStore, titleFrom } from '../../src/extension/chat/historyStore';
 import { buildPrompt, requestText, SYSTEM_PROMPT, type TokenCounter } from '../../src/extension/chat/promptBuilder';
-import { indentationBlock, innermostSymbol } from '../../src/extension/chat/enclosingBlock';
+import { indentationBlock, innermostSymbol } from '../../src/extension/shared/enclosingBlock';
 import { parseSlashCommand, validateWebviewMessage, type ChatEntry, type Conversation } from '../../src/protocol/chat';
-import { createRandom } from '../../src/engine/sampling';
-import { truncateToTokens } from '../../src/engine/tokenizer';
+import { createRandom } from '../../src/worker/sampling';
+import { truncateToTokens } from '../../src/worker/tokenizer';
 
 // One token per word: enough to check the arithmetic of budgets.
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length;

@@ -4,9 +4,9 @@
 
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledModelFolder } from '../../src/engine/bundledModel';
-import { EngineClient } from '../../src/engine/client';
-import { inProcessTransport } from '../../src/engine/transport';
+import { bundledModelFolder } from '../../src/backend/local/bundledModel';
+import { EngineClient } from '../../src/backend/local/engineClient';
+import { inProcessTransport } from '../../src/worker/inProcessTransport';
 import { CompletionService, DEFAULT_COMPLETION_SETTINGS } from '../../src/extension/completion/completionService';
 import type { LineSource } from '../../src/extension/completion/documentWindow';
 

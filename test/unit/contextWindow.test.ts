@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitPrompt } from '../../src/engine/contextWindow';
+import { fitPrompt } from '../../src/worker/contextWindow';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => i);
 

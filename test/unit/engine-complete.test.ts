@@ -4,9 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledModelFolder } from '../../src/engine/bundledModel';
-import { fitCompletionWindows, SUFFIX_SHARE } from '../../src/engine/completionPrompt';
-import { LoadedModel } from '../../src/engine/engine';
+import { bundledModelFolder } from '../../src/backend/local/bundledModel';
+import { fitCompletionWindows, SUFFIX_SHARE } from '../../src/worker/completionPrompt';
+import { LoadedModel } from '../../src/worker/engine';
 import { modelCopy } from '../helpers/modelCopy';
 
 const ROOT = path.resolve(__dirname, '../..');

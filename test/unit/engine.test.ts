@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoadedModel } from '../../src/engine/engine';
-import { argmax } from '../../src/engine/sampling';
+import { LoadedModel } from '../../src/worker/engine';
+import { argmax } from '../../src/worker/sampling';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/models');
 const MODELS = ['attentive-tiny', 'llama-tiny', 'gpt2-tiny', 'gpt2-tiny-nopos', 'gpt2-tiny-merged'];

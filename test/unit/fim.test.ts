@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectFimFormat } from '../../src/engine/fim';
-import { ModelTokenizer } from '../../src/engine/tokenizer';
+import { detectFimFormat } from '../../src/worker/fim';
+import { ModelTokenizer } from '../../src/worker/tokenizer';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/models/gpt2-tiny');
 const base = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'tokenizer.json'), 'utf8')) as {

@@ -7,10 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DecoderSession } from '../../src/engine/decoderSession';
-import { INT8_ACTIVATIONS, withAccuracyLevel } from '../../src/engine/int8Activations';
-import { readModelFolder, type ModelFolder } from '../../src/engine/modelFolder';
-import { ATTRIBUTE_NAME, bytesField, GRAPH_NODE, MODEL_GRAPH, NODE_ATTRIBUTE, parseFields, splice, text, type Field } from '../../src/engine/onnxProtobuf';
+import { DecoderSession } from '../../src/worker/decoderSession';
+import { INT8_ACTIVATIONS, withAccuracyLevel } from '../../src/worker/int8Activations';
+import { readModelFolder, type ModelFolder } from '../../src/worker/modelFolder';
+import { ATTRIBUTE_NAME, bytesField, GRAPH_NODE, MODEL_GRAPH, NODE_ATTRIBUTE, parseFields, splice, text, type Field } from '../../src/worker/onnxProtobuf';
 
 const ROOT = path.resolve(__dirname, '../..');
 const IDS = [5, 17, 42, 99, 7, 300, 1200, 64];

@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DecoderSession } from '../../src/engine/decoderSession';
-import { openSession } from '../../src/engine/engine';
-import { lastPositionLogits } from '../../src/engine/lastLogitsRewrite';
-import { readModelFolder, type ModelFolder } from '../../src/engine/modelFolder';
+import { DecoderSession } from '../../src/worker/decoderSession';
+import { openSession } from '../../src/worker/engine';
+import { lastPositionLogits } from '../../src/worker/lastLogitsRewrite';
+import { readModelFolder, type ModelFolder } from '../../src/worker/modelFolder';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/models');
 const IDS = [5, 17, 42, 99, 7, 300];

@@ -5,9 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EngineClient } from '../../src/engine/client';
-import { availableMemory, checkMemory, memoryNeeded, weightBytes } from '../../src/engine/memoryCheck';
-import { workerTransport } from '../../src/engine/transport';
+import { EngineClient } from '../../src/backend/local/engineClient';
+import { memoryNeeded } from '../../src/protocol/estimates';
+import { availableMemory, checkMemory, weightBytes } from '../../src/worker/memoryCheck';
+import { workerTransport } from '../../src/backend/local/workerTransport';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/models/llama-tiny');
 const WORKER = path.resolve(__dirname, '../../dist/worker.js');

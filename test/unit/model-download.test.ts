@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LoadedModel } from '../../src/engine/engine';
+import { LoadedModel } from '../../src/worker/engine';
 import { confinedPath, deleteDownloaded, describeProgress, downloadModel, listDownloaded, type DownloadProgress } from '../../src/extension/models/download';
 import { filesToDownload, HubError, listRepoFiles, repoUrl, type HubFile } from '../../src/extension/models/hub';
 import { startHubServer, type HubServer } from '../helpers/hubServer';

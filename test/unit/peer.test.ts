@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AutoModelForCausalLM, Tensor, env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoadedModel } from '../../src/engine/engine';
+import { LoadedModel } from '../../src/worker/engine';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/models');
 // Our own architecture has no transformers.js class; it is compared with PyTorch in engine.test.ts.

@@ -4,8 +4,10 @@
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { EngineClient, type EngineState } from '../../src/engine/client';
-import { inProcessTransport, workerTransport } from '../../src/engine/transport';
+import type { BackendState as EngineState } from '../../src/backend/backend';
+import { EngineClient } from '../../src/backend/local/engineClient';
+import { workerTransport } from '../../src/backend/local/workerTransport';
+import { inProcessTransport } from '../../src/worker/inProcessTransport';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CRASHING_WORKER = path.join(ROOT, 'test/fixtures/workers/crashing-worker.mjs');

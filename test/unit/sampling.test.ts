@@ -8,7 +8,7 @@ import {
   createRandom,
   createSampler,
   softmax,
-} from '../../src/engine/sampling';
+} from '../../src/worker/sampling';
 
 const row = (...values: number[]) => Float32Array.from(values);
 

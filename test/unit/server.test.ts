@@ -2,7 +2,7 @@
 
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EngineServer } from '../../src/engine/server';
+import { EngineServer } from '../../src/worker/server';
 import type { EngineEvent, GenerateResult, HostToWorker, WorkerToHost } from '../../src/protocol/engine';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/models/attentive-tiny');

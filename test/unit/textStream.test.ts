@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TextStream } from '../../src/engine/textStream';
+import { TextStream } from '../../src/worker/textStream';
 
 // A byte-level "tokenizer": each token id is one UTF-8 byte; decoding invalid tails yields U+FFFD as real decoders do.
 const decodeBytes = (ids: readonly number[]) => new TextDecoder().decode(Uint8Array.from(ids));

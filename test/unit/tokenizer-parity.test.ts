@@ -1,5 +1,5 @@
 // The extension tokenizes with @huggingface/tokenizers (JS); the model was trained on ids from
-// training/bpe.py (Python). Any difference is silent garbage at inference, so check they agree exactly.
+// training/data/bpe.py (Python). Any difference is silent garbage at inference, so check they agree exactly.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Template } from '@huggingface/jinja';
@@ -11,7 +11,7 @@ const readJson = (path: string) => JSON.parse(readFileSync(root + path, 'utf8'))
 // clean_up_tokenization_spaces defaults to true in tokenizers.js and would rewrite " ." to "." when decoding code
 const load = (path: string) => new Tokenizer(readJson(path), { clean_up_tokenization_spaces: false });
 
-describe('tokenizer parity with training/bpe.py', () => {
+describe('tokenizer parity with training/data/bpe.py', () => {
   it('matches the committed fixture ids (specials parsed)', () => {
     const tok = load('test/fixtures/tokenizer/tokenizer.json');
     const { cases } = readJson('test/fixtures/tokenizer/expected.json') as { cases: { text: string; ids: number[] }[] };
@@ -37,10 +37,10 @@ describe('tokenizer parity with training/bpe.py', () => {
     expect(template.render({ messages: chat.messages.slice(1, 2), add_generation_prompt: true })).toBe(chat.prompt_without_system);
   });
 
-  // Only where `python3 training/prepare.py` has run (not in CI): every held-out file, whole.
+  // Only where `python3 -m training.data.prepare` has run (not in CI): every held-out file, whole.
   const dataTok = 'training/.data/tokenizer.json';
   const valDocs = 'training/.data/val_docs.jsonl';
-  const valIds = 'training/.data/val_docs_ids.json'; // written by training/prepare.py
+  const valIds = 'training/.data/val_docs_ids.json'; // written by training/data/prepare.py
   const haveData = existsSync(root + dataTok) && existsSync(root + valDocs) && existsSync(root + valIds);
 
   it.skipIf(!haveData)('matches Python on the whole validation split', () => {

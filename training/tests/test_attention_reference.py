@@ -1,4 +1,4 @@
-"""The committed attention_reference.json files (training/attention_reference.py) belong to their fixtures and are
+"""The committed attention_reference.json files (training/fixtures/attention_reference.py) belong to their fixtures and are
 proper causal attention: prompt 0's ids of reference.json, rows summing to 1, nothing above the diagonal."""
 import json
 import os

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from bpe import GPT2_SPLIT, SPECIAL_TOKENS, BPETokenizer, train_bpe
+from training.data.bpe import GPT2_SPLIT, SPECIAL_TOKENS, BPETokenizer, train_bpe
 
 CODE = [
     "def add(a, b):\n    return a + b\n\n\nclass Foo:\n    def bar(self):\n        if self.x:\n            return 1\n        return 2\n",

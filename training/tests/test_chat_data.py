@@ -2,10 +2,10 @@ import random
 
 import pytest
 
-import chat_data
-from bpe import SPECIAL_TOKENS, train_bpe
-from chat_data import (build_conversations, js_functions, python_functions, render, tokenize_conversation,
-                       tokenize_conversations)
+from training.data import chat_data
+from training.data.bpe import SPECIAL_TOKENS, train_bpe
+from training.data.chat_data import (build_conversations, js_functions, python_functions, render,
+                                     tokenize_conversation, tokenize_conversations)
 
 PY = '''
 import os

@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-import corpus
-from corpus import build_manifest, classify_licence, content_key, npm_packages, split_of
+from training.data import corpus
+from training.data.corpus import build_manifest, classify_licence, content_key, npm_packages, split_of
 
 
 def test_classify_licence():

@@ -7,11 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-import eval_bpb
-import eval_fim
-import heads
-from evaluate import fast_logits, ort_unavailable_reason, run_ort_eval, token_nll, windows
-from model import GPT, GPTConfig
+from training.eval import eval_bpb, eval_fim, heads
+from training.eval.evaluate import fast_logits, ort_unavailable_reason, run_ort_eval, token_nll, windows
+from training.model.model import GPT, GPTConfig
 
 ORT_SKIP = ort_unavailable_reason()
 needs_ort = pytest.mark.skipif(ORT_SKIP is not None, reason=f"onnxruntime-node unavailable: {ORT_SKIP}")
@@ -235,7 +233,7 @@ def test_analyse_runs_on_a_tiny_model(tiny):
 
 @needs_ort
 def test_ort_eval_matches_pytorch(tiny, tmp_path):
-    from export import export_decoder_onnx
+    from training.export.export import export_decoder_onnx
     cfg = tiny.config
     path = str(tmp_path / "model.onnx")
     export_decoder_onnx(tiny, path, cfg.n_layer, cfg.n_head, cfg.head_dim, cfg.vocab_size)
@@ -262,8 +260,8 @@ def test_ort_eval_matches_pytorch(tiny, tmp_path):
 
 @needs_ort
 def test_parity_report(tiny, tmp_path):
-    from evaluate import parity
-    from export import export_decoder_onnx
+    from training.eval.evaluate import parity
+    from training.export.export import export_decoder_onnx
     cfg = tiny.config
     path = str(tmp_path / "model.onnx")
     export_decoder_onnx(tiny, path, cfg.n_layer, cfg.n_head, cfg.head_dim, cfg.vocab_size)
@@ -276,8 +274,8 @@ def test_parity_report(tiny, tmp_path):
 def test_main_entry_points_end_to_end(tmp_path):
     """eval_bpb.main and eval_fim.main on a tiny exported model with the fixture tokenizer (vocab 512)."""
     import json
-    from export import export_decoder_onnx
-    from train import save_shards
+    from training.export.export import export_decoder_onnx
+    from training.train import save_shards
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     tokenizer = os.path.join(root, "test", "fixtures", "models", "tokenizer.json")
     torch.manual_seed(1)

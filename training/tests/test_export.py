@@ -1,4 +1,4 @@
-"""training/export.py + quantize.py: the ONNX graph equals PyTorch in onnxruntime-node."""
+"""training/export/export.py + quantize.py: the ONNX graph equals PyTorch in onnxruntime-node."""
 import json
 import os
 
@@ -7,9 +7,9 @@ import onnx
 import pytest
 import torch
 
-from evaluate import cosine, feed, ort_unavailable_reason, run_ort
-from export import export_attentive
-from model import GPT, GPTConfig
+from training.eval.evaluate import cosine, feed, ort_unavailable_reason, run_ort
+from training.export.export import export_attentive
+from training.model.model import GPT, GPTConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOKENIZER = os.path.join(ROOT, "test", "fixtures", "models", "tokenizer.json")
@@ -71,7 +71,7 @@ def test_folder_layout(exported):
     outs = [o.name for o in m.graph.output]
     assert outs[:3] == ["logits", "present.0.key", "present.0.value"] and outs[-1] == "attentions.1"
     assert m.opset_import[0].version == 17
-    # training/graph_cleanup.py ran: every Reshape target is a constant, and no Cast is left in the attention.
+    # training/export/graph_cleanup.py ran: every Reshape target is a constant, and no Cast is left in the attention.
     inits = {i.name for i in m.graph.initializer}
     assert all(n.input[1] in inits for n in m.graph.node if n.op_type == "Reshape")
     assert not [n for n in m.graph.node if n.op_type == "Shape" and "/attn/" in n.name]

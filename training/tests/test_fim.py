@@ -3,8 +3,8 @@ from collections import Counter
 
 import pytest
 
-from bpe import SPECIAL_TOKENS, train_bpe
-from fim import document_tokens, fim_split, fim_tokens, split_pieces
+from training.data.bpe import SPECIAL_TOKENS, train_bpe
+from training.data.fim import document_tokens, fim_split, fim_tokens, split_pieces
 
 DOC = "def f(x):\n    y = x * 2  # double\n    return y + 1\n\nprint(f(3))\n"
 EOT, PRE, MID, SUF = 0, 1, 2, 3
@@ -78,7 +78,7 @@ CODE = "".join(f"def f{i}(x):\n    y = x * {i}  # scale\n    if y > {i}:\n      
 
 
 def test_editor_spans_are_windows_with_every_kind():
-    from fim import EDITOR_KINDS, EDITOR_PREFIX_CHARS, EDITOR_SUFFIX_CHARS, editor_split
+    from training.data.fim import EDITOR_KINDS, EDITOR_PREFIX_CHARS, EDITOR_SUFFIX_CHARS, editor_split
     rng = random.Random(3)
     kinds, modes, lens = Counter(), Counter(), {}
     for _ in range(3000):
@@ -110,7 +110,7 @@ def test_editor_spans_are_windows_with_every_kind():
 def _one_editor_example(tok, seed, spm_rate):
     """The ids of one editor-mode FIM example of CODE[:2000], and its (prefix, middle, suffix) drawn again from the
     same random state (after the fim_rate draw)."""
-    from fim import editor_document_tokens, editor_split
+    from training.data.fim import editor_document_tokens, editor_split
     rng = random.Random(seed)
     state = rng.getstate()
     ids = editor_document_tokens(CODE[:2000], tok, rng, fim_rate=1.0, spm_rate=spm_rate)
@@ -122,7 +122,7 @@ def _one_editor_example(tok, seed, spm_rate):
 
 
 def test_editor_document_tokens_psm_format(tok):
-    from fim import editor_document_tokens
+    from training.data.fim import editor_document_tokens
     doc = CODE * 2
     ids = editor_document_tokens(doc, tok, random.Random(0), fim_rate=1.0, spm_rate=0.0)
     assert ids[-1] == EOT and ids[0] == PRE
@@ -149,7 +149,7 @@ def test_editor_document_tokens_psm_format(tok):
 
 def test_editor_document_tokens_spm_variant(tok):
     """SPM as StarCoder trains it: the middle continues the prefix, tokenized together with it."""
-    from fim import editor_document_tokens
+    from training.data.fim import editor_document_tokens
     one, (p, m, s) = _one_editor_example(tok, seed=5, spm_rate=1.0)
     assert one == [PRE, SUF] + tok.encode(s) + [MID] + tok.encode(p + m) + [EOT]
     # smaller windows when asked

@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 import pytest
 
-from evaluate import ort_unavailable_reason, run_ort, feed, cosine
+from training.eval.evaluate import ort_unavailable_reason, run_ort, feed, cosine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIX = os.path.join(ROOT, "test", "fixtures", "models")
@@ -49,7 +49,7 @@ def test_layout(name):
         assert os.path.exists(os.path.join(d, fn)), fn
     total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(d) for f in fs)
     assert total < 2_000_000
-    from bpe import BPETokenizer
+    from training.data.bpe import BPETokenizer
     tok = BPETokenizer.load_hf(os.path.join(d, "tokenizer.json"))
     assert tok.vocab_size == cfg["vocab_size"] == 512
     for p in ref["prompts"]:

@@ -1,13 +1,9 @@
-"""training/graph_cleanup.py: folds only what shape inference proves, keeps names (parity: test_export.py)."""
-import os
-import sys
-
+"""training/export/graph_cleanup.py: folds only what shape inference proves, keeps names (parity: test_export.py)."""
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-import graph_cleanup  # noqa: E402
+from training.export import graph_cleanup
 
 
 def reshape_graph(data_shape):

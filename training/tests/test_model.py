@@ -1,10 +1,10 @@
-"""training/model.py: shapes, causality, KV cache, masks, positional encoding."""
+"""training/model/model.py: shapes, causality, KV cache, masks, positional encoding."""
 import math
 
 import pytest
 import torch
 
-from model import GPT, GPTConfig, HAS_SDPA, masked_lm_loss, sinusoidal_table
+from training.model.model import GPT, GPTConfig, HAS_SDPA, masked_lm_loss, sinusoidal_table
 
 torch.set_num_threads(2)
 

@@ -1,4 +1,4 @@
-"""training/shape_model.py on a tiny Qwen2-style shape: the folder the engine reads, weights quantized with int8
+"""training/fixtures/shape_model.py on a tiny Qwen2-style shape: the folder the engine reads, weights quantized with int8
 activations, Qwen2's q/k/v biases and tied embedding in the graph, and ONNX Runtime's logits close to PyTorch's."""
 import json
 import os
@@ -7,9 +7,9 @@ import onnx
 import pytest
 import torch
 
-import shape_model
-from evaluate import cosine, ort_unavailable_reason, run_ort
-from reference_models import LlamaConfig, LlamaTiny
+from training.fixtures import shape_model
+from training.eval.evaluate import cosine, ort_unavailable_reason, run_ort
+from training.model.reference_models import LlamaConfig, LlamaTiny
 
 ORT_SKIP = ort_unavailable_reason()
 TINY = LlamaConfig(vocab_size=700, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,

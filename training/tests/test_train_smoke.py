@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-import train
-from model import GPT, GPTConfig
+from training import train
+from training.model.model import GPT, GPTConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -71,7 +71,7 @@ def test_pretrain_resume_sft_export(data_dir, tmp_path):
 
     # the shards load back into an identical model, and export runs on them
     model, _ = train.load_model(os.path.join(out, "sft"))
-    from export import main as export_main
+    from training.export.export import main as export_main
     tok = os.path.join(ROOT, "test", "fixtures", "models", "tokenizer.json")
     # (the fixture tokenizer has 512 ids; the smoke model 256: export only copies the file)
     export_main(["--ckpt", os.path.join(out, "sft"), "--tokenizer", tok, "--out", str(tmp_path / "exported")])

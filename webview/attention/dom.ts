@@ -1,4 +1,5 @@
-// createElement helpers (the page's CSP allows no inline styles or handlers: classes and the CSSOM only).
+// createElement helpers (the page's CSP allows no inline styles or handlers: classes and the CSSOM only), number
+// formats, and the data-index lookup the token lists share.
 
 import { el } from '../shared/dom';
 
@@ -24,4 +25,11 @@ export function num(value: number | null | undefined, digits = 3): string {
 
 export function percent(value: number | null | undefined): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '–' : `${(value * 100).toFixed(1)}%`;
+}
+
+/** The data-index of the element an event hit, or of its nearest ancestor with one (token lists); null outside. */
+export function dataIndexOf(target: EventTarget | null): number | null {
+  const node = target instanceof Element ? target.closest('[data-index]') : null;
+  const value = node?.getAttribute('data-index');
+  return value === null || value === undefined ? null : Number(value);
 }

@@ -75,7 +75,7 @@ function residualMixed(matrix: Float32Array, n: number): Float32Array {
 
 /**
  * A head gets a label when its score reaches this (and, for induction and brackets, over enough cases): the same
- * measures and thresholds as the model card's head survey (training/heads.py).
+ * measures and thresholds as the model card's head survey (training/eval/heads.py).
  */
 export const LABEL_THRESHOLD = { previousToken: 0.4, firstToken: 0.5, induction: 0.2, bracket: 0.3 };
 const MIN_CASES = { induction: 3, bracket: 2 };

@@ -5,7 +5,7 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { webviewPageHtml } from '../webviewPage';
+import { webviewPageHtml } from '../shared/webviewPage';
 import {
   describeView,
   packMatrix,
@@ -21,7 +21,7 @@ import {
 } from '../../protocol/attention';
 import type { AttentionResult, ModelInfo } from '../../protocol/engine';
 import { EngineError } from '../../protocol/engine';
-import type { EngineHost } from '../engineHost';
+import type { Backend } from '../../backend/backend';
 import { headMatrix, maxOverHeads, meanOverHeads, rollout, summarizeHeads, thumbnail, type AttentionMaps } from './analysis';
 import { tokenAtOffset, tokenRanges, type TokenRange } from './tokenRanges';
 
@@ -90,7 +90,7 @@ export class AttentionController implements vscode.Disposable {
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly engine: EngineHost,
+    private readonly backend: Backend,
     private readonly log: vscode.OutputChannel,
   ) {
     this.levels = Array.from({ length: LEVELS }, (_, i) =>
@@ -152,7 +152,9 @@ export class AttentionController implements vscode.Disposable {
     this.openPanel(label);
     void this.post({ type: 'loading', label });
     try {
-      const model = await this.engine.ensureLoaded();
+      // Attention maps need the weights: a model server cannot return them.
+      if (!this.backend.capabilities.attention) throw new EngineError('Explain Attention needs a local model (the bundled one or a downloaded one): this backend does not return attention maps.', 'unsupported');
+      const model = await this.backend.ensureLoaded();
       let note: string | undefined;
       const fitted = await this.fitToContext(text, model, abort.signal);
       if (fitted.length < text.length) {
@@ -161,7 +163,7 @@ export class AttentionController implements vscode.Disposable {
         text = fitted;
       }
       const started = performance.now();
-      const result = (await this.engine.client.call('attention', { text }, { signal: abort.signal })) as EngineAttention;
+      const result = (await this.backend.attention({ text }, { signal: abort.signal })) as EngineAttention;
       if (abort.signal.aborted) return;
       const engineDone = performance.now();
       const explained = this.prepare(document, range, text, result, model, label, note);
@@ -205,7 +207,7 @@ export class AttentionController implements vscode.Disposable {
     if (Buffer.byteLength(text, 'utf8') + 8 <= model.contextLength) return text;
     let fitted = text;
     for (let attempt = 0; attempt < 8; attempt++) {
-      const { ids } = await this.engine.client.call('tokenize', { text: fitted }, { signal });
+      const ids = await this.backend.tokenize(fitted, { signal });
       // One place is kept for the BOS the engine puts before the text.
       const budget = model.contextLength - 1;
       if (ids.length <= budget) return fitted;

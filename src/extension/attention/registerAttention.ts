@@ -2,14 +2,14 @@
 // or the function/block around the cursor, through the engine and shows its attention beside the editor.
 
 import * as vscode from 'vscode';
-import { codeToExplain } from '../chat/registerChat';
-import type { EngineHost } from '../engineHost';
+import type { Backend } from '../../backend/backend';
+import { codeToExplain } from '../shared/codeToExplain';
 import { AttentionController } from './attentionPanel';
 
 export const COMMAND_EXPLAIN_ATTENTION = 'attentive.explainAttention';
 
-export function registerAttention(context: vscode.ExtensionContext, engine: EngineHost, log: vscode.OutputChannel): AttentionController {
-  const controller = new AttentionController(context.extensionUri, engine, log);
+export function registerAttention(context: vscode.ExtensionContext, backend: Backend, log: vscode.OutputChannel): AttentionController {
+  const controller = new AttentionController(context.extensionUri, backend, log);
   context.subscriptions.push(
     controller,
     // The context menu passes the document's URI; from the palette or a keybinding it is the active editor.

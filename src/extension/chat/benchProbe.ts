@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { Usage } from '../../protocol/engine';
+import type { ReplyProgress } from './chatController';
 
 /** ms between event-loop samples; the histogram's values are the intervals, so the lag is the value minus this. */
 const RESOLUTION_MS = 1;
@@ -52,6 +53,12 @@ export class ChatBenchProbe {
   static fromEnvironment(env: NodeJS.ProcessEnv = process.env): ChatBenchProbe | undefined {
     const file = env['ATTENTIVE_BENCH'];
     return file ? new ChatBenchProbe(file) : undefined;
+  }
+
+  /** One step of a reply, as the chat controller reports it (onDidProgressReply). */
+  record(progress: ReplyProgress): void {
+    if (progress.step === 'end') this.finish(progress.entryId, progress.usage);
+    else this.mark(progress.entryId, progress.step);
   }
 
   mark(entryId: string, mark: Exclude<BenchMark, 'end'>): void {

@@ -2,7 +2,9 @@
 // attachments and draft, and the replies being generated. The view only renders what this posts.
 
 import * as vscode from 'vscode';
-import { EngineError, type GenerateResult } from '../../protocol/engine';
+import type { Backend } from '../../backend/backend';
+import { assertNever } from '../../protocol/assertNever';
+import { EngineError, type GenerateResult, type Usage } from '../../protocol/engine';
 import {
   parseSlashCommand,
   type Attachment,
@@ -13,10 +15,8 @@ import {
   type ModelStatus,
   type WebviewMessage,
 } from '../../protocol/chat';
-import type { EngineHost } from '../engineHost';
-import { describeState } from '../statusBar';
-import { generationDefaults, readSettings } from '../settings';
-import type { ChatBenchProbe } from './benchProbe';
+import { describeState, type DisplayedState } from '../shared/displayedState';
+import { generationDefaults, readSettings } from '../shared/settings';
 import { applyCodeAction } from './codeActions';
 import { HistoryStore, titleFrom } from './historyStore';
 import { buildPrompt, type TokenCounter } from './promptBuilder';
@@ -30,6 +30,17 @@ export function newId(): string {
 function emptyConversation(): Conversation {
   const now = Date.now();
   return { id: newId(), title: 'New chat', createdAt: now, updatedAt: now, entries: [] };
+}
+
+/**
+ * A reply's way from request to end, for observers (bench/chat.mjs's probe): 'send' when it is asked for, 'call' when
+ * it goes to the backend, 'started' when the backend starts it, 'firstDelta' at each streamed piece, 'end' however it
+ * ends (with the backend's usage when it answered).
+ */
+export interface ReplyProgress {
+  entryId: string;
+  step: 'send' | 'call' | 'started' | 'firstDelta' | 'end';
+  usage?: Usage;
 }
 
 interface RunningReply {
@@ -47,17 +58,18 @@ export class ChatController implements vscode.Disposable {
   private post: ((message: HostMessage) => void) | null = null;
   /** Model folders already warned about having no chat template (once each per session). */
   private readonly warnedNoTemplate = new Set<string>();
-  private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly progress = new vscode.EventEmitter<ReplyProgress>();
+  readonly onDidProgressReply = this.progress.event;
+  private readonly subscriptions: vscode.Disposable[] = [this.progress];
 
   constructor(
-    private readonly engine: EngineHost,
+    private readonly backend: Backend,
+    private readonly displayed: DisplayedState,
     private readonly store: HistoryStore,
     private readonly log: vscode.OutputChannel,
-    /** Timings for bench/chat.mjs; undefined unless ATTENTIVE_BENCH is set. */
-    private readonly bench?: ChatBenchProbe,
   ) {
     this.conversation = store.latest() ?? emptyConversation();
-    this.subscriptions.push(engine.displayed.onChange(() => this.send({ type: 'model', model: this.modelStatus() })));
+    this.subscriptions.push(displayed.onChange(() => this.send({ type: 'model', model: this.modelStatus() })));
   }
 
   /** Connects a view (or disconnects it with null); a connected view gets everything from then on. */
@@ -143,7 +155,7 @@ export class ChatController implements vscode.Disposable {
         await applyCodeAction(message.action, message.code, message.language);
         break;
       default:
-        assertNever(message);
+        assertNever(message, 'chat message');
     }
   }
 
@@ -187,7 +199,7 @@ export class ChatController implements vscode.Disposable {
     const user: ChatEntry = { id: newId(), role: 'user', content: text, status: 'done' };
     if (this.attachments.length) user.attachments = this.attachments;
     const reply: ChatEntry = { id: newId(), role: 'assistant', content: '', status: 'queued' };
-    this.bench?.mark(reply.id, 'send');
+    this.progress.fire({ entryId: reply.id, step: 'send' });
     const conversation = this.conversation;
     if (conversation.entries.length === 0) conversation.title = titleFrom(parseSlashCommand(text).text || text);
     conversation.entries.push(user, reply);
@@ -260,7 +272,7 @@ export class ChatController implements vscode.Disposable {
     };
     let usage: GenerateResult['usage'] | undefined;
     try {
-      const info = await this.engine.ensureLoaded();
+      const info = await this.backend.ensureLoaded();
       if (!info.hasChatTemplate && !this.warnedNoTemplate.has(info.folder)) {
         this.warnedNoTemplate.add(info.folder);
         void vscode.window.showWarningMessage(
@@ -273,9 +285,8 @@ export class ChatController implements vscode.Disposable {
       const history = conversation.entries.slice(0, index - 1);
       const reserve = Math.min(settings.maxNewTokens, Math.floor(info.contextLength / 2));
       const prompt = await buildPrompt(history, request, this.tokenCounter(controller.signal), info.contextLength - reserve - 8);
-      this.bench?.mark(reply.id, 'call');
-      const result: GenerateResult = await this.engine.client.call(
-        'chat',
+      this.progress.fire({ entryId: reply.id, step: 'call' });
+      const result: GenerateResult = await this.backend.chat(
         { ...generationDefaults(settings), messages: prompt.messages, repetitionPenalty: 1.1 },
         {
           signal: controller.signal,
@@ -284,11 +295,11 @@ export class ChatController implements vscode.Disposable {
               reply.status = 'queued';
               update();
             } else if (event.type === 'started') {
-              this.bench?.mark(reply.id, 'started');
+              this.progress.fire({ entryId: reply.id, step: 'started' });
               reply.status = 'streaming';
               update();
             } else if (event.type === 'delta') {
-              this.bench?.mark(reply.id, 'firstDelta');
+              this.progress.fire({ entryId: reply.id, step: 'firstDelta' });
               reply.content += event.text;
               if (visible()) this.send({ type: 'delta', entryId: reply.id, text: event.text });
             }
@@ -322,22 +333,21 @@ export class ChatController implements vscode.Disposable {
       update();
       // Always: `busy` changed, whichever conversation is on screen now.
       this.pushState();
-      this.bench?.finish(reply.id, usage);
+      this.progress.fire(usage ? { entryId: reply.id, step: 'end', usage } : { entryId: reply.id, step: 'end' });
       this.waiting.shift()?.();
     }
   }
 
   /** Counts with the worker's tokenizer: a second copy here would cost tens of MB for a 150k-token vocabulary. */
   private tokenCounter(signal: AbortSignal): TokenCounter {
-    const client = this.engine.client;
     return {
-      count: async (texts) => (await client.call('countTokens', { texts }, { signal })).counts,
-      truncate: async (text, maxTokens) => (await client.call('truncateToTokens', { text, maxTokens }, { signal })).text,
+      count: (texts) => this.backend.countTokens(texts, { signal }),
+      truncate: (text, maxTokens) => this.backend.truncateToTokens(text, maxTokens, { signal }),
     };
   }
 
   private modelStatus(): ModelStatus {
-    const state = this.engine.displayed.state;
+    const state = this.displayed.state;
     return { kind: state.kind, text: describeState(state).tooltip.replace(/^Attentive: /, '') };
   }
 
@@ -353,8 +363,4 @@ export class ChatController implements vscode.Disposable {
     this.stop();
     for (const subscription of this.subscriptions) subscription.dispose();
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`Unhandled chat message ${JSON.stringify(value)}`);
 }

@@ -2,7 +2,7 @@
 // after validation, to the ChatController.
 
 import * as vscode from 'vscode';
-import { webviewPageHtml } from '../webviewPage';
+import { webviewPageHtml } from '../shared/webviewPage';
 import { validateWebviewMessage } from '../../protocol/chat';
 import type { ChatController } from './chatController';
 

@@ -2,41 +2,18 @@
 // lightbulb), and the commands that drive the view.
 
 import * as vscode from 'vscode';
-import type { EngineHost } from '../engineHost';
+import type { Backend } from '../../backend/backend';
+import { codeToExplain } from '../shared/codeToExplain';
+import type { DisplayedState } from '../shared/displayedState';
 import { ChatBenchProbe } from './benchProbe';
 import { ChatController } from './chatController';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView';
-import { indentationBlock, innermostSymbol, type SymbolRange } from './enclosingBlock';
 import { HistoryStore } from './historyStore';
 
 export const COMMAND_EXPLAIN_SELECTION = 'attentive.explainSelection';
 export const COMMAND_ASK_ABOUT_SELECTION = 'attentive.askAboutSelection';
 export const COMMAND_NEW_CHAT = 'attentive.newChat';
 export const COMMAND_FOCUS_CHAT = 'attentive.focusChat';
-
-function toSymbolRanges(symbols: readonly vscode.DocumentSymbol[]): SymbolRange[] {
-  const functionKinds = new Set([vscode.SymbolKind.Function, vscode.SymbolKind.Method, vscode.SymbolKind.Constructor]);
-  return symbols.map((s) => ({
-    start: s.range.start.line,
-    end: s.range.end.line,
-    kind: functionKinds.has(s.kind) ? 'function' : s.kind === vscode.SymbolKind.Class ? 'class' : 'other',
-    children: toSymbolRanges(s.children ?? []),
-  }));
-}
-
-/** The selection, or else the function/block around the cursor (undefined when there is nothing to explain). */
-export async function codeToExplain(editor: vscode.TextEditor): Promise<vscode.Range | undefined> {
-  if (!editor.selection.isEmpty) return editor.selection;
-  const document = editor.document;
-  const line = editor.selection.active.line;
-  const symbols = await vscode.commands
-    .executeCommand<vscode.DocumentSymbol[] | undefined>('vscode.executeDocumentSymbolProvider', document.uri)
-    .then((s) => s ?? [], () => []);
-  const lines = Array.from({ length: document.lineCount }, (_, i) => document.lineAt(i).text);
-  const block = innermostSymbol(toSymbolRanges(symbols.filter((s) => 'children' in s)), line) ?? indentationBlock(lines, line);
-  if (!block) return undefined;
-  return new vscode.Range(block.start, 0, block.end, document.lineAt(block.end).text.length);
-}
 
 class ExplainCodeActionProvider implements vscode.CodeActionProvider {
   static readonly kind = vscode.CodeActionKind.Empty.append('attentive').append('explain');
@@ -50,9 +27,12 @@ class ExplainCodeActionProvider implements vscode.CodeActionProvider {
   }
 }
 
-export function registerChat(context: vscode.ExtensionContext, engine: EngineHost, log: vscode.OutputChannel): ChatController {
+export function registerChat(context: vscode.ExtensionContext, backend: Backend, displayed: DisplayedState, log: vscode.OutputChannel): ChatController {
   const storage = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const controller = new ChatController(engine, new HistoryStore(storage), log, ChatBenchProbe.fromEnvironment());
+  const controller = new ChatController(backend, displayed, new HistoryStore(storage), log);
+  // bench/chat.mjs's timings, only when the extension host runs with ATTENTIVE_BENCH=<file>.
+  const probe = ChatBenchProbe.fromEnvironment();
+  if (probe) context.subscriptions.push(controller.onDidProgressReply((progress) => probe.record(progress)));
   const provider = new ChatViewProvider(context.extensionUri, controller, log);
 
   /** The context menu passes the document's URI; from the palette or a keybinding it is the active editor. */

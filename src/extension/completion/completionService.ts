@@ -1,7 +1,7 @@
 // The core of inline completion, without `vscode` (the provider adapts it to the editor, the benchmark drives it
 // directly): cache and typed-through lookups, one engine request at a time, post-processing.
 
-import { CHARS_PER_TOKEN } from '../../engine/completionPrompt';
+import { CHARS_PER_TOKEN } from '../../protocol/estimates';
 import type { CompleteParams, GenerateResult } from '../../protocol/engine';
 import { EngineError } from '../../protocol/engine';
 import { CompletionCache } from './completionCache';

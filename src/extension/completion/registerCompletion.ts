@@ -2,8 +2,8 @@
 // status-bar item, remembered across restarts), the manual trigger, and the settings.
 
 import * as vscode from 'vscode';
-import type { EngineHost } from '../engineHost';
-import { SECTION } from '../settings';
+import type { Backend } from '../../backend/backend';
+import { SECTION } from '../shared/settings';
 import { CompletionService, DEFAULT_COMPLETION_SETTINGS, type CompletionSettings } from './completionService';
 import type { LineSource } from './documentWindow';
 
@@ -129,13 +129,10 @@ export class AttentiveInlineCompletionProvider implements vscode.InlineCompletio
   }
 }
 
-export function registerCompletion(context: vscode.ExtensionContext, engine: EngineHost, output: vscode.OutputChannel): AttentiveInlineCompletionProvider {
+export function registerCompletion(context: vscode.ExtensionContext, backend: Backend, output: vscode.OutputChannel): AttentiveInlineCompletionProvider {
   const service = new CompletionService(
-    async (params, signal) => {
-      await engine.ensureLoaded();
-      // Completion goes before queued chat work in the engine (never preempting a running step).
-      return engine.client.call('complete', params, { priority: 'high', signal });
-    },
+    // Completion goes before queued chat work (never preempting a running step).
+    (params, signal) => backend.complete(params, { priority: 'high', signal }),
     () => readCompletionSettings(),
   );
   const isPaused = () => context.globalState.get<boolean>(PAUSED_KEY, false);

@@ -3,7 +3,7 @@
 // exact download size comes from the hub's listing and is shown before anything is fetched. The memory shown is the
 // engine's own estimate from the file size (memoryCheck.ts), the figure it checks before loading.
 
-import { memoryNeeded } from '../../engine/memoryCheck';
+import { memoryNeeded } from '../../protocol/estimates';
 
 export interface CatalogEntry {
   repo: string;

@@ -5,11 +5,9 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { attentionGraphsDir } from '../../engine/attentionRewrite';
-import { deleteExternalWeightsCopies, externalWeightsDir } from '../../engine/externalWeights';
-import { lastLogitsGraphsDir } from '../../engine/lastLogitsRewrite';
-import { modelCacheDir } from '../engineHost';
-import { SECTION } from '../settings';
+import type { LocalBackend } from '../../backend/local/localBackend';
+import { modelCacheDir } from '../shared/localEngine';
+import { SECTION } from '../shared/settings';
 import { CATALOG, describeEntry } from './catalog';
 import { deleteDownloaded, describeProgress, downloadModel, listDownloaded, megabytes } from './download';
 import { filesToDownload, HubError, listRepoFiles, REPO_ID } from './hub';
@@ -18,8 +16,8 @@ export const COMMAND_SELECT_MODEL = 'attentive.selectModel';
 export const COMMAND_MANAGE_MODELS = 'attentive.manageModels';
 export const DEFAULT_HUB = 'https://huggingface.co';
 
-type Pick = vscode.QuickPickItem & { action: () => Promise<string | undefined> };
-
+/** A Select Model entry: what picking it does (resolves to the new attentive.model value, or undefined). */
+type ModelChoice = vscode.QuickPickItem & { action: () => Promise<string | undefined> };
 
 /** The hub address: user settings always; a workspace's value only in a trusted workspace (VS Code enforces it). */
 function hubUrl(): string {
@@ -84,7 +82,7 @@ async function downloadWithProgress(storage: string, repo: string, log: vscode.O
   );
 }
 
-export function registerModels(context: vscode.ExtensionContext, log: vscode.OutputChannel): void {
+export function registerModels(context: vscode.ExtensionContext, local: LocalBackend, log: vscode.OutputChannel): void {
   const storage = path.join(context.globalStorageUri.fsPath, 'models');
 
   const run = async (body: () => Promise<void>) => {
@@ -110,8 +108,8 @@ export function registerModels(context: vscode.ExtensionContext, log: vscode.Out
         }
         const current = vscode.workspace.getConfiguration(SECTION).get<string>('model', 'bundled') || 'bundled';
         const downloaded = listDownloaded(storage);
-        const items: Array<Pick | vscode.QuickPickItem> = [
-          { label: '$(package) Bundled model', description: 'attentive-code-14m, works offline', detail: current === 'bundled' ? 'in use' : undefined, action: async () => 'bundled' } as Pick,
+        const items: Array<ModelChoice | vscode.QuickPickItem> = [
+          { label: '$(package) Bundled model', description: 'attentive-code-14m, works offline', detail: current === 'bundled' ? 'in use' : undefined, action: async () => 'bundled' } as ModelChoice,
         ];
         if (downloaded.length) items.push({ label: 'Downloaded', kind: vscode.QuickPickItemKind.Separator });
         for (const model of downloaded) {
@@ -120,11 +118,11 @@ export function registerModels(context: vscode.ExtensionContext, log: vscode.Out
             description: `${model.record.quantization}, ${megabytes(model.bytes)} on disk`,
             detail: path.resolve(current) === model.folder ? 'in use' : undefined,
             action: async () => model.folder,
-          } as Pick);
+          } as ModelChoice);
         }
         items.push({ label: 'Download', kind: vscode.QuickPickItemKind.Separator });
         for (const entry of CATALOG.filter((e) => !downloaded.some((m) => m.record.repo === e.repo))) {
-          items.push({ label: `$(cloud-download) ${entry.title}`, description: entry.repo, detail: `${describeEntry(entry)} — ${entry.note}`, action: () => downloadWithProgress(storage, entry.repo, log) } as Pick);
+          items.push({ label: `$(cloud-download) ${entry.title}`, description: entry.repo, detail: `${describeEntry(entry)} — ${entry.note}`, action: () => downloadWithProgress(storage, entry.repo, log) } as ModelChoice);
         }
         items.push({ label: 'Other', kind: vscode.QuickPickItemKind.Separator });
         items.push({
@@ -134,7 +132,7 @@ export function registerModels(context: vscode.ExtensionContext, log: vscode.Out
             const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model folder' });
             return picked?.[0]?.fsPath;
           },
-        } as Pick);
+        } as ModelChoice);
         items.push({
           label: '$(cloud-download) Hugging Face repository…',
           description: 'any repository id in the transformers.js layout',
@@ -146,8 +144,8 @@ export function registerModels(context: vscode.ExtensionContext, log: vscode.Out
             });
             return repo ? downloadWithProgress(storage, repo.trim(), log) : undefined;
           },
-        } as Pick);
-        const choice = (await vscode.window.showQuickPick(items, { title: 'Attentive: Select Model', matchOnDescription: true, matchOnDetail: true })) as Pick | undefined;
+        } as ModelChoice);
+        const choice = (await vscode.window.showQuickPick(items, { title: 'Attentive: Select Model', matchOnDescription: true, matchOnDetail: true })) as ModelChoice | undefined;
         if (!choice) return;
         const model = await choice.action();
         if (model) await useModel(model);
@@ -177,8 +175,7 @@ export function registerModels(context: vscode.ExtensionContext, log: vscode.Out
           if (current && path.resolve(current) === picked.model.folder) await useModel('bundled');
           // Its copy with external weights (a large single-file model's, as big as the model) goes with it, and the
           // graphs rewritten from that copy.
-          const cache = modelCacheDir(context);
-          const freed = deleteExternalWeightsCopies(picked.model.folder, externalWeightsDir(cache), [attentionGraphsDir(cache), lastLogitsGraphsDir(cache)]);
+          const freed = await local.deleteModelCaches(picked.model.folder, modelCacheDir(context));
           deleteDownloaded(storage, picked.model.folder);
           log.appendLine(`[models] deleted ${picked.model.folder}${freed ? ` and its cached copy (${megabytes(freed)})` : ''}`);
         }

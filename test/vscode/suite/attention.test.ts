@@ -31,12 +31,12 @@ export function attentionSuite(): void {
     });
 
     it('opens the view with one token per model token; the matrix on screen goes with the data; hovering a token decorates the editor', async () => {
-      const { attention, engine } = await api();
+      const { attention, backend } = await api();
       const matricesBefore = attention.posted.get('matrix') ?? 0;
       const { editor, document } = await openFile('attend.py', 'import os\n\ndef total(values):\n    result = 0\n    for value in values:\n        result += value\n    return result\n');
       const selection = new vscode.Selection(2, 0, 6, 17);
       const tokens = await explain(editor, selection);
-      const { ids } = await engine.client.call('tokenize', { text: document.getText(selection) });
+      const ids = await backend.tokenize(document.getText(selection));
       // The model's tokens of the code, after the tokenizer's BOS (as the model saw every document in training).
       assert.equal(tokens, ids.length + 1);
       assert.equal(attention.current?.label, 'attend.py:3-7');

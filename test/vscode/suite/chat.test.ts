@@ -163,7 +163,7 @@ export function chatSuite(): void {
     });
 
     it('queues a request sent while a reply runs, and New Chat cancels both', async () => {
-      const { chat, engine } = await api();
+      const { chat, backend } = await api();
       await setLongReplies(true);
       let tested = false;
       try {
@@ -186,9 +186,9 @@ export function chatSuite(): void {
           assert.equal(statusOf(second), 'stopped');
           assert.equal(second.content, '');
           if (statusOf(first) !== 'done') assert.equal(statusOf(first), 'stopped');
-          await until('the engine idle', () => engine.client.pendingCalls === 0 && engine.client.state.kind === 'ready', 5_000);
+          await until('the engine idle', () => backend.pendingCalls === 0 && backend.state.kind === 'ready', 5_000);
           await sleep(300);
-          assert.equal(engine.client.pendingCalls, 0, 'a cancelled request was sent to the engine');
+          assert.equal(backend.pendingCalls, 0, 'a cancelled request was sent to the engine');
           assert.equal(chat.state().busy, false);
           tested = true;
           break;
@@ -200,7 +200,7 @@ export function chatSuite(): void {
     });
 
     it('closing the chat view cancels its running and queued requests', async () => {
-      const { chat, engine } = await api();
+      const { chat, backend } = await api();
       await setLongReplies(true);
       let tested = false;
       try {
@@ -220,7 +220,7 @@ export function chatSuite(): void {
           }
           assert.equal(statusOf(second), 'stopped');
           if (statusOf(first) !== 'done') assert.equal(statusOf(first), 'stopped');
-          await until('the engine idle', () => engine.client.pendingCalls === 0, 5_000);
+          await until('the engine idle', () => backend.pendingCalls === 0, 5_000);
           tested = true;
           break;
         }
@@ -234,7 +234,7 @@ export function chatSuite(): void {
 
     it('an engine crash mid-reply shows the error with Retry, keeps the history, and Retry restarts the engine', async () => {
       const attentive = await api();
-      const { chat, engine } = attentive;
+      const { chat, backend } = attentive;
       assert.ok(attentive.test, 'the test hooks are missing (the extension is not in ExtensionMode.Test)');
       let conversation = chat.state().conversation;
       let crashed: ChatEntry | undefined;
@@ -266,7 +266,7 @@ export function chatSuite(): void {
       assert.ok(crashed, 'every reply ended before the crash');
       assert.match(crashed.error ?? '', /^the engine worker crashed: .*; the next request starts a new engine$/);
       assert.ok(crashed.content.length > 5, 'the partial reply was lost');
-      assert.equal(engine.client.state.kind, 'error');
+      assert.equal(backend.state.kind, 'error');
       // The history is intact, on screen and on disk.
       const entries = conversation.entries;
       assert.deepEqual(entries.map((e) => [e.role, e.status]), [['user', 'done'], ['assistant', 'done'], ['user', 'done'], ['assistant', 'error']]);
@@ -275,7 +275,7 @@ export function chatSuite(): void {
       assert.equal(chat.state().busy, false);
       // Retry, as the button in the conversation posts it: a new engine worker loads the model and answers.
       const states: string[] = [];
-      const listener = engine.client.onStateChange((state) => states.push(state.kind));
+      const listener = backend.onStateChange((state) => states.push(state.kind));
       try {
         await setMaxNewTokens(24);
         await chat.handle({ type: 'retry' });
@@ -290,7 +290,7 @@ export function chatSuite(): void {
         await setMaxNewTokens(undefined);
       }
       assert.deepEqual(states.slice(0, 3), ['loading', 'ready', 'generating']);
-      assert.equal(engine.client.state.kind, 'ready');
+      assert.equal(backend.state.kind, 'ready');
       assert.equal(conversation.entries.length, 4);
       assert.equal(conversation.entries[1]!.status, 'done');
     });

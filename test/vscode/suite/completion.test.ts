@@ -87,7 +87,7 @@ export function completionSuite(): void {
     });
 
     it('a burst of typing cancels stale requests and leaves no queued engine work', async () => {
-      const { completion, engine } = await api();
+      const { completion, backend } = await api();
       const { editor } = await openFile('burst.py', 'def greet(name):\n    ');
       const end = editor.document.lineAt(1).range.end;
       editor.selection = new vscode.Selection(end, end);
@@ -95,7 +95,7 @@ export function completionSuite(): void {
       const text = 'return "Hello, " + name + "! Nice to meet you."';
       for (const ch of text) await vscode.commands.executeCommand('type', { text: ch });
       await sleep(1500); // the debounce passes and the last request finishes
-      await until('the engine idle', () => engine.client.pendingCalls === 0, 20_000);
+      await until('the engine idle', () => backend.pendingCalls === 0, 20_000);
       assert.ok(editor.document.getText().includes(text));
       // Typing faster than the debounce: far fewer engine requests than keystrokes.
       const requests = completion.stats.requests - requestsBefore;

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { GenerateResult, ModelInfo } from '../../../src/protocol/engine';
-import { SHOW_GENERATING_AFTER_MS } from '../../../src/extension/displayedEngineState';
+import { SHOW_GENERATING_AFTER_MS } from '../../../src/extension/shared/displayedState';
 import { api } from './harness';
 
 async function setModel(value: string | undefined): Promise<void> {
@@ -15,8 +15,8 @@ export function engineSuite(): void {
     after(() => setModel(undefined));
 
     it('activates and registers its commands', async () => {
-      const { engine } = await api();
-      assert.equal(engine.client.state.kind, 'not-loaded', 'the engine must start lazily, not at activation');
+      const { backend } = await api();
+      assert.equal(backend.state.kind, 'not-loaded', 'the engine must start lazily, not at activation');
       const commands = await vscode.commands.getCommands(true);
       for (const command of ['attentive.showModelInfo', 'attentive.reloadModel', 'attentive.generate']) {
         assert.ok(commands.includes(command), `${command} is not registered`);
@@ -24,15 +24,15 @@ export function engineSuite(): void {
     });
 
     it('loads the bundled model in the worker and reaches "ready"', async () => {
-      const { engine } = await api();
+      const { backend } = await api();
       const states: string[] = [];
-      const listener = engine.client.onStateChange((state) => states.push(state.kind));
+      const listener = backend.onStateChange((state) => states.push(state.kind));
       const info = await vscode.commands.executeCommand<ModelInfo>('attentive.showModelInfo');
       listener.dispose();
       assert.ok(info, 'Show Model Info returned nothing');
       assert.ok(info.layers > 0 && info.vocabSize > 0);
       assert.deepEqual(states.slice(0, 2), ['loading', 'ready']);
-      assert.equal(engine.client.state.kind, 'ready');
+      assert.equal(backend.state.kind, 'ready');
     });
 
     it('generates text through the worker', async () => {
@@ -44,13 +44,13 @@ export function engineSuite(): void {
     });
 
     it('shows "generating" in the status bar and Model view only for calls that last', async () => {
-      const { engine } = await api();
+      const { backend, displayed } = await api();
       const shown: string[] = [];
-      const listener = engine.displayed.onChange((state) => shown.push(state.kind));
+      const listener = displayed.onChange((state) => shown.push(state.kind));
       try {
-        await engine.ensureLoaded();
+        await backend.ensureLoaded();
         const generate = (maxNewTokens: number) =>
-          engine.client.call('generate', { prompt: 'def add(a, b):', maxNewTokens, minNewTokens: maxNewTokens, temperature: 0 });
+          backend.generate({ prompt: 'def add(a, b):', maxNewTokens, minNewTokens: maxNewTokens, temperature: 0 });
         const quick = performance.now();
         await generate(2);
         const quickMs = performance.now() - quick;
@@ -61,7 +61,7 @@ export function engineSuite(): void {
         const longMs = performance.now() - long;
         assert.ok(result.usage.generatedTokens === 400);
         if (longMs > SHOW_GENERATING_AFTER_MS + 100) assert.deepEqual(shown, ['generating', 'ready'], `${longMs.toFixed(0)} ms`);
-        assert.equal(engine.displayed.state.kind, 'ready');
+        assert.equal(displayed.state.kind, 'ready');
         console.log(`[attentive] displayed states: ${quickMs.toFixed(0)} ms call -> none; ${longMs.toFixed(0)} ms call -> ${shown.join(', ')}`);
       } finally {
         listener.dispose();
@@ -69,12 +69,12 @@ export function engineSuite(): void {
     });
 
     it('reports a broken model path clearly and stays usable', async () => {
-      const { engine } = await api();
+      const { backend } = await api();
       await setModel('/nonexistent/attentive-model');
       const failed = await vscode.commands.executeCommand<ModelInfo | undefined>('attentive.reloadModel');
       assert.equal(failed, undefined);
-      assert.equal(engine.client.state.kind, 'error');
-      const state = engine.client.state;
+      assert.equal(backend.state.kind, 'error');
+      const state = backend.state;
       assert.ok(state.kind === 'error' && /Model folder not found: \/nonexistent\/attentive-model/.test(state.message), JSON.stringify(state));
       await setModel(undefined);
       const info = await vscode.commands.executeCommand<ModelInfo>('attentive.reloadModel');

@@ -16,10 +16,10 @@ const lastReply = (entries: ChatEntry[]) => entries.filter((e) => e.role === 'as
 
 /** The engine's model once it is the one in `folder` (loaded on first use, or reloaded after the setting changed). */
 async function loadedFrom(folder: string): Promise<ModelInfo> {
-  const { engine } = await api();
+  const { backend } = await api();
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const info = await engine.ensureLoaded();
+    const info = await backend.ensureLoaded();
     if (info.folder === folder) return info;
     if (Date.now() > deadline) throw new Error(`the engine still runs ${info.folder}, not ${folder}`);
     await sleep(200);

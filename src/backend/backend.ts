@@ -1,0 +1,66 @@
+// What every feature needs from a model, whoever runs it. Features (chat, completion, explain, attention, the model
+// view, the CLI) hold a Backend and never an engine client: the local engine is one implementation
+// (src/backend/local/localBackend.ts); a model server over HTTP is another. A backend says what it cannot do in
+// `capabilities`, and a call it cannot serve fails with the 'unsupported' code, so the UI can say so honestly.
+
+import type {
+  AttentionParams,
+  AttentionResult,
+  ChatParams,
+  CompleteParams,
+  EngineEvent,
+  GenerateParams,
+  GenerateResult,
+  ModelInfo,
+  Priority,
+} from '../protocol/engine';
+
+export type BackendState =
+  | { kind: 'not-loaded' }
+  | { kind: 'loading'; folder: string }
+  | { kind: 'ready'; model: ModelInfo }
+  | { kind: 'generating'; model: ModelInfo }
+  | { kind: 'error'; message: string };
+
+export interface BackendCapabilities {
+  /** Attention maps need the weights: only a model run here can return them. */
+  attention: boolean;
+  /** Per-token probabilities (completion confidence, the surprise map). */
+  tokenProbabilities: boolean;
+}
+
+export interface RequestOptions {
+  /** Inline completion goes ahead of queued chat work. */
+  priority?: Priority;
+  signal?: AbortSignal;
+  onEvent?: (event: EngineEvent) => void;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+export interface Backend {
+  readonly capabilities: BackendCapabilities;
+  readonly state: BackendState;
+  onStateChange(listener: (state: BackendState) => void): Disposable;
+
+  /** The configured model's info, loading it first if needed; errors reach the caller. */
+  ensureLoaded(): Promise<ModelInfo>;
+  /** Loads the configured model again (after a settings change, or to recover from an error). */
+  reload(): Promise<ModelInfo>;
+
+  generate(params: GenerateParams, options?: RequestOptions): Promise<GenerateResult>;
+  chat(params: ChatParams, options?: RequestOptions): Promise<GenerateResult>;
+  complete(params: CompleteParams, options?: RequestOptions): Promise<GenerateResult>;
+  attention(params: AttentionParams, options?: RequestOptions): Promise<AttentionResult>;
+  tokenize(text: string, options?: RequestOptions): Promise<number[]>;
+  /** Token counts of texts (no special tokens), with the model's own tokenizer. */
+  countTokens(texts: string[], options?: RequestOptions): Promise<number[]>;
+  /** The longest prefix of `text` within `maxTokens` tokens, cut at a line end where that keeps over half of it. */
+  truncateToTokens(text: string, maxTokens: number, options?: RequestOptions): Promise<string>;
+
+  /** Calls sent and not yet answered. */
+  readonly pendingCalls: number;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,37 @@
+// Typed access to the `attentive.*` settings.
+
+import * as vscode from 'vscode';
+import type { EngineOptions, GenerateParams } from '../../protocol/engine';
+
+export const SECTION = 'attentive';
+
+export interface AttentiveSettings {
+  /** "bundled" or a model folder path. */
+  model: string;
+  threads: number;
+  maxNewTokens: number;
+  temperature: number;
+}
+
+export function readSettings(): AttentiveSettings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return {
+    model: config.get<string>('model', 'bundled') || 'bundled',
+    threads: config.get<number>('threads', 0),
+    maxNewTokens: config.get<number>('maxNewTokens', 256),
+    temperature: config.get<number>('temperature', 0.2),
+  };
+}
+
+export function engineOptions(settings: AttentiveSettings): EngineOptions {
+  return settings.threads > 0 ? { threads: settings.threads } : {};
+}
+
+export function generationDefaults(settings: AttentiveSettings): Pick<GenerateParams, 'maxNewTokens' | 'temperature'> {
+  return { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature };
+}
+
+/** True when a change touches the settings that need the model reloaded. */
+export function affectsModel(event: vscode.ConfigurationChangeEvent): boolean {
+  return event.affectsConfiguration(`${SECTION}.model`) || event.affectsConfiguration(`${SECTION}.threads`);
+}

@@ -1,0 +1,22 @@
+// Estimates the host and the engine worker must agree on, so each side computes them the same way.
+
+/**
+ * Memory per byte of weights file, measured (bench/real-shape.mjs, Qwen2.5-Coder-0.5B shapes): the engine's peak, less
+ * Node's own, was 2.4-2.6x the file when ONNX Runtime copied the file's bytes, 1.7-1.9x from the memory-mapped copy
+ * with external weights (src/worker/externalWeights.ts), 1.3-1.55x with the last-position graph
+ * (src/worker/lastLogitsRewrite.ts) for 512 prompt tokens. Longer contexts add their KV cache (up to hundreds of MB
+ * for 1.5B models at 4k tokens): this errs high.
+ */
+const OVERHEAD_FACTOR = 2.5;
+const OVERHEAD_BYTES = 64 * 1024 * 1024;
+
+/** Memory a model with this many bytes of weights needs: the engine refuses to load it, and the catalog warns, below it. */
+export function memoryNeeded(weights: number): number {
+  return Math.round(weights * OVERHEAD_FACTOR + OVERHEAD_BYTES);
+}
+
+/**
+ * A generous characters-per-token estimate (code averages ~3.4 with the bundled tokenizer): text cut to this many
+ * characters per token of budget holds at least the budget.
+ */
+export const CHARS_PER_TOKEN = 4;
