@@ -1,7 +1,8 @@
-// Lint rules that keep the architecture honest: the engine and the protocol never import `vscode`,
-// and webview code never reaches Node.
+// Lint rules that keep the architecture honest: lint/layers.mjs says which layer may import which
+// (protocol <- worker <- backend <- features and CLI; webviews only the protocol).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './lint/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'training/**', 'models/**', '.package/**', 'dist-vsix/**'] },
@@ -15,11 +16,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/engine/**', 'src/protocol/**', 'src/cli/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The engine, protocol and CLI run outside VS Code.' }] }] },
-  },
-  {
-    files: ['webview/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['node:*', 'vscode', '../src/engine/*', '../../src/engine/*'] }] },
+    files: ['src/**/*.ts', 'webview/**/*.ts'],
+    plugins: { attentive: layersPlugin },
+    rules: { 'attentive/layers': 'error' },
   },
 );

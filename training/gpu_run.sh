@@ -38,7 +38,7 @@ if [ "${1:-}" = "--pack" ]; then
   for f in meta.json tokenizer.json; do [ -f "$SRC/$f" ] && cp "$SRC/$f" "$SRC/gpu/"; done
   if [ -n "${3:-}" ]; then
     rm -rf "$SRC/gpu/init"
-    /usr/bin/python3 -c 'import sys; from training.train import pack_int8; pack_int8(sys.argv[1], sys.argv[2])' "$3" "$SRC/gpu/init"
+    /usr/bin/python3 -c 'import sys; from training.model.checkpoint import pack_int8; pack_int8(sys.argv[1], sys.argv[2])' "$3" "$SRC/gpu/init"
   fi
   du -sh "$SRC/gpu"; ls -lR "$SRC/gpu"
   exit 0

@@ -7,6 +7,8 @@
 // (VS Code transfers typed arrays without JSON, but the bytes still cross to the browser). The webview is untrusted input: every message it sends
 // goes through validateAttentionMessage before use.
 
+import type { TokenPrediction } from './engine';
+
 /** Which matrix the view shows: one head, or an aggregation of a layer's heads (rollout: layers 0..layer). */
 export type AttentionView =
   | { kind: 'head'; layer: number; head: number }
@@ -35,11 +37,6 @@ export interface HeadStats {
   /** Share of closing brackets whose most attended key is their opening bracket (null: no bracket pairs). */
   bracketScore: number | null;
   labels: HeadLabel[];
-}
-
-export interface TokenPrediction {
-  text: string;
-  probability: number;
 }
 
 export interface ViewToken {

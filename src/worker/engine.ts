@@ -19,17 +19,15 @@ import {
   type TokenPrediction,
 } from '../protocol/engine';
 import { attentionGraphsDir, rewrittenModelPath } from './attentionRewrite';
-import { EXTERNAL_WEIGHTS_MIN_FILE_BYTES, externalWeightsDir, externalWeightsPath } from './externalWeights';
 import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
-import { lastLogitsGraph, lastLogitsGraphsDir, markLastLogitsGraphUnusable } from './lastLogitsRewrite';
-import type { RewrittenModel } from './rewriteCache';
 import { DecoderSession, defaultThreads, type KvCache } from './decoderSession';
 import { detectFimFormat, type FimFormat } from './fim';
 import { readModelFolder, type ModelFolder } from './modelFolder';
+import { openSession } from './openSession';
 import { createSampler } from './sampling';
 import { TextStream } from './textStream';
-import { checkMemory, weightBytes } from './memoryCheck';
+import { checkMemory } from './memoryCheck';
 import { ModelTokenizer, PLAIN_CHAT_STOP } from './tokenizer';
 
 export const DEFAULT_MAX_NEW_TOKENS = 256;
@@ -62,58 +60,6 @@ interface ReusableCache {
 
 /** Yields to the event loop so a cancel message can arrive between decoding steps. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/**
- * A session on the model's ONNX file or, for a large model, on a graph made from it in `cacheDir` (each written on
- * first use and reused): a single file's copy with external weights (externalWeights.ts), with its LM head fed only
- * the last position (lastLogitsRewrite.ts; not for graphs it does not fit) and int8 activations in its MatMulNBits
- * (int8Activations.ts). `sessionPath` is the graph with every
- * position's logits, which the attention rewrite starts from. The copies are optimisations: if one cannot be written
- * or loaded, the model's own file is used.
- */
-export async function openSession(
-  model: ModelFolder,
-  cacheDir: string,
-  threads: number,
-  minWeightBytes = EXTERNAL_WEIGHTS_MIN_FILE_BYTES,
-): Promise<{ session: DecoderSession; sessionPath: string }> {
-  let sessionPath = model.onnxPath;
-  let lastLogits: RewrittenModel | null = null;
-  try {
-    if (weightBytes(model.onnxPath) >= minWeightBytes) {
-      sessionPath = externalWeightsPath(model.onnxPath, externalWeightsDir(cacheDir), minWeightBytes);
-      lastLogits = lastLogitsGraph(sessionPath, lastLogitsGraphsDir(cacheDir));
-    }
-  } catch {
-    // No space or no permission for the cache: the graph as it is.
-  }
-  if (lastLogits) {
-    let session: DecoderSession | undefined;
-    try {
-      session = await DecoderSession.create(lastLogits.path, model.config, threads, { lastLogitsOnly: true });
-      // A new rewrite runs once before it is trusted: a graph that computes its head otherwise fails here, not mid-chat.
-      if (lastLogits.created) await session.step([0, 0], session.emptyCache());
-      return { session, sessionPath };
-    } catch (error) {
-      await session?.release();
-      if (lastLogits.created) markLastLogitsGraphUnusable(sessionPath, lastLogitsGraphsDir(cacheDir), (error as Error).message);
-      else fs.rmSync(path.dirname(lastLogits.path), { recursive: true, force: true }); // damaged: written again next time
-    }
-  }
-  if (sessionPath !== model.onnxPath) {
-    try {
-      return { session: await DecoderSession.create(sessionPath, model.config, threads), sessionPath };
-    } catch {
-      // A damaged copy (a disk error): delete it, so the next load writes it again, and load the original.
-      try {
-        fs.rmSync(path.dirname(sessionPath), { recursive: true, force: true });
-      } catch {
-        // Left for the eviction of a later load.
-      }
-    }
-  }
-  return { session: await DecoderSession.create(model.onnxPath, model.config, threads), sessionPath: model.onnxPath };
-}
 
 export class LoadedModel {
   private constructor(

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecoderSession } from '../../src/worker/decoderSession';
-import { openSession } from '../../src/worker/engine';
+import { openSession } from '../../src/worker/openSession';
 import { lastPositionLogits } from '../../src/worker/lastLogitsRewrite';
 import { readModelFolder, type ModelFolder } from '../../src/worker/modelFolder';
 

@@ -140,7 +140,7 @@ def main(argv=None):
     if args.device == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
-    from training.train import load_model
+    from training.model.checkpoint import load_model
     langs = LANGUAGES if args.languages == "all" else tuple(args.languages.split(","))
     all_docs = load_docs(args.docs)
     keep = [i for i, d in enumerate(all_docs) if d["language"] in langs]

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from training.eval.evaluate import fast_logits
 from training.paths import DATA
-from training.train import load_model
+from training.model.checkpoint import load_model
 
 EOT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX = 0, 1, 2, 3
 

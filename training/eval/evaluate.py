@@ -342,7 +342,8 @@ def main(argv=None):
                       f"same greedy tokens: {sum(a == b for a, b in zip(results[f]['tokens'], results['model.onnx']['tokens']))}/{args.steps}")
 
     if args.ckpt:
-        from training.train import load_model, TokenStream
+        from training.data.token_stream import TokenStream
+        from training.model.checkpoint import load_model
         model, info = load_model(args.ckpt)
         model.eval()
         if why is None:

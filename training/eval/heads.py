@@ -217,7 +217,7 @@ def main(argv=None):
     import torch
     torch.set_num_threads(args.threads)
     from training.data.bpe import BPETokenizer
-    from training.train import load_model, resolve_ckpt
+    from training.model.checkpoint import load_model, resolve_ckpt
     tok = BPETokenizer.load_hf(args.tokenizer)
     model, info = load_model(args.ckpt)
     model.eval()

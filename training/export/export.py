@@ -284,7 +284,7 @@ def main(argv=None):
                     help="the FIM order inline completion uses (spm: for a model trained with --fim-mode editor)")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
-    from training.train import load_model, resolve_ckpt
+    from training.model.checkpoint import load_model, resolve_ckpt
     model, info = load_model(args.ckpt)
     trained = {k: info.get(k) for k in ("stage", "config", "step", "tokens", "val_loss", "time", "dtype")}
     trained["checkpoint"] = os.path.relpath(resolve_ckpt(args.ckpt))

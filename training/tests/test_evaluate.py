@@ -275,7 +275,7 @@ def test_main_entry_points_end_to_end(tmp_path):
     """eval_bpb.main and eval_fim.main on a tiny exported model with the fixture tokenizer (vocab 512)."""
     import json
     from training.export.export import export_decoder_onnx
-    from training.train import save_shards
+    from training.model.checkpoint import save_shards
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     tokenizer = os.path.join(root, "test", "fixtures", "models", "tokenizer.json")
     torch.manual_seed(1)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from training import train
+from training.model import checkpoint
 from training.model.model import GPT, GPTConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -70,7 +71,7 @@ def test_pretrain_resume_sft_export(data_dir, tmp_path):
     assert sinfo["stage"] == "sft" and sinfo["step"] == 5
 
     # the shards load back into an identical model, and export runs on them
-    model, _ = train.load_model(os.path.join(out, "sft"))
+    model, _ = checkpoint.load_model(os.path.join(out, "sft"))
     from training.export.export import main as export_main
     tok = os.path.join(ROOT, "test", "fixtures", "models", "tokenizer.json")
     # (the fixture tokenizer has 512 ids; the smoke model 256: export only copies the file)
@@ -94,17 +95,17 @@ def test_time_budget_ends_on_decayed_lr(data_dir, tmp_path):
 def test_shards_split_large_tensors(tmp_path):
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=1000, block_size=32, n_layer=1, n_head=2, n_embd=64))
-    info = train.save_shards(model, str(tmp_path), {"model_config": model.config.to_dict(), "step": 1},
+    info = checkpoint.save_shards(model, str(tmp_path), {"model_config": model.config.to_dict(), "step": 1},
                              max_bytes=100_000)  # the 256 KB embedding must be split
     assert len(info["shards"]) > 2
     assert all(os.path.getsize(tmp_path / s) <= 100_000 + 4096 for s in info["shards"])
-    sd, _ = train.load_shards(str(tmp_path))
+    sd, _ = checkpoint.load_shards(str(tmp_path))
     for k, v in model.state_dict().items():
         assert torch.equal(sd[k], v), k
     # float16 shards halve the size and round-trip within float16 precision
-    info16 = train.save_shards(model, str(tmp_path / "h"), {"model_config": model.config.to_dict(), "step": 1},
+    info16 = checkpoint.save_shards(model, str(tmp_path / "h"), {"model_config": model.config.to_dict(), "step": 1},
                                dtype="float16")
-    sd16, _ = train.load_shards(str(tmp_path / "h"))
+    sd16, _ = checkpoint.load_shards(str(tmp_path / "h"))
     assert info16["dtype"] == "float16"
     assert torch.allclose(sd16["wte.weight"], model.wte.weight, atol=1e-3)
 
@@ -133,9 +134,9 @@ def test_continued_pretraining_from_init_and_int8_pack(data_dir, tmp_path):
     train.main(["--stage", "pretrain", *common, "--out", out, "--max-steps", "6"])
     src = os.path.join(out, "pretrain")
     packed = str(tmp_path / "packed")
-    train.pack_int8(src, packed)
-    a, _ = train.load_shards(src)
-    b, info = train.load_shards(packed)
+    checkpoint.pack_int8(src, packed)
+    a, _ = checkpoint.load_shards(src)
+    b, info = checkpoint.load_shards(packed)
     assert set(a) == set(b) and info["dtype"] == "int8-rows"
     for k in a:
         assert torch.allclose(a[k], b[k], atol=float(a[k].abs().max()) / 100 + 1e-3), k

@@ -7,7 +7,6 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { webviewPageHtml } from '../shared/webviewPage';
 import {
-  describeView,
   packMatrix,
   validateAttentionMessage,
   viewInRange,
@@ -23,6 +22,7 @@ import type { AttentionResult, ModelInfo } from '../../protocol/engine';
 import { EngineError } from '../../protocol/engine';
 import type { Backend } from '../../backend/backend';
 import { headMatrix, maxOverHeads, meanOverHeads, rollout, summarizeHeads, thumbnail, type AttentionMaps } from './analysis';
+import { attentionJson, saveJson, savePng } from './exportFiles';
 import { tokenAtOffset, tokenRanges, type TokenRange } from './tokenRanges';
 
 export const ATTENTION_PANEL_TYPE = 'attentive.attention';
@@ -323,7 +323,7 @@ export class AttentionController implements vscode.Disposable {
         await this.reveal(message.index);
         return;
       case 'exportPng':
-        await this.exportPng(message.dataUrl, message.name);
+        await savePng(message.dataUrl, message.name);
         return;
       case 'exportJson':
         await this.exportJson(message.view);
@@ -422,49 +422,17 @@ export class AttentionController implements vscode.Disposable {
     editor.revealRange(vsRange, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 
-  private async exportPng(dataUrl: string, name: string): Promise<void> {
-    const target = await vscode.window.showSaveDialog({ defaultUri: this.defaultExportUri(name), filters: { 'PNG image': ['png'] }, title: 'Export the attention map as PNG' });
-    if (!target) return;
-    const bytes = Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
-    await vscode.workspace.fs.writeFile(target, bytes);
-    void vscode.window.showInformationMessage(`Attentive: saved ${path.basename(target.fsPath)}`);
-  }
-
-  /** The JSON export: tokens, the view, and its matrix as rows of the lower triangle (row q has q + 1 weights). */
-  exportJsonText(view: AttentionView): string {
-    const explained = this.explained;
-    if (!explained) throw new Error('Nothing is explained');
-    const seq = explained.maps.seq;
-    const matrix = this.matrix(view);
-    const rows: number[][] = [];
-    for (let q = 0; q < seq; q++) rows.push(Array.from(matrix.subarray(q * seq, q * seq + q + 1), (w) => Math.round(w * 1e6) / 1e6));
-    const { data } = explained;
-    return JSON.stringify({
-      model: data.model,
-      source: data.label,
-      view: { ...view, description: describeView(view) },
-      tokens: data.tokens.map((t, i) => ({ index: i, text: t.text, id: t.id, start: t.start, end: t.end, ...(data.surprisal ? { surprisalBits: data.surprisal[i] } : {}) })),
-      weights: rows,
-      note: 'weights[query][key] for key <= query (causal: keys after the query get no attention)',
-    });
-  }
-
   private async exportJson(view: AttentionView): Promise<void> {
     const explained = this.explained;
     if (!explained || !viewInRange(view, explained.maps.layers, explained.maps.heads)) return;
-    const target = await vscode.window.showSaveDialog({
-      defaultUri: this.defaultExportUri(`attention-${viewKey(view)}.json`),
-      filters: { JSON: ['json'] },
-      title: 'Export the attention weights as JSON',
-    });
-    if (!target) return;
-    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(this.exportJsonText(view)));
-    void vscode.window.showInformationMessage(`Attentive: saved ${path.basename(target.fsPath)}`);
+    await saveJson(`attention-${viewKey(view)}.json`, () => this.exportJsonText(view));
   }
 
-  private defaultExportUri(name: string): vscode.Uri | undefined {
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    return folder ? vscode.Uri.joinPath(folder, name) : undefined;
+  /** The JSON export of one view of what is explained. */
+  exportJsonText(view: AttentionView): string {
+    const explained = this.explained;
+    if (!explained) throw new Error('Nothing is explained');
+    return attentionJson(explained.data, view, this.matrix(view), explained.maps.seq);
   }
 
   /** Sends a message to the page (when it is ready); resolves once VS Code has passed it on. */

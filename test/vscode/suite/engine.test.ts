@@ -1,6 +1,7 @@
 // The extension shell in a real VS Code: activation, the engine worker, the status, and a broken model path.
 
 import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { GenerateResult, ModelInfo } from '../../../src/protocol/engine';
 import { SHOW_GENERATING_AFTER_MS } from '../../../src/extension/shared/displayedState';
@@ -9,6 +10,11 @@ import { api } from './harness';
 async function setModel(value: string | undefined): Promise<void> {
   await vscode.workspace.getConfiguration('attentive').update('model', value, vscode.ConfigurationTarget.Global);
 }
+
+/** Whether ONNX Runtime's native library is mapped into this process (the extension host; worker threads share it). */
+const runtimeMapped = (): boolean => readFileSync('/proc/self/maps', 'utf8').includes('onnxruntime');
+/** Whether this thread (the extension host's main thread) has required onnxruntime-node; worker threads have their own. */
+const runtimeRequired = (): boolean => Object.keys(require.cache).some((file) => file.includes('onnxruntime-node'));
 
 export function engineSuite(): void {
   describe('Attentive extension shell', () => {
@@ -23,6 +29,13 @@ export function engineSuite(): void {
       }
     });
 
+    it('loads no ONNX Runtime into the extension host before the first model use', async () => {
+      const { backend } = await api();
+      assert.equal(backend.state.kind, 'not-loaded');
+      assert.equal(runtimeMapped(), false, 'onnxruntime is mapped into the extension host at activation');
+      assert.equal(runtimeRequired(), false, 'the extension host required onnxruntime-node at activation');
+    });
+
     it('loads the bundled model in the worker and reaches "ready"', async () => {
       const { backend } = await api();
       const states: string[] = [];
@@ -33,6 +46,11 @@ export function engineSuite(): void {
       assert.ok(info.layers > 0 && info.vocabSize > 0);
       assert.deepEqual(states.slice(0, 2), ['loading', 'ready']);
       assert.equal(backend.state.kind, 'ready');
+    });
+
+    it('after the first model use the runtime is in the process (the worker thread) but never required by the host thread', () => {
+      assert.equal(runtimeMapped(), true, 'a loaded model left no onnxruntime mapping: the check above could not fail');
+      assert.equal(runtimeRequired(), false, 'the extension host thread required onnxruntime-node');
     });
 
     it('generates text through the worker', async () => {
