@@ -47,7 +47,8 @@ const ZONES = [
   {
     folder: 'src/extension/shared',
     name: 'the features\' shared code',
-    may: ['src/protocol', 'src/backend'],
+    // package.json: the settings' defaults (settingDefaults.ts)
+    may: ['src/protocol', 'src/backend', 'package.json'],
     why: 'shared code serves every feature and so imports none of them',
     packages: extensionPackages,
   },

@@ -7,6 +7,7 @@
 // (VS Code transfers typed arrays without JSON, but the bytes still cross to the browser). The webview is untrusted input: every message it sends
 // goes through validateAttentionMessage before use.
 
+import { rejectUnknown } from './assertNever';
 import type { TokenPrediction } from './engine';
 
 /** Which matrix the view shows: one head, or an aggregation of a layer's heads (rollout: layers 0..layer). */
@@ -181,12 +182,8 @@ export function validateAttentionMessage(raw: unknown): AttentionWebviewMessage 
       return view ? { type, view } : null;
     }
     default:
-      return assertUnknown(type);
+      return rejectUnknown(type);
   }
-}
-
-function assertUnknown(_type: never): null {
-  return null;
 }
 
 /** Whether a view fits the model shown (layers x heads). */

@@ -1,6 +1,7 @@
 // Messages between the chat webview (webview/chat/) and the extension host (src/extension/chat/).
 // The webview is untrusted input: every message it sends goes through validateWebviewMessage before use.
 
+import { rejectUnknown } from './assertNever';
 export type SlashCommand = 'explain' | 'fix' | 'doc' | 'tests' | 'clear';
 export const SLASH_COMMANDS: ReadonlyArray<{ name: SlashCommand; description: string }> = [
   { name: 'explain', description: 'Explain the attached code' },
@@ -141,12 +142,8 @@ export function validateWebviewMessage(raw: unknown): WebviewMessage | null {
       return { type, action: action as CodeAction, code: raw['code'] as string, language: raw['language'] as string };
     }
     default:
-      return assertUnknown(type);
+      return rejectUnknown(type);
   }
-}
-
-function assertUnknown(_type: never): null {
-  return null;
 }
 
 /** Splits "/fix the loop" into the command and the rest; unknown commands are plain text. */

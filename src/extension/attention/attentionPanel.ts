@@ -63,7 +63,7 @@ export interface ExplainTimings {
   matrixWithData: boolean;
 }
 
-/** One decorated key: what the tests read back. */
+/** One decorated key. */
 export interface AppliedDecoration {
   token: number;
   range: vscode.Range;
@@ -83,10 +83,12 @@ export class AttentionController implements vscode.Disposable {
   private lastSelected = -1;
   /** The view the webview shows (from its ready message and its requests), whose matrix goes out with the data. */
   private shownView: AttentionView = { kind: 'head', layer: 0, head: 0 };
-  /** The decorations now in the editor (tests read them; VS Code has no API to read decorations back). */
-  decorations: AppliedDecoration[] = [];
-  /** Messages posted to the webview, counted by type (tests wait on them). */
-  readonly posted = new Map<AttentionHostMessage['type'], number>();
+  private readonly decorated = new vscode.EventEmitter<AppliedDecoration[]>();
+  /** The decorations put in the editor, each time they change (VS Code has no API to read decorations back). */
+  readonly onDidDecorate = this.decorated.event;
+  private readonly posted = new vscode.EventEmitter<AttentionHostMessage['type']>();
+  /** A message went to the webview. */
+  readonly onDidPost = this.posted.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -118,7 +120,7 @@ export class AttentionController implements vscode.Disposable {
     );
   }
 
-  /** The open panel's state, for tests. */
+  /** The open panel's state: what it explains, whether its page is ready, and how long it took. */
   get current(): { tokens: number; label: string; ready: boolean; stale: boolean; details: boolean; timings?: ExplainTimings } | undefined {
     const explained = this.explained;
     if (!this.panel || !explained) return undefined;
@@ -275,12 +277,12 @@ export class AttentionController implements vscode.Disposable {
     });
   }
 
-  /** Closes the panel (tests). */
+  /** Closes the panel. */
   close(): void {
     this.panel?.dispose();
   }
 
-  /** Applies one validated webview message (the tests call it as the webview would). */
+  /** Applies one validated webview message. */
   async handle(message: AttentionWebviewMessage): Promise<void> {
     switch (message.type) {
       case 'ready': {
@@ -382,7 +384,7 @@ export class AttentionController implements vscode.Disposable {
       this.levels.forEach((type, level) => editor.setDecorations(type, byLevel[level]!));
       editor.setDecorations(this.queryDecoration, query ? [toRange(query)] : []);
     }
-    this.decorations = applied;
+    this.decorated.fire(applied);
   }
 
   private clearDecorations(): void {
@@ -390,7 +392,7 @@ export class AttentionController implements vscode.Disposable {
       for (const type of this.levels) editor.setDecorations(type, []);
       editor.setDecorations(this.queryDecoration, []);
     }
-    this.decorations = [];
+    this.decorated.fire([]);
   }
 
   private editorsOf(uri: vscode.Uri): vscode.TextEditor[] {
@@ -439,7 +441,7 @@ export class AttentionController implements vscode.Disposable {
   private post(message: AttentionHostMessage): Promise<void> {
     if (message.type === 'loading' || message.type === 'error') this.pendingMessage = message;
     if (!this.panel || !this.webviewReady) return Promise.resolve();
-    this.posted.set(message.type, (this.posted.get(message.type) ?? 0) + 1);
+    this.posted.fire(message.type);
     return Promise.resolve(this.panel.webview.postMessage(message)).then(
       () => undefined,
       () => undefined,
@@ -456,6 +458,8 @@ export class AttentionController implements vscode.Disposable {
     for (const type of this.levels) type.dispose();
     this.queryDecoration.dispose();
     for (const subscription of this.subscriptions) subscription.dispose();
+    this.decorated.dispose();
+    this.posted.dispose();
   }
 }
 

@@ -2,6 +2,7 @@
 // or open the code in a new untitled file.
 
 import * as vscode from 'vscode';
+import { assertNever } from '../../protocol/assertNever';
 import type { CodeAction } from '../../protocol/chat';
 
 /** The editor the user was last working in (a focused webview is not a text editor). */
@@ -37,10 +38,6 @@ export async function applyCodeAction(action: CodeAction, code: string, language
       return;
     }
     default:
-      return assertNever(action);
+      return assertNever(action, 'code action');
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`Unknown code action ${String(value)}`);
 }

@@ -5,6 +5,7 @@ import { CHARS_PER_TOKEN } from '../../protocol/estimates';
 import type { CompleteParams, GenerateResult } from '../../protocol/engine';
 import { EngineError } from '../../protocol/engine';
 import { CompletionCache } from './completionCache';
+import { settingDefault } from '../shared/settingDefaults';
 import { completionMode, type CompletionMode } from './completionMode';
 import { cursorWindow, type LineSource } from './documentWindow';
 import { postprocess, type PostprocessResult } from './postprocess';
@@ -27,13 +28,18 @@ export interface CompletionSettings {
   timeLimitMs: number;
 }
 
+export function fillInTheMiddleSetting(value: string | undefined): CompletionSettings['fillInTheMiddle'] {
+  return value === 'on' || value === 'off' ? value : 'auto';
+}
+
+/** The settings' defaults, as package.json contributes them. */
 export const DEFAULT_COMPLETION_SETTINGS: CompletionSettings = {
-  maxLines: 8,
-  maxNewTokens: 64,
-  maxPromptTokens: 512,
-  fillInTheMiddle: 'auto',
-  minMeanProbability: 0,
-  timeLimitMs: 160,
+  maxLines: settingDefault('attentive.completion.maxLines'),
+  maxNewTokens: settingDefault('attentive.completion.maxNewTokens'),
+  maxPromptTokens: settingDefault('attentive.completion.maxPromptTokens'),
+  fillInTheMiddle: fillInTheMiddleSetting(settingDefault('attentive.completion.fillInTheMiddle')),
+  minMeanProbability: settingDefault('attentive.completion.minMeanProbability'),
+  timeLimitMs: settingDefault('attentive.completion.timeLimitMs'),
 };
 
 

@@ -4,7 +4,8 @@
 import * as vscode from 'vscode';
 import type { Backend } from '../../backend/backend';
 import { SECTION } from '../shared/settings';
-import { CompletionService, DEFAULT_COMPLETION_SETTINGS, type CompletionSettings } from './completionService';
+import { settingDefault } from '../shared/settingDefaults';
+import { CompletionService, DEFAULT_COMPLETION_SETTINGS, fillInTheMiddleSetting, type CompletionSettings } from './completionService';
 import type { LineSource } from './documentWindow';
 
 export const COMMAND_TOGGLE_COMPLETIONS = 'attentive.toggleCompletions';
@@ -21,15 +22,14 @@ interface ProviderSettings extends CompletionSettings {
 export function readCompletionSettings(): ProviderSettings {
   const config = vscode.workspace.getConfiguration(`${SECTION}.completion`);
   const d = DEFAULT_COMPLETION_SETTINGS;
-  const fim = config.get<string>('fillInTheMiddle', d.fillInTheMiddle);
   return {
-    enabled: config.get<boolean>('enabled', true),
-    debounceMs: Math.max(0, config.get<number>('debounceMs', 150)),
-    languages: config.get<Record<string, boolean>>('languages', { '*': true, plaintext: false, markdown: false }),
+    enabled: config.get<boolean>('enabled', settingDefault('attentive.completion.enabled')),
+    debounceMs: Math.max(0, config.get<number>('debounceMs', settingDefault('attentive.completion.debounceMs'))),
+    languages: config.get<Record<string, boolean>>('languages', settingDefault('attentive.completion.languages')),
     maxLines: Math.max(1, config.get<number>('maxLines', d.maxLines)),
     maxNewTokens: Math.max(1, config.get<number>('maxNewTokens', d.maxNewTokens)),
     maxPromptTokens: Math.max(64, config.get<number>('maxPromptTokens', d.maxPromptTokens)),
-    fillInTheMiddle: fim === 'on' || fim === 'off' ? fim : 'auto',
+    fillInTheMiddle: fillInTheMiddleSetting(config.get<string>('fillInTheMiddle')),
     minMeanProbability: Math.min(1, Math.max(0, config.get<number>('minMeanProbability', d.minMeanProbability))),
     timeLimitMs: Math.max(20, config.get<number>('timeLimitMs', d.timeLimitMs)),
   };

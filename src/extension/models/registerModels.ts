@@ -11,10 +11,11 @@ import { SECTION } from '../shared/settings';
 import { CATALOG, describeEntry } from './catalog';
 import { deleteDownloaded, describeProgress, downloadModel, listDownloaded, megabytes } from './download';
 import { filesToDownload, HubError, listRepoFiles, REPO_ID } from './hub';
+import { settingDefault } from '../shared/settingDefaults';
 
 export const COMMAND_SELECT_MODEL = 'attentive.selectModel';
 export const COMMAND_MANAGE_MODELS = 'attentive.manageModels';
-export const DEFAULT_HUB = 'https://huggingface.co';
+const DEFAULT_HUB = settingDefault('attentive.hub.url');
 
 /** A Select Model entry: what picking it does (resolves to the new attentive.model value, or undefined). */
 type ModelChoice = vscode.QuickPickItem & { action: () => Promise<string | undefined> };

@@ -2,6 +2,7 @@
 
 import * as vscode from 'vscode';
 import type { EngineOptions, GenerateParams } from '../../protocol/engine';
+import { settingDefault } from './settingDefaults';
 
 export const SECTION = 'attentive';
 
@@ -16,10 +17,10 @@ export interface AttentiveSettings {
 export function readSettings(): AttentiveSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
   return {
-    model: config.get<string>('model', 'bundled') || 'bundled',
-    threads: config.get<number>('threads', 0),
-    maxNewTokens: config.get<number>('maxNewTokens', 256),
-    temperature: config.get<number>('temperature', 0.2),
+    model: config.get<string>('model', settingDefault('attentive.model')) || settingDefault('attentive.model'),
+    threads: config.get<number>('threads', settingDefault('attentive.threads')),
+    maxNewTokens: config.get<number>('maxNewTokens', settingDefault('attentive.maxNewTokens')),
+    temperature: config.get<number>('temperature', settingDefault('attentive.temperature')),
   };
 }
 

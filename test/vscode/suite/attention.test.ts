@@ -9,7 +9,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AttentionView } from '../../../src/protocol/attention';
+import type { AppliedDecoration } from '../../../src/extension/attention/attentionPanel';
+import type { AttentionHostMessage, AttentionView } from '../../../src/protocol/attention';
 import { api, closeAll, openFile, until } from './harness';
 
 const HEAD: AttentionView = { kind: 'head', layer: 0, head: 0 };
@@ -22,9 +23,21 @@ async function explain(editor: vscode.TextEditor, selection: vscode.Selection): 
   return current.tokens;
 }
 
+/** What the controller's events told: messages posted to the webview, counted by type, and the decorations now shown. */
+const seen = { posted: new Map<AttentionHostMessage['type'], number>(), decorations: [] as AppliedDecoration[] };
+
 export function attentionSuite(): void {
   describe('Attentive: Explain Attention', function () {
     this.timeout(180_000);
+    const watching: vscode.Disposable[] = [];
+    before(async () => {
+      const { attention } = await api();
+      watching.push(
+        attention.onDidPost((type) => seen.posted.set(type, (seen.posted.get(type) ?? 0) + 1)),
+        attention.onDidDecorate((decorations) => (seen.decorations = decorations)),
+      );
+    });
+    after(() => watching.forEach((subscription) => subscription.dispose()));
     afterEach(async () => {
       (await api()).attention.close();
       await closeAll();
@@ -32,7 +45,7 @@ export function attentionSuite(): void {
 
     it('opens the view with one token per model token; the matrix on screen goes with the data; hovering a token decorates the editor', async () => {
       const { attention, backend } = await api();
-      const matricesBefore = attention.posted.get('matrix') ?? 0;
+      const matricesBefore = seen.posted.get('matrix') ?? 0;
       const { editor, document } = await openFile('attend.py', 'import os\n\ndef total(values):\n    result = 0\n    for value in values:\n        result += value\n    return result\n');
       const selection = new vscode.Selection(2, 0, 6, 17);
       const tokens = await explain(editor, selection);
@@ -46,27 +59,27 @@ export function attentionSuite(): void {
       assert.notEqual(tab.group.viewColumn, editor.viewColumn);
       // The matrix on screen went out with the data, and every head's thumbnail and statistics after it: the page
       // painted without asking for a matrix.
-      await until('head details sent to the webview', () => attention.current?.details && (attention.posted.get('details') ?? 0) > 0, 30_000);
+      await until('head details sent to the webview', () => attention.current?.details && (seen.posted.get('details') ?? 0) > 0, 30_000);
       assert.equal(attention.current?.timings?.matrixWithData, true);
-      assert.equal(attention.posted.get('matrix') ?? 0, matricesBefore, 'the webview asked for a matrix it should have had');
+      assert.equal(seen.posted.get('matrix') ?? 0, matricesBefore, 'the webview asked for a matrix it should have had');
 
       // Hover the last token: the keys it attends to are decorated, each range holding exactly its token's text.
       await attention.handle({ type: 'hoverToken', index: tokens - 1, view: HEAD });
-      assert.ok(attention.decorations.length > 0, 'no decorations');
+      assert.ok(seen.decorations.length > 0, 'no decorations');
       const matrix = attention.matrix(HEAD);
       let sum = 0;
-      for (const d of attention.decorations) {
+      for (const d of seen.decorations) {
         assert.ok(d.token <= tokens - 1);
         assert.equal(d.weight, matrix[(tokens - 1) * tokens + d.token]);
         sum += d.weight;
         assert.ok(d.range.start.line >= 2 && d.range.end.line <= 6, `decoration outside the explained code: ${d.range.start.line}`);
       }
       assert.ok(sum <= 1.0001, `weights sum to ${sum}`);
-      const decoratedText = attention.decorations.map((d) => document.getText(d.range));
+      const decoratedText = seen.decorations.map((d) => document.getText(d.range));
       assert.ok(decoratedText.every((text) => document.getText(selection).includes(text)));
       // Leaving clears them.
       await attention.handle({ type: 'hoverToken', index: null, view: HEAD });
-      assert.equal(attention.decorations.length, 0);
+      assert.equal(seen.decorations.length, 0);
 
       // Each layer/head/aggregation is its own matrix: rows sum to 1 (head, mean, rollout), nothing above the diagonal.
       for (const view of [HEAD, { kind: 'head', layer: 5, head: 3 }, { kind: 'mean', layer: 2 }, { kind: 'rollout', layer: 5 }] as AttentionView[]) {
@@ -83,9 +96,9 @@ export function attentionSuite(): void {
       }
       assert.notDeepEqual(attention.matrix(HEAD), attention.matrix({ kind: 'head', layer: 5, head: 3 }));
       // The head view's all-heads rows: the query's row in each head of the layer, as in that head's matrix.
-      const sentRows = attention.posted.get('rows') ?? 0;
+      const sentRows = seen.posted.get('rows') ?? 0;
       await attention.handle({ type: 'requestRows', requestId: 1, layer: 5, query: 4 });
-      assert.equal(attention.posted.get('rows'), sentRows + 1);
+      assert.equal(seen.posted.get('rows'), sentRows + 1);
       // The JSON export holds every row of the lower triangle.
       const exported = JSON.parse(attention.exportJsonText(HEAD)) as { tokens: unknown[]; weights: number[][] };
       assert.equal(exported.tokens.length, tokens);
@@ -121,14 +134,14 @@ export function attentionSuite(): void {
       await until('details sent', () => attention.current?.details, 30_000);
       const panelTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Attention: reload.py'));
       const group = panelTab()!.group.viewColumn;
-      const dataBefore = attention.posted.get('data') ?? 0;
-      const detailsBefore = attention.posted.get('details') ?? 0;
+      const dataBefore = seen.posted.get('data') ?? 0;
+      const detailsBefore = seen.posted.get('details') ?? 0;
       // Another editor on top of the panel in its group hides it: VS Code drops the hidden page.
       await vscode.window.showTextDocument(editor.document, { viewColumn: group, preview: false });
       await until('the panel hidden', () => !panelTab()?.isActive, 10_000);
       await vscode.commands.executeCommand('workbench.action.previousEditorInGroup');
       await until('the panel shown again', () => panelTab()?.isActive, 10_000);
-      await until('data and details sent to the reloaded page', () => (attention.posted.get('data') ?? 0) > dataBefore && (attention.posted.get('details') ?? 0) > detailsBefore, 30_000);
+      await until('data and details sent to the reloaded page', () => (seen.posted.get('data') ?? 0) > dataBefore && (seen.posted.get('details') ?? 0) > detailsBefore, 30_000);
       assert.equal(attention.current?.label, 'reload.py:1-2');
     });
 
@@ -160,12 +173,11 @@ export function attentionSuite(): void {
     });
 
     it('moving the cursor in the explained code selects that token in the view', async () => {
-      const { attention } = await api();
       const { editor } = await openFile('cursor.py', 'def square(x):\n    return x * x\n');
       await explain(editor, new vscode.Selection(0, 0, 1, 16));
-      const before = attention.posted.get('selectToken') ?? 0;
+      const before = seen.posted.get('selectToken') ?? 0;
       editor.selection = new vscode.Selection(1, 12, 1, 12);
-      await until('selectToken sent to the webview', () => (attention.posted.get('selectToken') ?? 0) > before, 10_000);
+      await until('selectToken sent to the webview', () => (seen.posted.get('selectToken') ?? 0) > before, 10_000);
     });
 
     it('with nothing selected it explains the function around the cursor', async () => {
@@ -186,17 +198,17 @@ export function attentionSuite(): void {
       assert.ok(text.includes('\r\n'));
       // The max over the last layer's heads reaches many earlier tokens.
       await attention.handle({ type: 'hoverToken', index: tokens - 1, view: { kind: 'max', layer: 5 } });
-      assert.ok(attention.decorations.length > 3);
-      for (const d of attention.decorations) {
+      assert.ok(seen.decorations.length > 3);
+      for (const d of seen.decorations) {
         const decorated = document.getText(d.range);
         assert.ok(text.includes(decorated), `${JSON.stringify(decorated)} is not in the explained text`);
         assert.ok(!decorated.endsWith('\r'), 'a range ends inside a line break');
       }
       await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), '# changed\r\n'));
       await until('the view marked stale', () => attention.current?.stale, 5_000);
-      assert.equal(attention.decorations.length, 0);
+      assert.equal(seen.decorations.length, 0);
       await attention.handle({ type: 'hoverToken', index: 1, view: HEAD });
-      assert.equal(attention.decorations.length, 0, 'a stale view decorated the editor');
+      assert.equal(seen.decorations.length, 0, 'a stale view decorated the editor');
     });
   });
 }
