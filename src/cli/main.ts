@@ -8,6 +8,7 @@ import { extensionRoot, resolveModelFolder } from '../backend/local/bundledModel
 import { LocalBackend } from '../backend/local/localBackend';
 import { describeFim, EngineError, type GenerateParams, type GenerateResult, type ModelInfo, type Quantization, type SamplingOptions } from '../protocol/engine';
 import { inProcessTransport } from '../worker/inProcessTransport';
+import { DEFAULT_SERVE_PORT, serve, serveOptionsProblem, type ServeOptions } from './serve';
 
 const USAGE = `Usage:
   attentive generate [--model DIR|bundled] --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
@@ -16,6 +17,8 @@ const USAGE = `Usage:
   attentive complete [--model ...] --prefix TEXT [--suffix TEXT] [sampling options] [--json]
   attentive attention [--model ...] --text CODE --json
   attentive info     [--model ...] [--json]
+  attentive serve    [--model ...] [--host 127.0.0.1] [--port 8012] [--api-key KEY] [--allow-remote]
+                     (the OpenAI-compatible API: /v1/models, /v1/chat/completions, /v1/completions)
 Common: --threads N, --quantization q4,int8,fp32`;
 
 const OPTIONS = {
@@ -35,6 +38,10 @@ const OPTIONS = {
   threads: { type: 'string' },
   quantization: { type: 'string' },
   trim: { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'api-key': { type: 'string' },
+  'allow-remote': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -69,6 +76,17 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   const quantization = values.quantization?.split(',') as Quantization[] | undefined;
+  const apiKey = values['api-key'] ?? process.env['ATTENTIVE_API_KEY'];
+  const serveOptions: ServeOptions = {
+    host: values.host ?? '127.0.0.1',
+    port: number(values.port, 'port') ?? DEFAULT_SERVE_PORT,
+    allowRemote: values['allow-remote'] === true,
+    ...(apiKey ? { apiKey } : {}),
+  };
+  if (command === 'serve') {
+    const problem = serveOptionsProblem(serveOptions);
+    if (problem) throw new UsageError(problem);
+  }
   const threads = number(values.threads, 'threads');
   const folder = resolveModelFolder(values.model, extensionRoot(__dirname));
   // Graphs rewritten to expose attention (models without attentions.{i}) are kept in the user's cache folder.
@@ -103,6 +121,9 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'info':
         console.log(values.json ? JSON.stringify(info) : formatInfo(info));
+        return 0;
+      case 'serve':
+        await serve(backend, info.name, serveOptions, (baseUrl) => console.error(`attentive serve: ${info.name} at ${baseUrl} (Ctrl+C stops)`));
         return 0;
       case 'generate':
         result = await backend.generate({ ...sampling, prompt: required(values.prompt, 'prompt') }, callOptions);

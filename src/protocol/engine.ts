@@ -54,7 +54,7 @@ export interface GenerateParams extends SamplingOptions {
    * (non-whitespace) character (finish reason 'length').
    */
   timeLimitMs?: number;
-  /** Also return the per-token probability of each generated token (completion uses it as confidence). */
+  /** Also return each generated token's probability and text (completion uses it as confidence; `serve` as logprobs). */
   returnTokenProbabilities?: boolean;
 }
 
@@ -124,6 +124,8 @@ export interface GenerateResult {
   usage: Usage;
   /** Probability of each generated token under the model (only when asked for). */
   tokenProbabilities?: number[];
+  /** Each generated token's text, beside its probability (only when probabilities were asked for). */
+  tokenTexts?: string[];
   /** Only from `complete`. */
   completionPrompt?: CompletionPromptReport;
 }

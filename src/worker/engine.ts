@@ -223,7 +223,10 @@ export class LoadedModel {
         trimmedPromptTokens: fitted.trimmed,
       },
     };
-    if (params.returnTokenProbabilities) result.tokenProbabilities = probabilities;
+    if (params.returnTokenProbabilities) {
+      result.tokenProbabilities = probabilities;
+      result.tokenTexts = generated.map((id) => this.tokenizer.tokenText(id));
+    }
     return result;
   }
 
