@@ -15,11 +15,24 @@ import type {
   Priority,
 } from '../protocol/engine';
 
-export type BackendState =
+/**
+ * What features need to know of a backend's model. The local engine's ModelInfo has this and the architecture besides;
+ * a model server says less (its model id, the context window from the settings).
+ */
+export interface BackendModel {
+  /** The model as the user knows it: a folder name, or the server's model id. */
+  name: string;
+  /** Tokens of prompt and reply together. */
+  contextLength: number;
+  hasChatTemplate: boolean;
+  fim: ModelInfo['fim'];
+}
+
+export type BackendState<M extends BackendModel = BackendModel> =
   | { kind: 'not-loaded' }
   | { kind: 'loading'; folder: string }
-  | { kind: 'ready'; model: ModelInfo }
-  | { kind: 'generating'; model: ModelInfo }
+  | { kind: 'ready'; model: M }
+  | { kind: 'generating'; model: M }
   | { kind: 'error'; message: string };
 
 export interface BackendCapabilities {
@@ -40,15 +53,15 @@ export interface Disposable {
   dispose(): void;
 }
 
-export interface Backend {
+export interface Backend<M extends BackendModel = BackendModel> {
   readonly capabilities: BackendCapabilities;
-  readonly state: BackendState;
-  onStateChange(listener: (state: BackendState) => void): Disposable;
+  readonly state: BackendState<M>;
+  onStateChange(listener: (state: BackendState<M>) => void): Disposable;
 
   /** The configured model's info, loading it first if needed; errors reach the caller. */
-  ensureLoaded(): Promise<ModelInfo>;
+  ensureLoaded(): Promise<M>;
   /** Loads the configured model again (after a settings change, or to recover from an error). */
-  reload(): Promise<ModelInfo>;
+  reload(): Promise<M>;
 
   generate(params: GenerateParams, options?: RequestOptions): Promise<GenerateResult>;
   chat(params: ChatParams, options?: RequestOptions): Promise<GenerateResult>;

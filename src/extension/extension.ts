@@ -1,6 +1,7 @@
 // Entry point of the extension host side: one backend (the local engine), one register function per feature.
 
 import * as vscode from 'vscode';
+import type { ModelInfo } from '../protocol/engine';
 import type { Backend } from '../backend/backend';
 import type { AttentionController } from './attention/attentionPanel';
 import { registerAttention } from './attention/registerAttention';
@@ -14,7 +15,7 @@ import { registerStatus } from './status/registerStatus';
 
 export interface AttentiveApi {
   /** The backend every feature uses, for the extension's own integration tests. */
-  readonly backend: Backend;
+  readonly backend: Backend<ModelInfo>;
   /** Its state as the status bar and the Model view show it. */
   readonly displayed: DisplayedState;
   readonly chat: ChatController;
@@ -32,7 +33,7 @@ export interface AttentiveApi {
 export function activate(context: vscode.ExtensionContext): AttentiveApi {
   const output = vscode.window.createOutputChannel('Attentive');
   const local = createLocalEngine(context);
-  const backend: Backend = local.backend;
+  const backend: Backend<ModelInfo> = local.backend;
   const displayed = new DisplayedState(backend);
   context.subscriptions.push(output, displayed);
   registerStatus(context, backend, displayed, output);

@@ -257,6 +257,16 @@ export type EngineErrorCode =
   | 'bad-request'
   /** The backend cannot do this (a model server has no attention maps). */
   | 'unsupported'
+  /** Model servers: no connection (refused, DNS, TLS), the key refused, no such model, busy (429/503), failing (5xx). */
+  | 'unreachable'
+  | 'unauthorized'
+  | 'not-found'
+  | 'rate-limited'
+  | 'server-error'
+  /** The answer stopped half-way (the connection was cut); what arrived is kept. */
+  | 'interrupted'
+  /** No connection, or no data, within the configured time. */
+  | 'timeout'
   | 'internal';
 
 export type WorkerToHost =
@@ -269,6 +279,8 @@ export class EngineError extends Error {
   constructor(
     message: string,
     readonly code: EngineErrorCode,
+    /** For 'rate-limited': the seconds the server asked to wait (its Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'EngineError';

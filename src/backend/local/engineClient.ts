@@ -32,16 +32,16 @@ export class EngineClient {
   private nextId = 1;
   private loadParams: LoadParams | null = null;
   private loaded: Promise<ModelInfo> | null = null;
-  private currentState: BackendState = { kind: 'not-loaded' };
-  private readonly listeners = new Set<(state: BackendState) => void>();
+  private currentState: BackendState<ModelInfo> = { kind: 'not-loaded' };
+  private readonly listeners = new Set<(state: BackendState<ModelInfo>) => void>();
 
   constructor(private readonly createTransport: TransportFactory) {}
 
-  get state(): BackendState {
+  get state(): BackendState<ModelInfo> {
     return this.currentState;
   }
 
-  onStateChange(listener: (state: BackendState) => void): { dispose(): void } {
+  onStateChange(listener: (state: BackendState<ModelInfo>) => void): { dispose(): void } {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
   }
@@ -166,7 +166,7 @@ export class EngineClient {
     for (const call of calls) call.reject(new EngineError(reason, code));
   }
 
-  private setState(state: BackendState): void {
+  private setState(state: BackendState<ModelInfo>): void {
     this.currentState = state;
     for (const listener of this.listeners) listener(state);
   }

@@ -6,7 +6,7 @@ import type { TransportFactory } from '../../protocol/transport';
 import type { Backend, BackendCapabilities, BackendState, Disposable, RequestOptions } from '../backend';
 import { EngineClient } from './engineClient';
 
-export class LocalBackend implements Backend {
+export class LocalBackend implements Backend<ModelInfo> {
   readonly capabilities: BackendCapabilities = { attention: true, tokenProbabilities: true };
   private readonly client: EngineClient;
   private configured = false;
@@ -19,11 +19,11 @@ export class LocalBackend implements Backend {
     this.client = new EngineClient(createTransport);
   }
 
-  get state(): BackendState {
+  get state(): BackendState<ModelInfo> {
     return this.client.state;
   }
 
-  onStateChange(listener: (state: BackendState) => void): Disposable {
+  onStateChange(listener: (state: BackendState<ModelInfo>) => void): Disposable {
     return this.client.onStateChange(listener);
   }
 

@@ -92,7 +92,7 @@ export class AttentionController implements vscode.Disposable {
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly backend: Backend,
+    private readonly backend: Backend<ModelInfo>,
     private readonly log: vscode.OutputChannel,
   ) {
     this.levels = Array.from({ length: LEVELS }, (_, i) =>

@@ -2,13 +2,14 @@
 // or the function/block around the cursor, through the engine and shows its attention beside the editor.
 
 import * as vscode from 'vscode';
+import type { ModelInfo } from '../../protocol/engine';
 import type { Backend } from '../../backend/backend';
 import { codeToExplain } from '../shared/codeToExplain';
 import { AttentionController } from './attentionPanel';
 
 export const COMMAND_EXPLAIN_ATTENTION = 'attentive.explainAttention';
 
-export function registerAttention(context: vscode.ExtensionContext, backend: Backend, log: vscode.OutputChannel): AttentionController {
+export function registerAttention(context: vscode.ExtensionContext, backend: Backend<ModelInfo>, log: vscode.OutputChannel): AttentionController {
   const controller = new AttentionController(context.extensionUri, backend, log);
   context.subscriptions.push(
     controller,

@@ -273,8 +273,8 @@ export class ChatController implements vscode.Disposable {
     let usage: GenerateResult['usage'] | undefined;
     try {
       const info = await this.backend.ensureLoaded();
-      if (!info.hasChatTemplate && !this.warnedNoTemplate.has(info.folder)) {
-        this.warnedNoTemplate.add(info.folder);
+      if (!info.hasChatTemplate && !this.warnedNoTemplate.has(info.name)) {
+        this.warnedNoTemplate.add(info.name);
         void vscode.window.showWarningMessage(
           `Attentive: ${info.name} has no chat template, so the chat sends it a plain "User: / Assistant:" transcript; a completion-only model answers poorly. "Attentive: Select Model" offers chat models.`,
         );

@@ -6,30 +6,31 @@
 
 import * as vscode from 'vscode';
 import { assertNever } from '../../protocol/assertNever';
+import type { ModelInfo } from '../../protocol/engine';
 import type { Backend, BackendState } from '../../backend/backend';
 
 export const SHOW_GENERATING_AFTER_MS = 600;
 
 export class DisplayedState implements vscode.Disposable {
-  private shown: BackendState;
+  private shown: BackendState<ModelInfo>;
   private timer: NodeJS.Timeout | undefined;
-  private readonly changed = new vscode.EventEmitter<BackendState>();
+  private readonly changed = new vscode.EventEmitter<BackendState<ModelInfo>>();
   readonly onChange = this.changed.event;
   private readonly subscription: { dispose(): void };
 
   constructor(
-    private readonly backend: Backend,
+    private readonly backend: Backend<ModelInfo>,
     private readonly delayMs = SHOW_GENERATING_AFTER_MS,
   ) {
     this.shown = backend.state;
     this.subscription = backend.onStateChange((state) => this.update(state));
   }
 
-  get state(): BackendState {
+  get state(): BackendState<ModelInfo> {
     return this.shown;
   }
 
-  private update(state: BackendState): void {
+  private update(state: BackendState<ModelInfo>): void {
     if (state.kind === 'generating' && this.shown.kind === 'ready') {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
@@ -44,7 +45,7 @@ export class DisplayedState implements vscode.Disposable {
     this.show(state);
   }
 
-  private show(state: BackendState): void {
+  private show(state: BackendState<ModelInfo>): void {
     this.shown = state;
     this.changed.fire(state);
   }
@@ -64,7 +65,7 @@ export function describeState(state: BackendState): { text: string; tooltip: str
     case 'loading':
       return { text: '$(loading~spin) Attentive: loading', tooltip: `Attentive: loading ${state.folder}` };
     case 'ready':
-      return { text: `$(sparkle) ${state.model.name}`, tooltip: `Attentive: ${state.model.name} ready (${state.model.quantization})` };
+      return { text: `$(sparkle) ${state.model.name}`, tooltip: `Attentive: ${state.model.name} ready${'quantization' in state.model ? ` (${String(state.model.quantization)})` : ''}` };
     case 'generating':
       return { text: `$(loading~spin) ${state.model.name}`, tooltip: `Attentive: ${state.model.name} generating` };
     case 'error':

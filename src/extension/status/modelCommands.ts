@@ -21,7 +21,7 @@ export function formatModelInfo(info: ModelInfo): string {
   ].join('\n');
 }
 
-export function registerModelCommands(context: vscode.ExtensionContext, backend: Backend, output: vscode.OutputChannel): void {
+export function registerModelCommands(context: vscode.ExtensionContext, backend: Backend<ModelInfo>, output: vscode.OutputChannel): void {
   context.subscriptions.push(
     vscode.commands.registerCommand(COMMAND_SHOW_MODEL_INFO, async (): Promise<ModelInfo | undefined> => {
       try {

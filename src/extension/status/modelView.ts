@@ -1,13 +1,14 @@
 // The "Model" view in the Attentive sidebar: the engine state and, once loaded, what the model is.
 
 import * as vscode from 'vscode';
+import type { ModelInfo } from '../../protocol/engine';
 import type { BackendState } from '../../backend/backend';
 import { describeState, type DisplayedState } from '../shared/displayedState';
 import { COMMAND_RELOAD_MODEL, COMMAND_SHOW_MODEL_INFO } from './modelCommands';
 
 export const MODEL_VIEW_ID = 'attentive.modelView';
 
-function rows(state: BackendState): vscode.TreeItem[] {
+function rows(state: BackendState<ModelInfo>): vscode.TreeItem[] {
   const status = new vscode.TreeItem(describeState(state).tooltip.replace(/^Attentive: /, ''));
   status.iconPath = new vscode.ThemeIcon(state.kind === 'error' ? 'error' : state.kind === 'ready' || state.kind === 'generating' ? 'pass' : 'circle-outline');
   if (state.kind === 'not-loaded' || state.kind === 'error') {

@@ -2,13 +2,14 @@
 // that show the model's info, reload it, and run a plain generation.
 
 import * as vscode from 'vscode';
+import type { ModelInfo } from '../../protocol/engine';
 import type { Backend } from '../../backend/backend';
 import type { DisplayedState } from '../shared/displayedState';
 import { registerModelCommands } from './modelCommands';
 import { registerModelView } from './modelView';
 import { registerStatusBar } from './statusBar';
 
-export function registerStatus(context: vscode.ExtensionContext, backend: Backend, displayed: DisplayedState, output: vscode.OutputChannel): void {
+export function registerStatus(context: vscode.ExtensionContext, backend: Backend<ModelInfo>, displayed: DisplayedState, output: vscode.OutputChannel): void {
   registerStatusBar(context, displayed);
   registerModelCommands(context, backend, output);
   registerModelView(context, displayed);

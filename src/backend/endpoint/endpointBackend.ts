@@ -1,0 +1,352 @@
+// A model server as a Backend: any server with the OpenAI-compatible HTTP API (vLLM, Ollama, llama.cpp's
+// llama-server, LM Studio, SGLang, `transformers serve`, `attentive serve`). Chat streams over
+// /v1/chat/completions; completion sends a raw prompt, in the model family's fill-in-the-middle format, to
+// /v1/completions. Attention maps need the weights, so this backend has none; token counts are estimates.
+
+import {
+  EngineError,
+  type AttentionResult,
+  type ChatParams,
+  type CompleteParams,
+  type FinishReason,
+  type GenerateParams,
+  type GenerateResult,
+  type SamplingOptions,
+} from '../../protocol/engine';
+import { CHARS_PER_TOKEN } from '../../protocol/estimates';
+import { fimFamilyFor, fimFormat, type FimFormat } from '../../protocol/fimFormats';
+import type { Backend, BackendCapabilities, BackendModel, BackendState, Disposable, RequestOptions } from '../backend';
+import { failure, readText, send, serverErrorMessage, type EndpointResponse } from './request';
+import { SseParser } from './sse';
+
+export interface EndpointConfig {
+  /** The API's base, ending in /v1 (e.g. http://127.0.0.1:11434/v1 for Ollama). */
+  baseUrl: string;
+  /** The server's id of the model. */
+  model: string;
+  apiKey?: string;
+  /** Extra headers on every request (a proxy's own auth, an organisation id). */
+  headers?: Record<string, string>;
+  /** Prompt and reply tokens together: servers do not say, so the user does. */
+  contextLength: number;
+  /** The fill-in-the-middle family ('qwen', 'starcoder', 'deepseek', 'codellama', 'codestral'); default: from the model id. */
+  fimFamily?: string;
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** Bytes of one answer at most (default 16 MB). */
+  maxResponseBytes?: number;
+  /** Where malformed stream lines are reported (they are skipped). */
+  log?: (line: string) => void;
+}
+
+/** What the status bar shows for a model on a server. */
+export interface EndpointModel extends BackendModel {
+  baseUrl: string;
+}
+
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+export class EndpointBackend implements Backend<EndpointModel> {
+  readonly capabilities: BackendCapabilities = { attention: false, tokenProbabilities: true };
+  private current: BackendState<EndpointModel> = { kind: 'not-loaded' };
+  private readonly listeners = new Set<(state: BackendState<EndpointModel>) => void>();
+  private readonly running = new Set<AbortController>();
+  private checked: Promise<EndpointModel> | undefined;
+  private readonly fim: FimFormat | null;
+
+  constructor(private readonly config: EndpointConfig) {
+    const family = fimFamilyFor(config.model, config.fimFamily);
+    this.fim = family ? fimFormat(family) : null;
+  }
+
+  get state(): BackendState<EndpointModel> {
+    return this.current;
+  }
+
+  onStateChange(listener: (state: BackendState<EndpointModel>) => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  get pendingCalls(): number {
+    return this.running.size;
+  }
+
+  /** The model, once the server has answered for it (checked once; again after `reload` or an error). */
+  ensureLoaded(): Promise<EndpointModel> {
+    this.checked ??= this.check();
+    return this.checked;
+  }
+
+  reload(): Promise<EndpointModel> {
+    this.checked = undefined;
+    return this.ensureLoaded();
+  }
+
+  /**
+   * Asks /models for the model id; many servers answer it badly (`transformers serve` with a 500, some proxies not at
+   * all), so anything but a clear list falls back to a one-token completion.
+   */
+  private async check(): Promise<EndpointModel> {
+    this.setState({ kind: 'loading', folder: `${this.config.model} at ${this.host}` });
+    try {
+      const listed = await this.listModels().catch((error: unknown) => {
+        if (error instanceof EngineError && (error.code === 'unreachable' || error.code === 'unauthorized' || error.code === 'timeout')) throw error;
+        return undefined;
+      });
+      if (listed && listed.length > 0 && !listed.includes(this.config.model)) {
+        throw new EngineError(`${this.host} has no model "${this.config.model}"; it has: ${listed.slice(0, 20).join(', ')}`, 'not-found');
+      }
+      if (!listed) await this.streamChat({ messages: [{ role: 'user', content: 'Hi' }], maxNewTokens: 1, temperature: 0 }, {}, false);
+      const model: EndpointModel = {
+        name: this.config.model,
+        baseUrl: this.config.baseUrl,
+        contextLength: this.config.contextLength,
+        hasChatTemplate: true,
+        fim: this.fim ? { prefix: this.fim.prefix, suffix: this.fim.suffix, middle: this.fim.middle, order: this.fim.order, recommended: true } : null,
+      };
+      this.setState({ kind: 'ready', model });
+      return model;
+    } catch (error) {
+      this.checked = undefined;
+      this.setState({ kind: 'error', message: (error as Error).message });
+      throw error;
+    }
+  }
+
+  /** The server's model ids, from GET /models. */
+  async listModels(): Promise<string[]> {
+    const response = await this.request('GET', '/models', undefined, {});
+    const body = JSON.parse(await readText(response)) as { data?: Array<{ id?: unknown }> };
+    if (!Array.isArray(body.data)) throw new EngineError(`${this.host}/models did not list models`, 'server-error');
+    return body.data.map((entry) => entry.id).filter((id): id is string => typeof id === 'string');
+  }
+
+  chat(params: ChatParams, options: RequestOptions = {}): Promise<GenerateResult> {
+    return this.streamChat(params, options, true);
+  }
+
+  private streamChat(params: ChatParams, options: RequestOptions, trackState: boolean): Promise<GenerateResult> {
+    const body = { ...this.sampling(params), model: this.config.model, messages: params.messages, stream: true, stream_options: { include_usage: true } };
+    return this.run(options, trackState, async (signal, started) => {
+      const response = await this.request('POST', '/chat/completions', body, { signal });
+      return this.readStream(response, started, options, (chunk) => (chunk.choices?.[0] as { delta?: { content?: unknown } } | undefined)?.delta?.content);
+    });
+  }
+
+  generate(params: GenerateParams, options: RequestOptions = {}): Promise<GenerateResult> {
+    return this.completion(params.prompt, params, [], options);
+  }
+
+  complete(params: CompleteParams, options: RequestOptions = {}): Promise<GenerateResult> {
+    const budget = (params.maxPromptTokens ?? this.config.contextLength - (params.maxNewTokens ?? 64)) * CHARS_PER_TOKEN;
+    const useFim = this.fim !== null && params.fillInTheMiddle !== false && params.suffix !== undefined;
+    // Whole lines to fit the budget (estimated): the prefix's oldest go first, the suffix gets at most a quarter.
+    const suffix = useFim ? firstLinesWithin(params.suffix!, Math.floor(budget / 4)) : '';
+    const prefix = lastLinesWithin(params.prefix, budget - suffix.length);
+    const prompt = useFim ? this.fim!.build(prefix, suffix) : prefix;
+    return this.completion(prompt, params, useFim ? this.fim!.stopTokens : [], options);
+  }
+
+  private completion(prompt: string, params: GenerateParams | CompleteParams, stopTokens: string[], options: RequestOptions): Promise<GenerateResult> {
+    const sampling = this.sampling(params);
+    const stop = [...stopTokens, ...(sampling.stop ?? [])].slice(0, 4); // OpenAI's limit; the family's own come first
+    const body = { ...sampling, model: this.config.model, prompt, stream: true, stream_options: { include_usage: true }, ...(stop.length ? { stop } : {}), ...(params.returnTokenProbabilities ? { logprobs: 1 } : {}) };
+    const maxLines = 'maxLines' in params ? params.maxLines : undefined;
+    return this.run(options, true, async (signal, started) => {
+      const response = await this.request('POST', '/completions', body, { signal });
+      const result = await this.readStream(response, started, options, (chunk) => (chunk.choices?.[0] as { text?: unknown } | undefined)?.text);
+      if (maxLines !== undefined) result.text = firstLines(result.text, maxLines);
+      return result;
+    });
+  }
+
+  attention(): Promise<AttentionResult> {
+    return Promise.reject(new EngineError(`Attention maps need the model's weights: ${this.config.model} runs on ${this.host}. Explain Attention uses a local model.`, 'unsupported'));
+  }
+
+  tokenize(): Promise<number[]> {
+    return Promise.reject(new EngineError(`${this.host} does not share its tokenizer`, 'unsupported'));
+  }
+
+  /** Estimates (servers do not count tokens for us before a request). */
+  countTokens(texts: string[]): Promise<number[]> {
+    return Promise.resolve(texts.map((text) => Math.ceil(text.length / CHARS_PER_TOKEN)));
+  }
+
+  truncateToTokens(text: string, maxTokens: number): Promise<string> {
+    const chars = maxTokens * CHARS_PER_TOKEN;
+    if (text.length <= chars) return Promise.resolve(text);
+    const cut = text.lastIndexOf('\n', chars);
+    return Promise.resolve(cut > chars / 2 ? text.slice(0, cut + 1) : text.slice(0, chars));
+  }
+
+  async dispose(): Promise<void> {
+    for (const controller of this.running) controller.abort();
+    this.listeners.clear();
+  }
+
+  private get host(): string {
+    return new URL(this.config.baseUrl).host;
+  }
+
+  private setState(state: BackendState<EndpointModel>): void {
+    this.current = state;
+    for (const listener of this.listeners) listener(state);
+  }
+
+  private sampling(params: SamplingOptions & { maxNewTokens?: number; stop?: string[] }) {
+    return {
+      max_tokens: params.maxNewTokens ?? 256,
+      temperature: params.temperature ?? 0,
+      ...(params.topP !== undefined ? { top_p: params.topP } : {}),
+      ...(params.seed !== undefined ? { seed: params.seed } : {}),
+      ...(params.stop?.length ? { stop: params.stop } : {}),
+    };
+  }
+
+  /** Runs one call: counted in pendingCalls, cancelled by the caller's signal or dispose, state 'generating' meanwhile. */
+  private async run(options: RequestOptions, trackState: boolean, call: (signal: AbortSignal, started: number) => Promise<GenerateResult>): Promise<GenerateResult> {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    if (options.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
+    options.signal?.addEventListener('abort', abort, { once: true });
+    this.running.add(controller);
+    const model = this.current.kind === 'ready' || this.current.kind === 'generating' ? this.current.model : undefined;
+    if (trackState && model) this.setState({ kind: 'generating', model });
+    try {
+      options.onEvent?.({ type: 'started' });
+      return await call(controller.signal, performance.now());
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
+      this.running.delete(controller);
+      if (trackState && model && this.running.size === 0 && this.current.kind === 'generating') this.setState({ kind: 'ready', model });
+    }
+  }
+
+  private async request(method: 'GET' | 'POST', path: string, body: unknown, { signal }: { signal?: AbortSignal }): Promise<EndpointResponse> {
+    const url = `${this.config.baseUrl.replace(/\/+$/, '')}${path}`;
+    const response = await send({
+      url,
+      method,
+      body,
+      headers: { ...(this.config.headers ?? {}), ...(this.config.apiKey ? { Authorization: `Bearer ${this.config.apiKey}` } : {}) },
+      ...(signal ? { signal } : {}),
+      connectTimeoutMs: this.config.connectTimeoutMs ?? 10_000,
+      idleTimeoutMs: this.config.idleTimeoutMs ?? 60_000,
+      maxBytes: this.config.maxResponseBytes ?? MAX_RESPONSE_BYTES,
+    });
+    if (response.status >= 200 && response.status < 300) return response;
+    const text = await readText(response).catch(() => '');
+    const location = response.headers.location;
+    throw failure(response.status, response.headers, serverErrorMessage(text), url, typeof location === 'string' ? location : undefined);
+  }
+
+  /**
+   * Reads a streamed answer: each chunk's text (picked by `textOf`) goes out as a delta; the finish reason and usage
+   * come from the last chunks. A malformed line is skipped and logged; an error event ends the call with its message.
+   * A plain JSON answer (a server that ignores `stream`) is read as one chunk.
+   */
+  private async readStream(response: EndpointResponse, started: number, options: RequestOptions, textOf: (chunk: StreamChunk) => unknown): Promise<GenerateResult> {
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    let text = '';
+    let deltas = 0;
+    let firstAt = 0;
+    let finish: string | undefined;
+    let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+    let probabilities: number[] | undefined;
+    let tokenTexts: string[] | undefined;
+    let done = false;
+    let plain = '';
+    const isStream = String(response.headers['content-type'] ?? '').includes('text/event-stream');
+    const onData = (data: string) => {
+      if (data.trim() === '[DONE]') {
+        done = true;
+        return;
+      }
+      let chunk: StreamChunk;
+      try {
+        chunk = JSON.parse(data) as StreamChunk;
+      } catch {
+        this.config.log?.(`[endpoint] skipped a malformed stream line from ${this.host}: ${data.slice(0, 120)}`);
+        return;
+      }
+      if (chunk.error) throw new EngineError(`${this.host}: ${serverErrorMessage(JSON.stringify(chunk))}`, 'server-error');
+      const piece = textOf(chunk) ?? (chunk.choices?.[0] as { message?: { content?: unknown } } | undefined)?.message?.content;
+      if (typeof piece === 'string' && piece) {
+        if (!firstAt) firstAt = performance.now();
+        text += piece;
+        deltas++;
+        options.onEvent?.({ type: 'delta', text: piece });
+      }
+      const choice = chunk.choices?.[0] as { finish_reason?: unknown; logprobs?: { token_logprobs?: unknown; tokens?: unknown } | null } | undefined;
+      if (typeof choice?.finish_reason === 'string') finish = choice.finish_reason;
+      const logprobs = choice?.logprobs;
+      if (logprobs && Array.isArray(logprobs.token_logprobs)) {
+        (probabilities ??= []).push(...logprobs.token_logprobs.map((lp) => (typeof lp === 'number' ? Math.exp(lp) : Number.NaN)));
+        if (Array.isArray(logprobs.tokens)) (tokenTexts ??= []).push(...logprobs.tokens.map(String));
+      }
+      if (chunk.usage) usage = chunk.usage;
+    };
+    for await (const bytes of response.chunks) {
+      const decoded = decoder.decode(bytes, { stream: true });
+      if (isStream) parser.push(decoded, onData);
+      else plain += decoded;
+    }
+    if (isStream) parser.end(onData);
+    else onData(plain + decoder.decode());
+    if (isStream && !done && finish === undefined) throw new EngineError(`The answer from ${this.host} stopped half-way (no end of stream)`, 'interrupted');
+    const finished = performance.now();
+    const generated = usage?.completion_tokens ?? deltas;
+    const decodeMs = firstAt ? finished - firstAt : 0;
+    const result: GenerateResult = {
+      text,
+      tokenIds: [],
+      finishReason: finishReason(finish),
+      usage: {
+        promptTokens: usage?.prompt_tokens ?? 0,
+        generatedTokens: generated,
+        timeToFirstTokenMs: firstAt ? firstAt - started : 0,
+        decodeTokensPerSecond: generated > 1 && decodeMs > 0 ? ((generated - 1) * 1000) / decodeMs : 0,
+        trimmedPromptTokens: 0,
+      },
+    };
+    if (probabilities) result.tokenProbabilities = probabilities;
+    if (tokenTexts) result.tokenTexts = tokenTexts;
+    return result;
+  }
+}
+
+interface StreamChunk {
+  choices?: unknown[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
+  error?: unknown;
+}
+
+function finishReason(reason: string | undefined): FinishReason {
+  return reason === 'length' ? 'length' : 'stop';
+}
+
+function firstLines(text: string, lines: number): string {
+  let end = -1;
+  for (let i = 0; i < lines; i++) {
+    end = text.indexOf('\n', end + 1);
+    if (end === -1) return text;
+  }
+  return text.slice(0, end);
+}
+
+/** The end of `text`, whole lines only, within `chars` characters. */
+function lastLinesWithin(text: string, chars: number): string {
+  if (text.length <= chars) return text;
+  const start = text.indexOf('\n', text.length - chars);
+  return start === -1 ? text.slice(text.length - chars) : text.slice(start + 1);
+}
+
+/** The start of `text`, whole lines only, within `chars` characters. */
+function firstLinesWithin(text: string, chars: number): string {
+  if (text.length <= chars) return text;
+  const end = text.lastIndexOf('\n', chars);
+  return end === -1 ? '' : text.slice(0, end + 1);
+}

@@ -1,0 +1,265 @@
+// The model-server backend over real HTTP on 127.0.0.1: against `attentive serve` (the bundled model behind the
+// OpenAI-compatible API; its answers are compared with the engine's own), and against a misbehaving server for every
+// failure a user can meet (refused, TLS, 401, 404, 429 with Retry-After, 5xx, a stream cut half-way, a garbage line,
+// a stall, an oversize answer, a redirect).
+
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EndpointBackend, type EndpointConfig } from '../../src/backend/endpoint/endpointBackend';
+import { bundledModelFolder } from '../../src/backend/local/bundledModel';
+import { LocalBackend } from '../../src/backend/local/localBackend';
+import { createOpenAiServer } from '../../src/cli/openaiServer';
+import { EngineError } from '../../src/protocol/engine';
+import { FIM_FAMILIES, fimFormat } from '../../src/protocol/fimFormats';
+import { inProcessTransport } from '../../src/worker/inProcessTransport';
+
+const ROOT = path.resolve(__dirname, '../..');
+const MODEL = 'attentive-code-14m';
+
+async function listen(server: http.Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** The rejection of `promise` as an EngineError (fails the test if it resolves or throws anything else). */
+async function failureOf(promise: Promise<unknown>): Promise<EngineError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(EngineError);
+  return error as EngineError;
+}
+
+describe('endpoint backend against attentive serve', () => {
+  let local: LocalBackend;
+  let server: http.Server;
+  let config: EndpointConfig;
+
+  beforeAll(async () => {
+    local = new LocalBackend(inProcessTransport(), () => ({ folder: bundledModelFolder(ROOT), options: { threads: 1 } }));
+    await local.ensureLoaded();
+    server = createOpenAiServer(local, { modelId: MODEL, loopbackOnly: true, apiKey: 'k1' });
+    config = { baseUrl: `http://127.0.0.1:${await listen(server)}/v1`, model: MODEL, apiKey: 'k1', contextLength: 1024 };
+  });
+
+  afterAll(async () => {
+    server?.close();
+    await local?.dispose();
+  });
+
+  it('checks the model on first use and says what it is', async () => {
+    const endpoint = new EndpointBackend(config);
+    const states: string[] = [];
+    endpoint.onStateChange((state) => states.push(state.kind));
+    const model = await endpoint.ensureLoaded();
+    expect(model).toMatchObject({ name: MODEL, contextLength: 1024, hasChatTemplate: true, baseUrl: config.baseUrl });
+    expect(model.fim?.prefix).toBe('<|fim_prefix|>'); // recognised from the model id
+    expect(states).toEqual(['loading', 'ready']);
+    expect(endpoint.capabilities.attention).toBe(false);
+    expect((await failureOf(endpoint.attention())).code).toBe('unsupported');
+  });
+
+  it('streams a chat reply whose deltas and text are the engine\'s own, with usage and timings', async () => {
+    const endpoint = new EndpointBackend(config);
+    const messages = [{ role: 'user' as const, content: 'Write a Python function that reverses a string.' }];
+    const deltas: string[] = [];
+    const result = await endpoint.chat({ messages, maxNewTokens: 40, temperature: 0 }, { onEvent: (e) => e.type === 'delta' && deltas.push(e.text) });
+    const direct = await local.chat({ messages, maxNewTokens: 40, temperature: 0 });
+    expect(result.text).toBe(direct.text);
+    expect(deltas.join('')).toBe(direct.text);
+    expect(deltas.length).toBeGreaterThan(3);
+    expect(result.usage.generatedTokens).toBe(direct.usage.generatedTokens);
+    expect(result.usage.promptTokens).toBe(direct.usage.promptTokens);
+    expect(result.usage.timeToFirstTokenMs).toBeGreaterThan(0);
+    expect(result.finishReason).toBe(direct.finishReason === 'length' ? 'length' : 'stop');
+  });
+
+  it('completes in the family\'s fill-in-the-middle format with its stop tokens, cut to maxLines, with probabilities', async () => {
+    const endpoint = new EndpointBackend(config);
+    const prefix = 'def area(radius):\n    return ';
+    const suffix = '\n\nprint(area(2.0))\n';
+    const result = await endpoint.complete({ prefix, suffix, maxNewTokens: 24, temperature: 0, returnTokenProbabilities: true, maxLines: 1 });
+    const qwen = fimFormat(FIM_FAMILIES.find((f) => f.family === 'qwen')!);
+    const direct = await local.generate({ prompt: qwen.build(prefix, suffix), maxNewTokens: 24, temperature: 0, stop: qwen.stopTokens.slice(0, 4), returnTokenProbabilities: true });
+    expect(result.text).toBe(direct.text.split('\n')[0]);
+    expect(result.text).not.toContain('\n');
+    // The same tokens; their probabilities agree to int8-activation noise (the server's run reuses the cached prompt).
+    expect(result.tokenTexts).toEqual(direct.tokenTexts);
+    result.tokenProbabilities!.forEach((p, i) => expect(Math.abs(p - direct.tokenProbabilities![i]!)).toBeLessThan(0.05));
+  });
+
+  it('Stop aborts the HTTP request, and the server stops generating', async () => {
+    const endpoint = new EndpointBackend(config);
+    const controller = new AbortController();
+    const deltas: string[] = [];
+    const call = endpoint.generate({ prompt: 'def quicksort(items):\n', maxNewTokens: 1000, temperature: 0.8, seed: 3 }, {
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type !== 'delta') return;
+        deltas.push(event.text);
+        if (deltas.length === 3) controller.abort();
+      },
+    });
+    expect((await failureOf(call)).code).toBe('cancelled');
+    expect(endpoint.pendingCalls).toBe(0);
+    const deadline = Date.now() + 5_000;
+    while (local.pendingCalls > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(local.pendingCalls).toBe(0);
+    expect(deltas.length).toBeLessThan(50);
+  });
+
+  it('a wrong key and a wrong model id are said plainly', async () => {
+    const wrongKey = await failureOf(new EndpointBackend({ ...config, apiKey: 'nope' }).ensureLoaded());
+    expect(wrongKey.code).toBe('unauthorized');
+    expect(wrongKey.message).toMatch(/API key is missing or wrong/);
+    const wrongModel = new EndpointBackend({ ...config, model: 'qwen2.5-coder:7b' });
+    const error = await failureOf(wrongModel.ensureLoaded());
+    expect(error.code).toBe('not-found');
+    expect(error.message).toContain(`it has: ${MODEL}`);
+    expect(wrongModel.state.kind).toBe('error');
+  });
+});
+
+/** A server that misbehaves in the way `mode` says; records the Authorization headers it saw. */
+function faultyServer(mode: () => string, seen: string[]): http.Server {
+  const chunk = (text: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text }, finish_reason: null }] })}\n\n`;
+  const end = `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 3 } })}\n\ndata: [DONE]\n\n`;
+  return http.createServer((request, response) => {
+    seen.push(request.headers.authorization ?? '');
+    request.resume();
+    request.on('end', () => {
+      switch (mode()) {
+        case '401':
+          response.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: 'Invalid API key' } }));
+          return;
+        case '404':
+          response.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: 'model "x" not found' } }));
+          return;
+        case '429':
+          response.writeHead(429, { 'Retry-After': '7', 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: 'Too many requests' } }));
+          return;
+        case '500':
+          response.writeHead(500, { 'Content-Type': 'text/plain' }).end('CUDA out of memory');
+          return;
+        case 'redirect':
+          response.writeHead(307, { Location: 'http://elsewhere.example/v1/chat/completions' }).end();
+          return;
+        case 'cut':
+          response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+          response.write(chunk('Hello') + chunk(', wor'));
+          setTimeout(() => response.socket?.destroy(), 50);
+          return;
+        case 'garbage':
+          response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+          response.end(chunk('one ') + 'data: {"choices": [ {broken\n\n' + ': keep-alive\n\n' + chunk('two') + end);
+          return;
+        case 'stall':
+          response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+          response.write(chunk('slow'));
+          return; // never another byte
+        case 'huge':
+          response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+          for (let i = 0; i < 2_000; i++) response.write(chunk('x'.repeat(100)));
+          response.end(end);
+          return;
+        case 'plain-json':
+          response.writeHead(200, { 'Content-Type': 'application/json' }).end(
+            JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'Whole answer' }, finish_reason: 'stop' }], usage: { prompt_tokens: 4, completion_tokens: 2 } }),
+          );
+          return;
+        default:
+          response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+          response.end(chunk('fine') + end);
+      }
+    });
+  });
+}
+
+describe('endpoint backend against a misbehaving server', () => {
+  let mode = 'ok';
+  const seen: string[] = [];
+  let server: http.Server;
+  let config: EndpointConfig;
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    server = faultyServer(() => mode, seen);
+    const port = await listen(server);
+    config = { baseUrl: `http://127.0.0.1:${port}/v1`, model: 'm', apiKey: 'secret', contextLength: 4096, idleTimeoutMs: 400, maxResponseBytes: 64 * 1024, log: (line) => logged.push(line) };
+  });
+
+  afterAll(() => server?.close());
+
+  const chat = (backend = new EndpointBackend(config), onDelta?: (text: string) => void) =>
+    backend.chat({ messages: [{ role: 'user', content: 'hi' }], maxNewTokens: 8 }, { onEvent: (e) => e.type === 'delta' && onDelta?.(e.text) });
+
+  it('connection refused, and TLS to a server that speaks plain HTTP', async () => {
+    const closed = http.createServer();
+    const port = await listen(closed);
+    closed.close();
+    const refused = await failureOf(chat(new EndpointBackend({ ...config, baseUrl: `http://127.0.0.1:${port}/v1` })));
+    expect(refused.code).toBe('unreachable');
+    expect(refused.message).toMatch(/connection refused/);
+    const tls = await failureOf(chat(new EndpointBackend({ ...config, baseUrl: config.baseUrl.replace('http:', 'https:') })));
+    expect(tls.code).toBe('unreachable');
+    expect(tls.message).toMatch(/TLS|SSL|wrong version/i);
+  });
+
+  it('401, 404, 429 with Retry-After, 500: each its own error with the server\'s words', async () => {
+    mode = '401';
+    expect(await failureOf(chat())).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/HTTP 401.*Invalid API key/) });
+    mode = '404';
+    expect(await failureOf(chat())).toMatchObject({ code: 'not-found', message: expect.stringContaining('model "x" not found') });
+    mode = '429';
+    expect(await failureOf(chat())).toMatchObject({ code: 'rate-limited', retryAfterSeconds: 7, message: expect.stringContaining('retry after 7 s') });
+    mode = '500';
+    expect(await failureOf(chat())).toMatchObject({ code: 'server-error', message: expect.stringContaining('CUDA out of memory') });
+  });
+
+  it('a stream cut half-way keeps what came and says it was interrupted', async () => {
+    mode = 'cut';
+    const deltas: string[] = [];
+    const error = await failureOf(chat(undefined, (text) => deltas.push(text)));
+    expect(error.code).toBe('interrupted');
+    expect(deltas.join('')).toBe('Hello, wor');
+  });
+
+  it('a malformed line is skipped and logged; the reply goes on', async () => {
+    mode = 'garbage';
+    logged.length = 0;
+    const result = await chat();
+    expect(result.text).toBe('one two');
+    expect(result.usage).toMatchObject({ promptTokens: 5, generatedTokens: 3 });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(/skipped a malformed stream line/);
+  });
+
+  it('a server that stops sending times out; an oversize answer is cut off', async () => {
+    mode = 'stall';
+    const started = Date.now();
+    expect((await failureOf(chat())).code).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    mode = 'huge';
+    expect(await failureOf(chat())).toMatchObject({ code: 'server-error', message: expect.stringMatching(/sent more than/) });
+  });
+
+  it('a redirect is not followed, so the key never reaches another host', async () => {
+    mode = 'redirect';
+    seen.length = 0;
+    expect(await failureOf(chat())).toMatchObject({ code: 'server-error', message: expect.stringContaining('redirects to http://elsewhere.example') });
+    expect(seen).toEqual(['Bearer secret']);
+  });
+
+  it('a server that ignores `stream` and a /models that fails still work', async () => {
+    mode = 'plain-json';
+    const result = await chat();
+    expect(result.text).toBe('Whole answer');
+    // GET /models answers with the plain chat JSON (no model list): the check falls back to a one-token request.
+    mode = 'ok';
+    const backend = new EndpointBackend(config);
+    await expect(backend.ensureLoaded()).resolves.toMatchObject({ name: 'm' });
+  });
+});
