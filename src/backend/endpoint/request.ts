@@ -26,8 +26,24 @@ export interface EndpointResponse {
   chunks: AsyncIterable<Buffer>;
 }
 
-/** Starts the request; resolves once the status line and headers are in. Error statuses resolve too (see failure()). */
-export function send(request: EndpointRequest): Promise<EndpointResponse> {
+/**
+ * Starts the request; resolves once the status line and headers are in. Error statuses resolve too (see failure()).
+ * A kept-alive connection that the server closed meanwhile fails at once: that request is sent again, once, on a
+ * new connection (nothing reached the server).
+ */
+export async function send(request: EndpointRequest): Promise<EndpointResponse> {
+  try {
+    return await attempt(request, false);
+  } catch (error) {
+    if (error instanceof StaleConnection) return attempt(request, true);
+    throw error;
+  }
+}
+
+/** A reused connection was already closed by the server. */
+class StaleConnection extends Error {}
+
+function attempt(request: EndpointRequest, freshConnection: boolean): Promise<EndpointResponse> {
   const url = new URL(request.url);
   const transport = url.protocol === 'https:' ? https : http;
   const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
@@ -35,6 +51,7 @@ export function send(request: EndpointRequest): Promise<EndpointResponse> {
     if (request.signal?.aborted) return reject(cancelled());
     const outgoing = transport.request(url, {
       method: request.method,
+      ...(freshConnection ? { agent: false } : {}),
       headers: { Accept: 'application/json, text/event-stream', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}), ...request.headers },
     });
     const connectTimer = setTimeout(() => outgoing.destroy(new EngineError(`No connection to ${url.host} within ${request.connectTimeoutMs / 1000} s`, 'timeout')), request.connectTimeoutMs);
@@ -55,7 +72,9 @@ export function send(request: EndpointRequest): Promise<EndpointResponse> {
     };
     outgoing.on('error', (error) => {
       cleanUp();
-      reject(networkError(error, url));
+      const code = (error as NodeJS.ErrnoException).code;
+      if (outgoing.reusedSocket && !freshConnection && (code === 'ECONNRESET' || code === 'EPIPE')) reject(new StaleConnection());
+      else reject(networkError(error, url));
     });
     outgoing.on('response', (incoming) => {
       clearTimeout(connectTimer);

@@ -1,0 +1,84 @@
+// The model-server backend against a real server from elsewhere: Hugging Face's `transformers serve` on 127.0.0.1
+// with a random-weight Qwen2 model (test/helpers/transformersServe.ts). Its answers are compared with what the
+// official `openai` client gets from the same server for the same greedy request.
+
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EndpointBackend, type EndpointConfig } from '../../src/backend/endpoint/endpointBackend';
+import { EngineError } from '../../src/protocol/engine';
+import { FIM_FAMILIES, fimFormat } from '../../src/protocol/fimFormats';
+import { startTransformersServe, type TransformersServer } from '../helpers/transformersServe';
+
+let server: TransformersServer;
+let config: EndpointConfig;
+let client: OpenAI;
+
+beforeAll(async () => {
+  server = await startTransformersServe();
+  // The model id is a folder path: the FIM family (its tokenizer has Qwen's sentinels) is named, as a setting would.
+  config = { baseUrl: server.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' };
+  client = new OpenAI({ baseURL: server.baseUrl, apiKey: 'unused', maxRetries: 0 });
+}, 900_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('endpoint backend against transformers serve', () => {
+  it('checks the model although the server answers /v1/models badly', async () => {
+    const endpoint = new EndpointBackend(config);
+    await expect(endpoint.ensureLoaded()).resolves.toMatchObject({ name: server.modelId, contextLength: 2048 });
+    expect(endpoint.state.kind).toBe('ready');
+  });
+
+  it('streams a chat reply: the same text the openai client gets, with the server\'s usage', async () => {
+    const messages = [{ role: 'user' as const, content: 'Write a function that adds two numbers.' }];
+    const endpoint = new EndpointBackend(config);
+    const deltas: string[] = [];
+    const result = await endpoint.chat({ messages, maxNewTokens: 12, temperature: 0 }, { onEvent: (e) => e.type === 'delta' && deltas.push(e.text) });
+    // The reference streams too: the server's non-streamed answer strips surrounding whitespace.
+    const stream = await client.chat.completions.create({ model: server.modelId, messages, max_tokens: 12, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let finish: string | null | undefined;
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    expect(result.text).toBe(text);
+    expect(deltas.join('')).toBe(result.text);
+    expect(result.usage.generatedTokens).toBe(usage!.completion_tokens);
+    expect(result.usage.promptTokens).toBe(usage!.prompt_tokens);
+    expect(result.finishReason).toBe(finish === 'length' ? 'length' : 'stop');
+  });
+
+  it('completes with a Qwen fill-in-the-middle prompt and its stop tokens, as the openai client would send it', async () => {
+    const prefix = 'def add(a, b):\n    return ';
+    const suffix = '\n\nprint(add(1, 2))\n';
+    const endpoint = new EndpointBackend(config);
+    const result = await endpoint.complete({ prefix, suffix, maxNewTokens: 10, temperature: 0 });
+    const qwen = fimFormat(FIM_FAMILIES.find((family) => family.family === 'qwen')!);
+    const reference = await client.completions.create({ model: server.modelId, prompt: qwen.build(prefix, suffix), max_tokens: 10, temperature: 0, stop: qwen.stopTokens.slice(0, 4) });
+    expect(result.text).toBe(reference.choices[0]!.text);
+    expect(result.usage.generatedTokens).toBe(reference.usage!.completion_tokens);
+  });
+
+  it('Stop aborts the request; the server answers the next one', async () => {
+    const endpoint = new EndpointBackend(config);
+    const controller = new AbortController();
+    const call = endpoint.chat({ messages: [{ role: 'user', content: 'Count to a thousand.' }], maxNewTokens: 2000, temperature: 0 }, {
+      signal: controller.signal,
+      onEvent: (event) => event.type === 'delta' && controller.abort(),
+    });
+    const error = await call.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as EngineError).code).toBe('cancelled');
+    expect(endpoint.pendingCalls).toBe(0);
+    const next = await endpoint.chat({ messages: [{ role: 'user', content: 'Hi' }], maxNewTokens: 3, temperature: 0 });
+    expect(next.usage.generatedTokens).toBeGreaterThan(0);
+  });
+});
