@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import { layersPlugin } from './lint/layers.mjs';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'training/**', 'models/**', '.package/**', 'dist-vsix/**'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', '.venv-serve/**', '.cache/**', 'training/**', 'models/**', '.package/**', 'dist-vsix/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
