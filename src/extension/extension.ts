@@ -1,4 +1,4 @@
-// Entry point of the extension host side: one backend (the local engine), one register function per feature.
+// Entry point of the extension host side: the local engine, the backend of each role, one register function per feature.
 
 import * as vscode from 'vscode';
 import type { ModelInfo } from '../protocol/engine';
@@ -9,15 +9,19 @@ import type { ChatController } from './chat/chatController';
 import { registerChat } from './chat/registerChat';
 import { registerCompletion, type AttentiveInlineCompletionProvider } from './completion/registerCompletion';
 import { registerModels } from './models/registerModels';
+import { Backends } from './shared/backends';
 import { DisplayedState } from './shared/displayedState';
 import { createLocalEngine } from './shared/localEngine';
+import { registerServers } from './servers/registerServers';
 import { registerStatus } from './status/registerStatus';
 
 export interface AttentiveApi {
   /** The backend every feature uses, for the extension's own integration tests. */
   readonly backend: Backend<ModelInfo>;
   /** Its state as the status bar and the Model view show it. */
-  readonly displayed: DisplayedState;
+  readonly displayed: DisplayedState<ModelInfo>;
+  /** The backend of each role (the local engine or a model server from the settings). */
+  readonly servers: Backends;
   readonly chat: ChatController;
   readonly completion: AttentiveInlineCompletionProvider;
   readonly attention: AttentionController;
@@ -35,13 +39,21 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   const local = createLocalEngine(context);
   const backend: Backend<ModelInfo> = local.backend;
   const displayed = new DisplayedState(backend);
-  context.subscriptions.push(output, displayed);
-  registerStatus(context, backend, displayed, output);
+  // Chat and completion run where the settings say: the local engine or a model server. Under the extension's tests no
+  // dialog may block: a server the tests did not allow (api.servers.allowHost) is refused.
+  const testMode = context.extensionMode === vscode.ExtensionMode.Test;
+  const servers = new Backends(context, backend, output, testMode ? async () => false : undefined);
+  void servers.refresh();
+  const chatDisplayed = new DisplayedState(servers.chat);
+  context.subscriptions.push(output, displayed, servers, chatDisplayed);
+  registerStatus(context, backend, displayed, servers, output);
   registerModels(context, local.backend, output);
-  const chat = registerChat(context, backend, displayed, output);
-  const completion = registerCompletion(context, backend, output);
+  registerServers(context, servers);
+  const chat = registerChat(context, servers.chat, chatDisplayed, output);
+  const completion = registerCompletion(context, servers.completion, output);
+  // Attention maps need the weights: always the local model.
   const attention = registerAttention(context, backend, output);
-  const api = { backend, displayed, chat, completion, attention };
+  const api = { backend, displayed, servers, chat, completion, attention };
   if (!local.crashWorker) return api;
   return { ...api, test: { crashEngineWorker: local.crashWorker, globalStoragePath: context.globalStorageUri.fsPath } };
 }

@@ -267,6 +267,8 @@ export type EngineErrorCode =
   | 'interrupted'
   /** No connection, or no data, within the configured time. */
   | 'timeout'
+  /** Refused by the user's settings or decision (code to a server they did not allow, plain http to another host). */
+  | 'not-allowed'
   | 'internal';
 
 export type WorkerToHost =

@@ -262,4 +262,20 @@ describe('endpoint backend against a misbehaving server', () => {
     const backend = new EndpointBackend(config);
     await expect(backend.ensureLoaded()).resolves.toMatchObject({ name: 'm' });
   });
+
+  it('sends nothing until the user allows the host, asks once, and refuses plain http to another machine', async () => {
+    mode = 'ok';
+    seen.length = 0;
+    const asked: string[] = [];
+    const declined = new EndpointBackend({ ...config, confirm: async (host) => (asked.push(host), false) });
+    expect(await failureOf(chat(declined))).toMatchObject({ code: 'not-allowed' });
+    expect(seen).toEqual([]);
+    const allowed = new EndpointBackend({ ...config, confirm: async (host) => (asked.push(host), true) });
+    await Promise.all([chat(allowed), chat(allowed)]);
+    await chat(allowed);
+    expect(asked).toEqual([new URL(config.baseUrl).host, new URL(config.baseUrl).host]);
+    expect(seen).toHaveLength(3);
+    const insecure = await failureOf(chat(new EndpointBackend({ ...config, baseUrl: 'http://10.11.12.13:8000/v1' })));
+    expect(insecure).toMatchObject({ code: 'not-allowed', message: expect.stringContaining('unencrypted') });
+  });
 });

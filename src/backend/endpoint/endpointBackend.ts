@@ -37,6 +37,10 @@ export interface EndpointConfig {
   maxResponseBytes?: number;
   /** Where malformed stream lines are reported (they are skipped). */
   log?: (line: string) => void;
+  /** Plain http:// to a host other than this machine sends code unencrypted: refused unless allowed here. */
+  allowInsecure?: boolean;
+  /** Asked before the first request goes out (the user's decision to send code to this host); false refuses. */
+  confirm?: (host: string) => Promise<boolean>;
 }
 
 /** What the status bar shows for a model on a server. */
@@ -53,6 +57,8 @@ export class EndpointBackend implements Backend<EndpointModel> {
   private readonly running = new Set<AbortController>();
   private checked: Promise<EndpointModel> | undefined;
   private readonly fim: FimFormat | null;
+  private confirmed = false;
+  private confirming: Promise<boolean> | undefined;
 
   constructor(private readonly config: EndpointConfig) {
     const family = fimFamilyFor(config.model, config.fimFamily);
@@ -186,6 +192,18 @@ export class EndpointBackend implements Backend<EndpointModel> {
     this.listeners.clear();
   }
 
+  /** Whether requests may go to this endpoint: encrypted or on this machine, and confirmed by the user once. */
+  private async allowed(): Promise<void> {
+    const url = new URL(this.config.baseUrl);
+    if (url.protocol === 'http:' && !isLoopback(url.hostname) && !this.config.allowInsecure) {
+      throw new EngineError(`${this.host} is reached over plain http://, which would send your code unencrypted; use https:// or set "allowInsecure": true on this endpoint`, 'not-allowed');
+    }
+    if (this.confirmed || !this.config.confirm) return;
+    this.confirming ??= this.config.confirm(this.host).finally(() => (this.confirming = undefined));
+    if (!(await this.confirming)) throw new EngineError(`Nothing was sent to ${this.host}: sending code there was not allowed`, 'not-allowed');
+    this.confirmed = true;
+  }
+
   private get host(): string {
     return new URL(this.config.baseUrl).host;
   }
@@ -226,6 +244,7 @@ export class EndpointBackend implements Backend<EndpointModel> {
 
   private async request(method: 'GET' | 'POST', path: string, body: unknown, { signal }: { signal?: AbortSignal }): Promise<EndpointResponse> {
     const url = `${this.config.baseUrl.replace(/\/+$/, '')}${path}`;
+    await this.allowed();
     const response = await send({
       url,
       method,
@@ -316,6 +335,11 @@ export class EndpointBackend implements Backend<EndpointModel> {
     if (tokenTexts) result.tokenTexts = tokenTexts;
     return result;
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: this machine. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 interface StreamChunk {

@@ -6,31 +6,30 @@
 
 import * as vscode from 'vscode';
 import { assertNever } from '../../protocol/assertNever';
-import type { ModelInfo } from '../../protocol/engine';
-import type { Backend, BackendState } from '../../backend/backend';
+import type { Backend, BackendModel, BackendState } from '../../backend/backend';
 
 export const SHOW_GENERATING_AFTER_MS = 600;
 
-export class DisplayedState implements vscode.Disposable {
-  private shown: BackendState<ModelInfo>;
+export class DisplayedState<M extends BackendModel = BackendModel> implements vscode.Disposable {
+  private shown: BackendState<M>;
   private timer: NodeJS.Timeout | undefined;
-  private readonly changed = new vscode.EventEmitter<BackendState<ModelInfo>>();
+  private readonly changed = new vscode.EventEmitter<BackendState<M>>();
   readonly onChange = this.changed.event;
   private readonly subscription: { dispose(): void };
 
   constructor(
-    private readonly backend: Backend<ModelInfo>,
+    private readonly backend: Backend<M>,
     private readonly delayMs = SHOW_GENERATING_AFTER_MS,
   ) {
     this.shown = backend.state;
     this.subscription = backend.onStateChange((state) => this.update(state));
   }
 
-  get state(): BackendState<ModelInfo> {
+  get state(): BackendState<M> {
     return this.shown;
   }
 
-  private update(state: BackendState<ModelInfo>): void {
+  private update(state: BackendState<M>): void {
     if (state.kind === 'generating' && this.shown.kind === 'ready') {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
@@ -45,7 +44,7 @@ export class DisplayedState implements vscode.Disposable {
     this.show(state);
   }
 
-  private show(state: BackendState<ModelInfo>): void {
+  private show(state: BackendState<M>): void {
     this.shown = state;
     this.changed.fire(state);
   }

@@ -35,7 +35,7 @@ function rows(state: BackendState<ModelInfo>): vscode.TreeItem[] {
   ];
 }
 
-export function registerModelView(context: vscode.ExtensionContext, displayed: DisplayedState): void {
+export function registerModelView(context: vscode.ExtensionContext, displayed: DisplayedState<ModelInfo>): void {
   const changed = new vscode.EventEmitter<void>();
   const provider: vscode.TreeDataProvider<vscode.TreeItem> = {
     onDidChangeTreeData: changed.event,
