@@ -4,6 +4,7 @@ import { completionSuite } from './completion.test';
 import { engineSuite } from './engine.test';
 import { modelsSuite } from './models.test';
 import { networkSuite } from './network.test';
+import { serversSuite } from './servers.test';
 
 /** Each suite registers its describe/it blocks when called (after mocha has set up its globals). */
-export const suites: Array<() => void> = [engineSuite, chatSuite, completionSuite, attentionSuite, networkSuite, modelsSuite];
+export const suites: Array<() => void> = [engineSuite, chatSuite, completionSuite, attentionSuite, networkSuite, modelsSuite, serversSuite];

@@ -1,0 +1,107 @@
+// Model servers in a real VS Code extension host: with attentive.endpoints pointing at Hugging Face's
+// `transformers serve` (through a recording proxy on 127.0.0.1), nothing is sent until the host is allowed; then the
+// chat streams its reply from the server and inline completion sends the model family's fill-in-the-middle prompt.
+
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { ChatEntry } from '../../../src/protocol/chat';
+import { startRecordingProxy, type RecordingProxy } from '../../helpers/recordingProxy';
+import { startTransformersServe, type TransformersServer } from '../../helpers/transformersServe';
+import { api, closeAll, openFile, until } from './harness';
+
+const lastReply = (entries: ChatEntry[]) => entries.filter((e) => e.role === 'assistant').at(-1);
+const finished = (entry: ChatEntry | undefined) => !!entry && ['done', 'stopped', 'error'].includes(entry.status);
+
+/** The text of a streamed chat answer, from its server-sent events. */
+function streamedText(body: string): string {
+  return body
+    .split('\n')
+    .filter((line) => line.startsWith('data: ') && line !== 'data: [DONE]')
+    .map((line) => (JSON.parse(line.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta?.content ?? '')
+    .join('');
+}
+
+async function setSettings(values: Record<string, unknown>): Promise<void> {
+  const config = vscode.workspace.getConfiguration('attentive');
+  for (const [key, value] of Object.entries(values)) await config.update(key, value, vscode.ConfigurationTarget.Global);
+  await (await api()).servers.refresh();
+}
+
+export function serversSuite(): void {
+  describe('Attentive: model servers', function () {
+    this.timeout(300_000);
+    let server: TransformersServer;
+    let proxy: RecordingProxy;
+
+    before(async function () {
+      this.timeout(900_000);
+      server = await startTransformersServe();
+      proxy = await startRecordingProxy(server.baseUrl);
+      await setSettings({
+        endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }],
+        'chat.backend': 'hf',
+        'completion.backend': 'hf',
+      });
+    });
+
+    after(async () => {
+      await setSettings({ endpoints: undefined, 'chat.backend': undefined, 'completion.backend': undefined });
+      await closeAll();
+      await proxy?.close();
+      await server?.stop();
+    });
+
+    it('says where each role runs, and sends nothing to a server the user has not allowed', async () => {
+      const { chat, servers } = await api();
+      assert.equal(servers.describe('chat'), `${server.modelId} at ${new URL(proxy.baseUrl).host}`);
+      assert.equal(servers.describe('completion'), `${server.modelId} at ${new URL(proxy.baseUrl).host}`);
+      chat.newChat();
+      chat.sendRequest('Hello');
+      const reply = await until('the refused reply', () => {
+        const r = lastReply(chat.state().conversation.entries);
+        return finished(r) && r;
+      });
+      assert.equal(reply.status, 'error');
+      assert.match(reply.error ?? '', /not allowed/);
+      assert.deepEqual(proxy.exchanges, []);
+    });
+
+    it('streams a chat reply from the server: the request carries the message, the reply is what the server sent', async () => {
+      const { chat, servers } = await api();
+      await servers.allowHost(new URL(proxy.baseUrl).host);
+      chat.newChat();
+      chat.sendRequest('Write a Python function that adds two numbers.');
+      const reply = await until('a finished reply', () => {
+        const r = lastReply(chat.state().conversation.entries);
+        return finished(r) && r;
+      });
+      assert.equal(reply.status, 'done', reply.error);
+      const exchange = proxy.exchanges.filter((e) => e.path.endsWith('/chat/completions') && (e.request?.['max_tokens'] as number) > 1).at(-1);
+      assert.ok(exchange, `no chat request reached the server: ${proxy.exchanges.map((e) => e.path).join(', ')}`);
+      const messages = exchange.request!['messages'] as Array<{ role: string; content: string }>;
+      assert.equal(messages.at(-1)!.role, 'user');
+      assert.match(messages.at(-1)!.content, /Write a Python function that adds two numbers\./);
+      assert.equal(exchange.request!['stream'], true);
+      assert.equal(reply.content, streamedText(exchange.response));
+      assert.equal(reply.stats?.model, server.modelId);
+      assert.ok((reply.stats?.generatedTokens ?? 0) > 0);
+    });
+
+    it('inline completion sends the Qwen fill-in-the-middle prompt with the family\'s stop tokens', async () => {
+      const { completion } = await api();
+      const { editor } = await openFile('served.py', 'def add(a, b):\n    return \n\nprint(add(1, 2))\n');
+      editor.selection = new vscode.Selection(1, 11, 1, 11);
+      const before = proxy.exchanges.length;
+      const requests = completion.stats.requests;
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      const exchange = await until('a completion request at the server', () => proxy.exchanges.slice(before).find((e) => e.path.endsWith('/completions') && !e.path.includes('chat')), 60_000);
+      assert.ok(completion.stats.requests > requests);
+      const prompt = exchange.request!['prompt'] as string;
+      assert.ok(prompt.startsWith('<|fim_prefix|>def add(a, b):\n    return '), JSON.stringify(prompt));
+      assert.ok(prompt.includes('<|fim_suffix|>\n\nprint(add(1, 2))'), JSON.stringify(prompt));
+      assert.ok(prompt.endsWith('<|fim_middle|>'), JSON.stringify(prompt));
+      assert.ok((exchange.request!['stop'] as string[]).includes('<|endoftext|>'));
+      assert.equal(exchange.request!['temperature'], 0);
+    });
+  });
+}
