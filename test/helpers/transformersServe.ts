@@ -44,7 +44,7 @@ function healthy(port: number): Promise<boolean> {
 export async function startTransformersServe(): Promise<TransformersServer> {
   execFileSync('bash', [path.join(ROOT, 'scripts', 'setup-serve-venv.sh')], { stdio: 'inherit', timeout: 900_000 });
   if (!fs.existsSync(path.join(MODEL_DIR, 'model.safetensors'))) {
-    execFileSync(path.join(VENV, 'bin', 'python'), [path.join(__dirname, 'make_served_model.py'), MODEL_DIR], { stdio: 'inherit', env: OFFLINE, timeout: 300_000 });
+    execFileSync(path.join(VENV, 'bin', 'python'), [path.join(ROOT, 'test', 'helpers', 'make_served_model.py'), MODEL_DIR], { stdio: 'inherit', env: OFFLINE, timeout: 300_000 });
   }
   const port = await freePort();
   const log: string[] = [];
