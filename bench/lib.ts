@@ -8,3 +8,5 @@ export { CompletionService, DEFAULT_COMPLETION_SETTINGS } from '../src/extension
 export { textLineSource } from '../src/extension/completion/documentWindow';
 export { createRandom } from '../src/worker/sampling';
 export { externalWeightsPath } from '../src/worker/externalWeights';
+export { EndpointBackend } from '../src/backend/endpoint/endpointBackend';
+export { startTransformersServe } from '../test/helpers/transformersServe';

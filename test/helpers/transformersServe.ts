@@ -9,7 +9,15 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '../..');
+/** The repository root, from this file or from a bundle of it (out/test/, dist/). */
+function repositoryRoot(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'scripts', 'setup-serve-venv.sh'))) return dir;
+  }
+  throw new Error(`no repository root above ${__dirname}`);
+}
+
+const ROOT = repositoryRoot();
 const VENV = path.join(ROOT, '.venv-serve');
 const MODEL_DIR = path.join(ROOT, '.cache', 'served-model');
 const OFFLINE = { ...process.env, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_HUB_DISABLE_TELEMETRY: '1' };

@@ -2,6 +2,7 @@
 // status-bar item, remembered across restarts), the manual trigger, and the settings.
 
 import * as vscode from 'vscode';
+import { EngineError } from '../../protocol/engine';
 import type { Backend } from '../../backend/backend';
 import { SECTION } from '../shared/settings';
 import { settingDefault } from '../shared/settingDefaults';
@@ -65,8 +66,10 @@ function debounce(ms: number, token: vscode.CancellationToken): Promise<boolean>
 }
 
 export class AttentiveInlineCompletionProvider implements vscode.InlineCompletionItemProvider {
-  /** Requests that reached the engine or the cache, and how many the editor cancelled during the debounce. */
-  readonly stats = { requests: 0, debounced: 0, shown: 0 };
+  /** Requests that reached the engine or the cache, how many the editor cancelled during the debounce, and busy-server back-offs. */
+  readonly stats = { requests: 0, debounced: 0, shown: 0, backedOff: 0 };
+  /** Until when a busy model server is left alone (its Retry-After). */
+  private busyServerUntil = 0;
   /** The last suggestion handed to the editor. */
   lastShown: string | undefined;
   private readonly busyEmitter = new vscode.EventEmitter<boolean>();
@@ -91,6 +94,8 @@ export class AttentiveInlineCompletionProvider implements vscode.InlineCompletio
     if (!languageEnabled(settings.languages, document.languageId) && !manual) return undefined;
     // The editor's own suggestion widget is open: VS Code shows our text only if it extends the selected item.
     if (context.selectedCompletionInfo) return undefined;
+    // A model server said it is busy (429/503): automatic requests wait as long as it asked, instead of queueing.
+    if (!manual && Date.now() < this.busyServerUntil) return undefined;
     if (!manual && !(await debounce(settings.debounceMs, token))) {
       this.stats.debounced++;
       return undefined;
@@ -111,6 +116,12 @@ export class AttentiveInlineCompletionProvider implements vscode.InlineCompletio
       return [new vscode.InlineCompletionItem(outcome.text, new vscode.Range(position, position))];
     } catch (error) {
       this.output.appendLine(`[completion] ${(error as Error).message}`);
+      if (error instanceof EngineError && error.code === 'rate-limited') {
+        const seconds = error.retryAfterSeconds ?? 10;
+        this.busyServerUntil = Date.now() + seconds * 1000;
+        this.stats.backedOff++;
+        void vscode.window.setStatusBarMessage(`Attentive: the completion server is busy; suggestions resume in ${seconds} s`, seconds * 1000);
+      }
       return undefined;
     } finally {
       subscription.dispose();

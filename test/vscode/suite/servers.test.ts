@@ -3,6 +3,8 @@
 // chat streams its reply from the server and inline completion sends the model family's fill-in-the-middle prompt.
 
 import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as vscode from 'vscode';
 import type { ChatEntry } from '../../../src/protocol/chat';
 import { startRecordingProxy, type RecordingProxy } from '../../helpers/recordingProxy';
@@ -102,6 +104,40 @@ export function serversSuite(): void {
       assert.ok(prompt.endsWith('<|fim_middle|>'), JSON.stringify(prompt));
       assert.ok((exchange.request!['stop'] as string[]).includes('<|endoftext|>'));
       assert.equal(exchange.request!['temperature'], 0);
+    });
+
+    it('a busy server (429 with Retry-After) pauses automatic completion for as long as it asked', async () => {
+      const { completion, servers } = await api();
+      const seen: string[] = [];
+      const busy = http.createServer((request, response) => {
+        seen.push(request.url ?? '');
+        request.resume();
+        response.writeHead(429, { 'Retry-After': '30', 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: 'slow down' } }));
+      });
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+      const busyUrl = `http://127.0.0.1:${(busy.address() as AddressInfo).port}/v1`;
+      try {
+        await servers.allowHost(new URL(busyUrl).host);
+        await setSettings({
+          endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }, { name: 'busy', baseUrl: busyUrl, model: 'm' }],
+          'completion.backend': 'busy',
+        });
+        const { editor } = await openFile('busy.py', 'def add(a, b):\n    return ');
+        const end = editor.document.lineAt(1).range.end;
+        editor.selection = new vscode.Selection(end, end);
+        const backedOff = completion.stats.backedOff;
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+        await until('the busy answer', () => completion.stats.backedOff > backedOff, 30_000);
+        assert.equal(seen.length, 1);
+        // Typing on: automatic requests are not sent while the server asked to wait.
+        await editor.edit((edit) => edit.insert(editor.selection.active, 'a'));
+        await editor.edit((edit) => edit.insert(editor.selection.active, ' +'));
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        assert.equal(seen.length, 1, `requests during the back-off: ${seen.join(', ')}`);
+      } finally {
+        await setSettings({ 'completion.backend': 'hf' });
+        busy.close();
+      }
     });
   });
 }
