@@ -49,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   registerStatus(context, backend, displayed, servers, output);
   registerModels(context, local.backend, output);
   registerServers(context, servers);
-  const chat = registerChat(context, servers.chat, chatDisplayed, output);
+  const chat = registerChat(context, servers.chat, chatDisplayed, { current: () => servers.where('chat'), onDidChange: servers.onDidChange }, output);
   const completion = registerCompletion(context, servers.completion, output);
   // Attention maps need the weights: always the local model.
   const attention = registerAttention(context, backend, output);

@@ -64,8 +64,19 @@ export interface ModelStatus {
   text: string;
 }
 
+/** Where the chat runs: the bundled model (small: the welcome offers better ones), another local model, or a server. */
+export interface ChatBackendInfo {
+  kind: 'bundled' | 'local' | 'server';
+  /** "attentive-code-14m", or "qwen2.5-coder:7b at 127.0.0.1:11434". */
+  description: string;
+}
+
+/** The ways to a capable chat model that the welcome offers. */
+export type SetupAction = 'selectModel' | 'addModelServer';
+
 export interface ChatViewState {
   conversation: Conversation;
+  runsOn: ChatBackendInfo;
   conversations: ConversationSummary[];
   attachments: Attachment[];
   draft: string;
@@ -92,7 +103,8 @@ export type WebviewMessage =
   | { type: 'attach'; kind: 'selection' | 'file' }
   | { type: 'removeAttachment'; id: string }
   | { type: 'draft'; text: string }
-  | { type: 'codeAction'; action: CodeAction; code: string; language: string };
+  | { type: 'codeAction'; action: CodeAction; code: string; language: string }
+  | { type: 'setup'; action: SetupAction };
 
 /** Host -> webview. */
 export type HostMessage =
@@ -130,6 +142,8 @@ export function validateWebviewMessage(raw: unknown): WebviewMessage | null {
       return text(raw['text']) && raw['text'].trim() ? { type, text: raw['text'] } : null;
     case 'draft':
       return text(raw['text']) ? { type, text: raw['text'] } : null;
+    case 'setup':
+      return raw['action'] === 'selectModel' || raw['action'] === 'addModelServer' ? { type, action: raw['action'] } : null;
     case 'openConversation':
     case 'deleteConversation':
     case 'removeAttachment':

@@ -103,6 +103,12 @@ describe('validateWebviewMessage', () => {
     expect(validateWebviewMessage({ type: 'send', text: 'hi', extra: { evil: true } })).toEqual({ type: 'send', text: 'hi' });
   });
 
+  it('accepts the welcome\'s two setup actions and nothing else under that type', () => {
+    expect(validateWebviewMessage({ type: 'setup', action: 'selectModel' })).toEqual({ type: 'setup', action: 'selectModel' });
+    expect(validateWebviewMessage({ type: 'setup', action: 'addModelServer', url: 'http://evil' })).toEqual({ type: 'setup', action: 'addModelServer' });
+    for (const action of ['workbench.action.terminal.new', undefined, 1, 'selectmodel']) expect(validateWebviewMessage({ type: 'setup', action })).toBeNull();
+  });
+
   it('never throws on random input (fuzzed)', () => {
     const random = createRandom(99);
     const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;

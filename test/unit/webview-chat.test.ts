@@ -24,6 +24,7 @@ function html(fragment: DocumentFragment): string {
 function state(overrides: Partial<ChatViewState> = {}, entries: ChatEntry[] = []): ChatViewState {
   return {
     conversation: { id: 'c1', title: 'Fibonacci', createdAt: 0, updatedAt: 0, entries },
+    runsOn: { kind: 'local', description: 'attentive-code-14m' },
     conversations: [{ id: 'c1', title: 'Fibonacci', updatedAt: Date.now(), messages: entries.length }],
     attachments: [],
     draft: '',
@@ -197,6 +198,24 @@ describe('markdown', () => {
 });
 
 describe('chat view', () => {
+  it('on the bundled model, the welcome says what it is and offers a download or a model server, one click each', () => {
+    const h = harness(state({ runsOn: { kind: 'bundled', description: 'attentive-code-14m' } }));
+    const welcome = h.root.querySelector('.welcome')!;
+    expect(welcome.textContent).toContain('answers questions poorly');
+    const actions = Array.from(welcome.querySelectorAll<HTMLButtonElement>('.welcome-actions button'));
+    expect(actions.map((b) => b.textContent)).toEqual(['Download a model', 'Connect a model server']);
+    actions[0]!.click();
+    actions[1]!.click();
+    expect(h.posted.filter((m) => m.type === 'setup')).toEqual([
+      { type: 'setup', action: 'selectModel' },
+      { type: 'setup', action: 'addModelServer' },
+    ]);
+    // Once the chat runs on a server, the welcome says where and offers nothing.
+    h.app.handle({ type: 'state', state: state({ runsOn: { kind: 'server', description: 'qwen2.5-coder:7b at 127.0.0.1:11434' } }) });
+    expect(h.root.querySelector('.welcome')!.textContent).toContain('The chat runs on qwen2.5-coder:7b at 127.0.0.1:11434.');
+    expect(h.root.querySelector('.welcome-actions')).toBeNull();
+  });
+
   beforeEach(() => {
     document.body.replaceChildren();
   });

@@ -214,6 +214,7 @@ export class ChatApp {
     this.persisted = { ...this.persisted, conversationId: conversation.id };
     this.saveSoon();
 
+    ui.messages.setRunsOn(state.runsOn);
     ui.composer.setAttachments(state.attachments);
     ui.history.setConversations(state.conversations, conversation.id);
     this.applyModel(state.model);

@@ -2,7 +2,7 @@
 // streamed deltas re-render only their entry at most once per animation frame, and the list stays pinned to the
 // bottom only while the user is at the bottom.
 
-import type { Attachment, ChatEntry, ReplyStats, WebviewMessage } from '../../src/protocol/chat';
+import type { Attachment, ChatBackendInfo, ChatEntry, ReplyStats, WebviewMessage } from '../../src/protocol/chat';
 import { SLASH_COMMANDS } from '../../src/protocol/chat';
 import { button, el, icon } from './dom';
 import { flashCopied, renderMarkdown, type CodeActionHandler } from './markdown';
@@ -67,6 +67,7 @@ export class MessageList {
   /** Where scrollToBottom last put the list. */
   private programmaticTop = -1;
   private readonly welcome: HTMLElement;
+  private runsOnKey = '';
 
   constructor(private readonly options: MessageListOptions) {
     this.element = el('div', {
@@ -240,17 +241,40 @@ export class MessageList {
   }
 
   private buildWelcome(): HTMLElement {
-    return el(
-      'div',
-      { className: 'welcome' },
-      el('h2', { className: 'welcome-title', text: 'Ask Attentive about your code' }),
-      el('p', { className: 'welcome-text', text: 'The model runs on this machine. Attach the selection or a file, then ask, or start with a command:' }),
-      el(
-        'ul',
-        { className: 'welcome-commands' },
-        ...SLASH_COMMANDS.map((c) => el('li', {}, el('code', { text: `/${c.name}` }), ` ${c.description}`)),
-      ),
+    return el('div', { className: 'welcome' }, ...this.welcomeContent({ kind: 'local', description: '' }));
+  }
+
+  /** The welcome says where the chat runs; on the small bundled model it offers the two ways to a capable one. */
+  setRunsOn(runsOn: ChatBackendInfo): void {
+    const key = `${runsOn.kind}\n${runsOn.description}`;
+    if (key === this.runsOnKey) return;
+    this.runsOnKey = key;
+    this.welcome.replaceChildren(...this.welcomeContent(runsOn));
+  }
+
+  private welcomeContent(runsOn: ChatBackendInfo): HTMLElement[] {
+    const where =
+      runsOn.kind === 'server'
+        ? `The chat runs on ${runsOn.description}.`
+        : runsOn.kind === 'bundled'
+          ? 'The chat runs on the small model that comes with Attentive, on this machine. It is made for inline completion and attention maps, and answers questions poorly. For a capable chat model:'
+          : 'The model runs on this machine.';
+    const content: HTMLElement[] = [el('h2', { className: 'welcome-title', text: 'Ask Attentive about your code' }), el('p', { className: 'welcome-text', text: where })];
+    if (runsOn.kind === 'bundled') {
+      content.push(
+        el(
+          'div',
+          { className: 'welcome-actions' },
+          button({ label: 'Download a chat model (Select Model)', text: 'Download a model', className: 'primary', onClick: () => this.options.post({ type: 'setup', action: 'selectModel' }) }),
+          button({ label: 'Connect a model server: Ollama, LM Studio, llama.cpp, vLLM', text: 'Connect a model server', onClick: () => this.options.post({ type: 'setup', action: 'addModelServer' }) }),
+        ),
+      );
+    }
+    content.push(
+      el('p', { className: 'welcome-text', text: 'Attach the selection or a file, then ask, or start with a command:' }),
+      el('ul', { className: 'welcome-commands' }, ...SLASH_COMMANDS.map((c) => el('li', {}, el('code', { text: `/${c.name}` }), ` ${c.description}`))),
     );
+    return content;
   }
 
   private createView(entry: ChatEntry): EntryView {

@@ -8,6 +8,7 @@ import { EngineError, type GenerateResult, type Usage } from '../../protocol/eng
 import {
   parseSlashCommand,
   type Attachment,
+  type ChatBackendInfo,
   type ChatEntry,
   type ChatViewState,
   type Conversation,
@@ -48,6 +49,12 @@ interface RunningReply {
   controller: AbortController;
 }
 
+/** Where the chat runs now, and when that changes (the settings re-point the chat's backend). */
+export interface ChatLocation {
+  current(): ChatBackendInfo;
+  readonly onDidChange: vscode.Event<void>;
+}
+
 export class ChatController implements vscode.Disposable {
   private conversation: Conversation;
   private attachments: Attachment[] = [];
@@ -67,9 +74,13 @@ export class ChatController implements vscode.Disposable {
     private readonly displayed: DisplayedState,
     private readonly store: HistoryStore,
     private readonly log: vscode.OutputChannel,
+    private readonly location: ChatLocation,
   ) {
     this.conversation = store.latest() ?? emptyConversation();
-    this.subscriptions.push(displayed.onChange(() => this.send({ type: 'model', model: this.modelStatus() })));
+    this.subscriptions.push(
+      displayed.onChange(() => this.send({ type: 'model', model: this.modelStatus() })),
+      location.onDidChange(() => this.pushState()),
+    );
   }
 
   /** Connects a view (or disconnects it with null); a connected view gets everything from then on. */
@@ -89,6 +100,7 @@ export class ChatController implements vscode.Disposable {
   state(): ChatViewState {
     const state: ChatViewState = {
       conversation: this.conversation,
+      runsOn: this.location.current(),
       conversations: this.store.list(),
       attachments: this.attachments,
       draft: this.draft,
@@ -153,6 +165,10 @@ export class ChatController implements vscode.Disposable {
         break;
       case 'codeAction':
         await applyCodeAction(message.action, message.code, message.language);
+        break;
+      case 'setup':
+        // The commands of the models and servers features (by id: features do not import each other).
+        await vscode.commands.executeCommand(message.action === 'selectModel' ? 'attentive.selectModel' : 'attentive.addModelServer');
         break;
       default:
         assertNever(message, 'chat message');

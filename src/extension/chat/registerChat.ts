@@ -6,7 +6,7 @@ import type { Backend } from '../../backend/backend';
 import { codeToExplain } from '../shared/codeToExplain';
 import type { DisplayedState } from '../shared/displayedState';
 import { ChatBenchProbe } from './benchProbe';
-import { ChatController } from './chatController';
+import { ChatController, type ChatLocation } from './chatController';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView';
 import { HistoryStore } from './historyStore';
 
@@ -27,9 +27,9 @@ class ExplainCodeActionProvider implements vscode.CodeActionProvider {
   }
 }
 
-export function registerChat(context: vscode.ExtensionContext, backend: Backend, displayed: DisplayedState, log: vscode.OutputChannel): ChatController {
+export function registerChat(context: vscode.ExtensionContext, backend: Backend, displayed: DisplayedState, location: ChatLocation, log: vscode.OutputChannel): ChatController {
   const storage = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const controller = new ChatController(backend, displayed, new HistoryStore(storage), log);
+  const controller = new ChatController(backend, displayed, new HistoryStore(storage), log, location);
   // bench/chat.mjs's timings, only when the extension host runs with ATTENTIVE_BENCH=<file>.
   const probe = ChatBenchProbe.fromEnvironment();
   if (probe) context.subscriptions.push(controller.onDidProgressReply((progress) => probe.record(progress)));

@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import type { Backend } from '../../backend/backend';
 import { EndpointBackend, type EndpointConfig } from '../../backend/endpoint/endpointBackend';
 import { SwitchingBackend } from '../../backend/switchingBackend';
-import { SECTION } from './settings';
+import type { ChatBackendInfo } from '../../protocol/chat';
+import { readSettings, SECTION } from './settings';
 
 export type Role = 'chat' | 'completion';
 export const ROLES: readonly Role[] = ['chat', 'completion'];
@@ -83,7 +84,9 @@ export class Backends implements vscode.Disposable {
     this.completion = new SwitchingBackend(local);
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration(`${SECTION}.endpoints`) || ROLES.some((role) => event.affectsConfiguration(`${SECTION}.${role}.backend`))) void this.refresh();
+        const roles = ROLES.some((role) => event.affectsConfiguration(`${SECTION}.${role}.backend`));
+        // The local model's setting too: the chat's welcome says whether it is the small bundled one.
+        if (roles || event.affectsConfiguration(`${SECTION}.endpoints`) || event.affectsConfiguration(`${SECTION}.model`)) void this.refresh();
       }),
       context.secrets.onDidChange((event) => {
         if (event.key.startsWith('attentive.endpoint.')) void this.refresh();
@@ -147,6 +150,17 @@ export class Backends implements vscode.Disposable {
     if (!(await this.askToSend(host, model))) return false;
     await this.allowHost(host);
     return true;
+  }
+
+  /** Where a role runs: the bundled model, another local model, or a server (with the model and host in words). */
+  where(role: Role): ChatBackendInfo {
+    const target = this[role].current;
+    if (target === this.local) {
+      const { model } = readSettings();
+      const name = this.local.state.kind === 'ready' || this.local.state.kind === 'generating' ? this.local.state.model.name : model === 'bundled' ? 'the bundled model' : model;
+      return { kind: model === 'bundled' ? 'bundled' : 'local', description: name };
+    }
+    return { kind: 'server', description: this.describe(role) };
   }
 
   /** Where a role runs, in words: "local" or "<model> at <host>". */
