@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { Backend } from '../../backend/backend';
 import { assertNever } from '../../protocol/assertNever';
-import { EngineError, type GenerateResult, type Usage } from '../../protocol/engine';
+import { EngineError, type EngineEvent, type GenerateResult, type Usage } from '../../protocol/engine';
 import {
   parseSlashCommand,
   type Attachment,
@@ -20,7 +20,7 @@ import { describeState, type DisplayedState } from '../shared/displayedState';
 import { generationDefaults, readSettings } from '../shared/settings';
 import { applyCodeAction } from './codeActions';
 import { HistoryStore, titleFrom } from './historyStore';
-import { buildPrompt, type TokenCounter } from './promptBuilder';
+import { buildPrompt, type BuiltPrompt, type TokenCounter } from './promptBuilder';
 
 let counter = 0;
 /** Ids safe for the webview protocol ([A-Za-z0-9_-]). */
@@ -300,28 +300,40 @@ export class ChatController implements vscode.Disposable {
       const request = conversation.entries[index - 1]!;
       const history = conversation.entries.slice(0, index - 1);
       const reserve = Math.min(settings.maxNewTokens, Math.floor(info.contextLength / 2));
-      const prompt = await buildPrompt(history, request, this.tokenCounter(controller.signal), info.contextLength - reserve - 8);
-      this.progress.fire({ entryId: reply.id, step: 'call' });
-      const result: GenerateResult = await this.backend.chat(
-        { ...generationDefaults(settings), messages: prompt.messages, repetitionPenalty: 1.1 },
-        {
-          signal: controller.signal,
-          onEvent: (event) => {
-            if (event.type === 'queued') {
-              reply.status = 'queued';
-              update();
-            } else if (event.type === 'started') {
-              this.progress.fire({ entryId: reply.id, step: 'started' });
-              reply.status = 'streaming';
-              update();
-            } else if (event.type === 'delta') {
-              this.progress.fire({ entryId: reply.id, step: 'firstDelta' });
-              reply.content += event.text;
-              if (visible()) this.send({ type: 'delta', entryId: reply.id, text: event.text });
-            }
-          },
-        },
-      );
+      const onEvent = (event: EngineEvent) => {
+        if (event.type === 'queued') {
+          reply.status = 'queued';
+          update();
+        } else if (event.type === 'started') {
+          this.progress.fire({ entryId: reply.id, step: 'started' });
+          reply.status = 'streaming';
+          update();
+        } else if (event.type === 'delta') {
+          this.progress.fire({ entryId: reply.id, step: 'firstDelta' });
+          reply.content += event.text;
+          if (visible()) this.send({ type: 'delta', entryId: reply.id, text: event.text });
+        }
+      };
+      // A model server counts tokens its own way (ours are estimates there): when it says the prompt is too long,
+      // the prompt is built again with less room, once, and the reply says so.
+      let budget = info.contextLength - reserve - 8;
+      let retried = false;
+      let prompt: BuiltPrompt;
+      let result: GenerateResult;
+      for (;;) {
+        prompt = await buildPrompt(history, request, this.tokenCounter(controller.signal), budget);
+        this.progress.fire({ entryId: reply.id, step: 'call' });
+        try {
+          result = await this.backend.chat({ ...generationDefaults(settings), messages: prompt.messages, repetitionPenalty: 1.1 }, { signal: controller.signal, onEvent });
+          break;
+        } catch (error) {
+          if (retried || reply.content || !(error instanceof EngineError && error.code === 'prompt-too-long')) throw error;
+          retried = true;
+          budget = Math.floor(budget * 0.6);
+          this.log.appendLine(`[chat] ${error.message}; sending it again with ${budget} tokens of prompt`);
+        }
+      }
+      const trimmedNote = [prompt.trimmedNote, retried ? 'the server found the prompt too long, so it was sent again, shorter' : undefined].filter(Boolean).join('; ');
       usage = result.usage;
       reply.content = result.text;
       reply.status = result.finishReason === 'cancelled' ? 'stopped' : 'done';
@@ -331,7 +343,7 @@ export class ChatController implements vscode.Disposable {
         generatedTokens: result.usage.generatedTokens,
         timeToFirstTokenMs: Math.round(result.usage.timeToFirstTokenMs),
         tokensPerSecond: Math.round(result.usage.decodeTokensPerSecond),
-        ...(prompt.trimmedNote ? { trimmedNote: prompt.trimmedNote } : {}),
+        ...(trimmedNote ? { trimmedNote } : {}),
       };
     } catch (error) {
       const engineError = EngineError.from(error);

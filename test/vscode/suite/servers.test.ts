@@ -139,5 +139,53 @@ export function serversSuite(): void {
         busy.close();
       }
     });
+
+    it('a chat prompt the server finds too long is sent again, shorter, once, and the reply says so', async () => {
+      const { chat, servers } = await api();
+      const requests: Array<Record<string, unknown>> = [];
+      const strict = http.createServer((request, response) => {
+        const chunks: Buffer[] = [];
+        request.on('data', (chunk: Buffer) => chunks.push(chunk));
+        request.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+          requests.push(body);
+          if (request.method === 'GET') {
+            response.writeHead(404).end();
+            return;
+          }
+          // The first real chat request (not the one-token check of the model) is refused as too long.
+          if ((body['max_tokens'] as number) > 1 && requests.filter((r) => (r['max_tokens'] as number) > 1).length === 1) {
+            response.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: "This model's maximum context length is 512 tokens" } }));
+            return;
+          }
+          response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+          response.end('data: {"choices":[{"index":0,"delta":{"content":"Short answer."},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
+        });
+      });
+      await new Promise<void>((resolve) => strict.listen(0, '127.0.0.1', resolve));
+      const strictUrl = `http://127.0.0.1:${(strict.address() as AddressInfo).port}/v1`;
+      try {
+        await servers.allowHost(new URL(strictUrl).host);
+        await setSettings({
+          endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }, { name: 'strict', baseUrl: strictUrl, model: 'm', contextLength: 4096 }],
+          'chat.backend': 'strict',
+        });
+        chat.newChat();
+        chat.sendRequest('Explain list comprehensions.');
+        const reply = await until('a finished reply', () => {
+          const r = lastReply(chat.state().conversation.entries);
+          return finished(r) && r;
+        });
+        assert.equal(reply.status, 'done', reply.error);
+        assert.equal(reply.content, 'Short answer.');
+        assert.match(reply.stats?.trimmedNote ?? '', /too long, so it was sent again, shorter/);
+        // After the check of the model: the refused request, then the shorter one.
+        const chats = requests.filter((r) => (r['max_tokens'] as number) > 1);
+        assert.equal(chats.length, 2);
+      } finally {
+        await setSettings({ 'chat.backend': 'hf' });
+        strict.close();
+      }
+    });
   });
 }
