@@ -278,4 +278,21 @@ describe('endpoint backend against a misbehaving server', () => {
     const insecure = await failureOf(chat(new EndpointBackend({ ...config, baseUrl: 'http://10.11.12.13:8000/v1' })));
     expect(insecure).toMatchObject({ code: 'not-allowed', message: expect.stringContaining('unencrypted') });
   });
+
+  it('the state shows a server that stopped answering, and recovers once it answers again', async () => {
+    mode = 'ok';
+    const backend = new EndpointBackend(config);
+    await backend.ensureLoaded();
+    expect(backend.state.kind).toBe('ready');
+    mode = '401';
+    await failureOf(chat(backend));
+    expect(backend.state).toMatchObject({ kind: 'error', message: expect.stringContaining('HTTP 401') });
+    mode = 'ok';
+    await backend.ensureLoaded();
+    expect(backend.state.kind).toBe('ready');
+    // One cut stream is bad luck, not a server down: the state stays.
+    mode = 'cut';
+    await failureOf(chat(backend));
+    expect(backend.state.kind).toBe('ready');
+  });
 });

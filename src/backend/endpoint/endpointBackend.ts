@@ -6,6 +6,7 @@
 import {
   EngineError,
   type AttentionResult,
+  type EngineErrorCode,
   type ChatParams,
   type CompleteParams,
   type FinishReason,
@@ -49,6 +50,8 @@ export interface EndpointModel extends BackendModel {
 }
 
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Failures that mean the server cannot be used as configured (not one request's bad luck, like a cut stream). */
+const SERVER_DOWN = new Set<EngineErrorCode>(['unreachable', 'unauthorized', 'not-found', 'timeout', 'not-allowed']);
 
 export class EndpointBackend implements Backend<EndpointModel> {
   readonly capabilities: BackendCapabilities = { attention: false, tokenProbabilities: true };
@@ -235,6 +238,13 @@ export class EndpointBackend implements Backend<EndpointModel> {
     try {
       options.onEvent?.({ type: 'started' });
       return await call(controller.signal, performance.now());
+    } catch (error) {
+      // The server is gone or refuses us: the state says so, and the next ensureLoaded checks it again.
+      if (error instanceof EngineError && SERVER_DOWN.has(error.code) && trackState) {
+        this.checked = undefined;
+        this.setState({ kind: 'error', message: error.message });
+      }
+      throw error;
     } finally {
       options.signal?.removeEventListener('abort', abort);
       this.running.delete(controller);

@@ -1,8 +1,10 @@
-// The "Model" view in the Attentive sidebar: the engine state and, once loaded, what the model is.
+// The "Model" view in the Attentive sidebar: the engine state and, once loaded, what the model is; then where chat and
+// inline completion run.
 
 import * as vscode from 'vscode';
 import type { ModelInfo } from '../../protocol/engine';
 import type { BackendState } from '../../backend/backend';
+import { ROLES, type Backends, type Role } from '../shared/backends';
 import { describeState, type DisplayedState } from '../shared/displayedState';
 import { COMMAND_RELOAD_MODEL, COMMAND_SHOW_MODEL_INFO } from './modelCommands';
 
@@ -35,16 +37,35 @@ function rows(state: BackendState<ModelInfo>): vscode.TreeItem[] {
   ];
 }
 
-export function registerModelView(context: vscode.ExtensionContext, displayed: DisplayedState<ModelInfo>): void {
+const ROLE_LABELS: Record<Role, string> = { chat: 'Chat', completion: 'Inline completion' };
+
+/** Where chat and completion run, and the state of a model server they use (reachable, or the error). */
+function roleRows(servers: Backends): vscode.TreeItem[] {
+  return ROLES.map((role) => {
+    const where = servers.where(role);
+    const item = new vscode.TreeItem(ROLE_LABELS[role]);
+    const state = servers[role].state;
+    item.description = where.kind === 'server' && state.kind === 'error' ? `${where.description}: error` : where.description;
+    item.tooltip = where.kind === 'server' ? `${ROLE_LABELS[role]} runs on ${where.description}${state.kind === 'error' ? `\n${state.message}` : ` (${state.kind})`}` : `${ROLE_LABELS[role]} runs on the local model`;
+    item.iconPath = new vscode.ThemeIcon(where.kind !== 'server' ? 'vm' : state.kind === 'error' ? 'error' : 'server');
+    item.command = { command: 'workbench.action.openSettings', title: 'Choose where it runs', arguments: [`attentive.${role}.backend`] };
+    return item;
+  });
+}
+
+export function registerModelView(context: vscode.ExtensionContext, displayed: DisplayedState<ModelInfo>, servers: Backends): void {
   const changed = new vscode.EventEmitter<void>();
   const provider: vscode.TreeDataProvider<vscode.TreeItem> = {
     onDidChangeTreeData: changed.event,
     getTreeItem: (item) => item,
-    getChildren: (parent) => (parent ? [] : rows(displayed.state)),
+    getChildren: (parent) => (parent ? [] : [...rows(displayed.state), ...roleRows(servers)]),
   };
   context.subscriptions.push(
     changed,
     vscode.window.registerTreeDataProvider(MODEL_VIEW_ID, provider),
     displayed.onChange(() => changed.fire()),
+    servers.onDidChange(() => changed.fire()),
+    servers.chat.onStateChange(() => changed.fire()),
+    servers.completion.onStateChange(() => changed.fire()),
   );
 }

@@ -13,5 +13,5 @@ import { registerStatusBar } from './statusBar';
 export function registerStatus(context: vscode.ExtensionContext, backend: Backend<ModelInfo>, displayed: DisplayedState<ModelInfo>, servers: Backends, output: vscode.OutputChannel): void {
   registerStatusBar(context, displayed, servers);
   registerModelCommands(context, backend, output);
-  registerModelView(context, displayed);
+  registerModelView(context, displayed, servers);
 }
