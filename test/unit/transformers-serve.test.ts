@@ -67,7 +67,7 @@ describe('endpoint backend against transformers serve', () => {
   it('Stop aborts the request; the server answers the next one', async () => {
     const endpoint = new EndpointBackend(config);
     const controller = new AbortController();
-    const call = endpoint.chat({ messages: [{ role: 'user', content: 'Count to a thousand.' }], maxNewTokens: 2000, temperature: 0 }, {
+    const call = endpoint.chat({ messages: [{ role: 'user', content: 'Count to a thousand.' }], maxNewTokens: 300, temperature: 0 }, {
       signal: controller.signal,
       onEvent: (event) => event.type === 'delta' && controller.abort(),
     });
