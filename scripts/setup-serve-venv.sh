@@ -12,8 +12,10 @@ if [ -x "$VENV/bin/transformers" ] && "$VENV/bin/python" -c 'import torch, trans
 fi
 PYTHON=$(command -v python3)
 "$PYTHON" -m venv --clear "$VENV"
-index=$("$PYTHON" -m pip config get global.extra-index-url 2>/dev/null || true)
-links=$("$PYTHON" -m pip config get global.find-links 2>/dev/null || true)
+# The machine's pip configuration names the wheelhouse (read with this Python's pip, or any pip on the PATH).
+pip_config() { "$PYTHON" -m pip config get "$1" 2>/dev/null || pip config get "$1" 2>/dev/null || true; }
+index=$(pip_config global.extra-index-url)
+links=$(pip_config global.find-links)
 args=()
 if [ -n "$index" ]; then
   # pip would try the unreachable default index first (minutes of retries per package): name the local ones.
