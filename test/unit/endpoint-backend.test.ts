@@ -165,6 +165,15 @@ function faultyServer(mode: () => string, seen: string[]): http.Server {
           for (let i = 0; i < 2_000; i++) response.write(chunk('x'.repeat(100)));
           response.end(end);
           return;
+        case 'base-model':
+          // No model list, no chat template: only raw completions work.
+          if (request.url?.endsWith('/completions') && !request.url.includes('chat')) {
+            response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+            response.end(`data: ${JSON.stringify({ choices: [{ index: 0, text: ' x', finish_reason: 'length' }] })}\n\ndata: [DONE]\n\n`);
+          } else {
+            response.writeHead(request.method === 'GET' ? 404 : 400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: 'this model has no chat template' } }));
+          }
+          return;
         case 'plain-json':
           response.writeHead(200, { 'Content-Type': 'application/json' }).end(
             JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'Whole answer' }, finish_reason: 'stop' }], usage: { prompt_tokens: 4, completion_tokens: 2 } }),
@@ -294,5 +303,12 @@ describe('endpoint backend against a misbehaving server', () => {
     mode = 'cut';
     await failureOf(chat(backend));
     expect(backend.state.kind).toBe('ready');
+  });
+
+  it('a base model behind a server without a model list passes the check with a one-token completion', async () => {
+    mode = 'base-model';
+    const backend = new EndpointBackend(config);
+    await expect(backend.ensureLoaded()).resolves.toMatchObject({ name: 'm' });
+    expect((await backend.generate({ prompt: 'def', maxNewTokens: 1 })).text).toBe(' x');
   });
 });

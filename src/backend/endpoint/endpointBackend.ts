@@ -106,7 +106,13 @@ export class EndpointBackend implements Backend<EndpointModel> {
       if (listed && listed.length > 0 && !listed.includes(this.config.model)) {
         throw new EngineError(`${this.host} has no model "${this.config.model}"; it has: ${listed.slice(0, 20).join(', ')}`, 'not-found');
       }
-      if (!listed) await this.streamChat({ messages: [{ role: 'user', content: 'Hi' }], maxNewTokens: 1, temperature: 0 }, {}, false);
+      if (!listed) {
+        // One token of chat; a base model without a chat template may refuse that and still complete.
+        await this.streamChat({ messages: [{ role: 'user', content: 'Hi' }], maxNewTokens: 1, temperature: 0 }, {}, false).catch((error: unknown) => {
+          if (error instanceof EngineError && SERVER_DOWN.has(error.code)) throw error;
+          return this.completion('def', { prompt: 'def', maxNewTokens: 1, temperature: 0 }, [], {}, false);
+        });
+      }
       const model: EndpointModel = {
         name: this.config.model,
         baseUrl: this.config.baseUrl,
@@ -157,12 +163,12 @@ export class EndpointBackend implements Backend<EndpointModel> {
     return this.completion(prompt, params, useFim ? this.fim!.stopTokens : [], options);
   }
 
-  private completion(prompt: string, params: GenerateParams | CompleteParams, stopTokens: string[], options: RequestOptions): Promise<GenerateResult> {
+  private completion(prompt: string, params: GenerateParams | CompleteParams, stopTokens: string[], options: RequestOptions, trackState = true): Promise<GenerateResult> {
     const sampling = this.sampling(params);
     const stop = [...stopTokens, ...(sampling.stop ?? [])].slice(0, 4); // OpenAI's limit; the family's own come first
     const body = { ...sampling, model: this.config.model, prompt, stream: true, stream_options: { include_usage: true }, ...(stop.length ? { stop } : {}), ...(params.returnTokenProbabilities ? { logprobs: 1 } : {}) };
     const maxLines = 'maxLines' in params ? params.maxLines : undefined;
-    return this.run(options, true, async (signal, started) => {
+    return this.run(options, trackState, async (signal, started) => {
       const response = await this.request('POST', '/completions', body, { signal });
       const result = await this.readStream(response, started, options, (chunk) => (chunk.choices?.[0] as { text?: unknown } | undefined)?.text);
       if (maxLines !== undefined) result.text = firstLines(result.text, maxLines);
