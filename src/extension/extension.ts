@@ -9,10 +9,10 @@ import type { ChatController } from './chat/chatController';
 import { registerChat } from './chat/registerChat';
 import { registerCompletion, type AttentiveInlineCompletionProvider } from './completion/registerCompletion';
 import { registerModels } from './models/registerModels';
-import { Backends } from './shared/backends';
+import { Backends, type EndpointSetting } from './shared/backends';
 import { DisplayedState } from './shared/displayedState';
 import { createLocalEngine } from './shared/localEngine';
-import { registerServers } from './servers/registerServers';
+import { registerServers, type ServerPrompts } from './servers/registerServers';
 import { registerStatus } from './status/registerStatus';
 
 export interface AttentiveApi {
@@ -31,6 +31,8 @@ export interface AttentiveApi {
     crashEngineWorker(): boolean;
     /** The extension's global storage folder (rewritten attention graphs are kept there). */
     globalStoragePath: string;
+    /** "Add Model Server..." with the questions answered by the test. */
+    addModelServer(prompts: ServerPrompts): Promise<EndpointSetting | undefined>;
   };
 }
 
@@ -48,14 +50,14 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   context.subscriptions.push(output, displayed, servers, chatDisplayed);
   registerStatus(context, backend, displayed, servers, output);
   registerModels(context, local.backend, output);
-  registerServers(context, servers);
+  const addModelServer = registerServers(context, servers);
   const chat = registerChat(context, servers.chat, chatDisplayed, { current: () => servers.where('chat'), onDidChange: servers.onDidChange }, output);
   const completion = registerCompletion(context, servers.completion, output);
   // Attention maps need the weights: always the local model.
   const attention = registerAttention(context, backend, output);
   const api = { backend, displayed, servers, chat, completion, attention };
   if (!local.crashWorker) return api;
-  return { ...api, test: { crashEngineWorker: local.crashWorker, globalStoragePath: context.globalStorageUri.fsPath } };
+  return { ...api, test: { crashEngineWorker: local.crashWorker, globalStoragePath: context.globalStorageUri.fsPath, addModelServer } };
 }
 
 export function deactivate(): void {

@@ -18,17 +18,41 @@ export const SERVER_PRESETS = [
   { label: 'vLLM', baseUrl: 'http://127.0.0.1:8000/v1' },
 ] as const;
 
-export function registerServers(context: vscode.ExtensionContext, backends: Backends): void {
-  context.subscriptions.push(vscode.commands.registerCommand(COMMAND_ADD_MODEL_SERVER, () => addModelServer(context, backends)));
+/** The questions the command asks: VS Code's pickers and dialogs for users, scripted answers in the tests. */
+export interface ServerPrompts {
+  pick<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions): Thenable<T | undefined>;
+  pickMany<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions): Thenable<readonly T[] | undefined>;
+  input(options: vscode.InputBoxOptions): Thenable<string | undefined>;
+  /** A modal warning with one action; true when the user chose it. */
+  confirm(message: string, action: string): Thenable<boolean>;
+  progress<T>(title: string, task: () => Promise<T>): Thenable<T>;
+  error(message: string): void;
+  info(message: string): void;
 }
 
-async function addModelServer(context: vscode.ExtensionContext, backends: Backends): Promise<EndpointSetting | undefined> {
-  const preset = await vscode.window.showQuickPick(
+const vscodePrompts: ServerPrompts = {
+  pick: (items, options) => vscode.window.showQuickPick(items, options),
+  pickMany: (items, options) => vscode.window.showQuickPick(items, { ...options, canPickMany: true }),
+  input: (options) => vscode.window.showInputBox(options),
+  confirm: (message, action) => vscode.window.showWarningMessage(message, { modal: true }, action).then((answer) => answer === action),
+  progress: (title, task) => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, task),
+  error: (message) => void vscode.window.showErrorMessage(message),
+  info: (message) => void vscode.window.showInformationMessage(message),
+};
+
+/** Registers the command; returns the flow itself for the extension's tests (which answer through `prompts`). */
+export function registerServers(context: vscode.ExtensionContext, backends: Backends): (prompts: ServerPrompts) => Promise<EndpointSetting | undefined> {
+  context.subscriptions.push(vscode.commands.registerCommand(COMMAND_ADD_MODEL_SERVER, () => addModelServer(context, backends, vscodePrompts)));
+  return (prompts) => addModelServer(context, backends, prompts);
+}
+
+async function addModelServer(context: vscode.ExtensionContext, backends: Backends, prompts: ServerPrompts): Promise<EndpointSetting | undefined> {
+  const preset = await prompts.pick(
     [...SERVER_PRESETS.map((p) => ({ label: p.label, description: p.baseUrl, baseUrl: p.baseUrl as string })), { label: 'Other server…', description: 'SGLang, a team server, any OpenAI-compatible API', baseUrl: 'https://' }],
     { title: 'Add Model Server (1/5): which server?', placeHolder: 'The server must be running' },
   );
   if (!preset) return undefined;
-  const baseUrl = await vscode.window.showInputBox({
+  const baseUrl = await prompts.input({
     title: 'Add Model Server (2/5): the API base URL',
     value: preset.baseUrl,
     prompt: 'Ends in /v1. Plain http:// is for this machine; other machines need https://.',
@@ -42,51 +66,49 @@ async function addModelServer(context: vscode.ExtensionContext, backends: Backen
     },
   });
   if (!baseUrl) return undefined;
-  const apiKey = await vscode.window.showInputBox({ title: 'Add Model Server (3/5): API key', prompt: 'Leave empty if the server needs none. Kept in VS Code\'s secret storage.', password: true });
+  const apiKey = await prompts.input({ title: 'Add Model Server (3/5): API key', prompt: 'Leave empty if the server needs none. Kept in VS Code\'s secret storage.', password: true });
   if (apiKey === undefined) return undefined;
   const url = new URL(baseUrl);
   const host = url.host;
   const insecure = url.protocol === 'http:' && !isLoopback(url.hostname);
   if (insecure) {
-    const allow = 'Send Unencrypted';
-    const answer = await vscode.window.showWarningMessage(`${host} is another machine reached over plain http://: your code would travel unencrypted. Use https:// if the server has it.`, { modal: true }, allow);
-    if (answer !== allow) return undefined;
+    if (!(await prompts.confirm(`${host} is another machine reached over plain http://: your code would travel unencrypted. Use https:// if the server has it.`, 'Send Unencrypted'))) return undefined;
   }
   // Adding the server is the user's decision to send code there.
   await backends.allowHost(host);
   const probe = new EndpointBackend({ baseUrl, model: '', contextLength: 8192, ...(apiKey ? { apiKey } : {}), allowInsecure: insecure });
-  const listed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Attentive: connecting to ${host}…` }, () =>
+  const listed = await prompts.progress(`Attentive: connecting to ${host}…`, () =>
     probe.listModels().then(
       (ids) => ids,
       (error: unknown) => error as Error,
     ),
   );
   if (listed instanceof EngineError && (listed.code === 'unreachable' || listed.code === 'unauthorized' || listed.code === 'timeout' || listed.code === 'not-allowed')) {
-    void vscode.window.showErrorMessage(`Attentive: ${listed.message}`);
+    prompts.error(`Attentive: ${listed.message}`);
     return undefined;
   }
   const ids = Array.isArray(listed) ? listed : [];
   const model = ids.length
-    ? (await vscode.window.showQuickPick(ids, { title: 'Add Model Server (4/5): which model?' }))
-    : await vscode.window.showInputBox({ title: 'Add Model Server (4/5): the model id', prompt: `${host} did not list its models; type the id the server knows the model by` });
+    ? (await prompts.pick(ids.map((id) => ({ label: id })), { title: 'Add Model Server (4/5): which model?' }))?.label
+    : await prompts.input({ title: 'Add Model Server (4/5): the model id', prompt: `${host} did not list its models; type the id the server knows the model by` });
   if (!model) return undefined;
   const check = new EndpointBackend({ baseUrl, model, contextLength: 8192, ...(apiKey ? { apiKey } : {}), allowInsecure: insecure });
-  const checked = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Attentive: trying ${model}…` }, () =>
+  const checked = await prompts.progress(`Attentive: trying ${model}…`, () =>
     check.ensureLoaded().then(
       () => undefined,
       (error: unknown) => error as Error,
     ),
   );
   if (checked) {
-    void vscode.window.showErrorMessage(`Attentive: ${checked.message}`);
+    prompts.error(`Attentive: ${checked.message}`);
     return undefined;
   }
-  const roles = await vscode.window.showQuickPick(
+  const roles = await prompts.pickMany(
     [
       { label: 'Chat and Explain Selection', role: 'chat' as Role, picked: true },
       { label: 'Inline completion', role: 'completion' as Role, description: 'best with a base model that does fill-in-the-middle' },
     ],
-    { title: 'Add Model Server (5/5): what should use it?', canPickMany: true },
+    { title: 'Add Model Server (5/5): what should use it?' },
   );
   if (!roles) return undefined;
   const existing = readEndpointSettings().endpoints;
@@ -99,6 +121,6 @@ async function addModelServer(context: vscode.ExtensionContext, backends: Backen
   await config.update('endpoints', [...existing, setting], vscode.ConfigurationTarget.Global);
   for (const { role } of roles) await config.update(`${role}.backend`, name, vscode.ConfigurationTarget.Global);
   await backends.refresh();
-  void vscode.window.showInformationMessage(`Attentive: ${model} at ${host} added as "${name}"${roles.length ? `, used for ${roles.map((r) => r.label.toLowerCase()).join(' and ')}` : ''}.`);
+  prompts.info(`Attentive: ${model} at ${host} added as "${name}"${roles.length ? `, used for ${roles.map((r) => r.label.toLowerCase()).join(' and ')}` : ''}.`);
   return setting;
 }

@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as vscode from 'vscode';
+import type { ServerPrompts } from '../../../src/extension/servers/registerServers';
 import type { ChatEntry } from '../../../src/protocol/chat';
 import { startRecordingProxy, type RecordingProxy } from '../../helpers/recordingProxy';
 import { startTransformersServe, type TransformersServer } from '../../helpers/transformersServe';
@@ -185,6 +186,54 @@ export function serversSuite(): void {
       } finally {
         await setSettings({ 'chat.backend': 'hf' });
         strict.close();
+      }
+    });
+
+    it('Add Model Server: URL, key, model and role from the questions; settings written, the key kept as a secret and sent', async () => {
+      const { servers, test } = await api();
+      assert.ok(test, 'the extension runs without its test API');
+      const asked: string[] = [];
+      const messages: string[] = [];
+      const prompts: ServerPrompts = {
+        pick: async (items, options) => {
+          asked.push(options.title ?? '');
+          return options.title?.includes('1/5') ? items.find((item) => item.label === 'Other server…') : items[0];
+        },
+        pickMany: async (items, options) => {
+          asked.push(options.title ?? '');
+          return items.filter((item) => (item as { role?: string }).role === 'chat');
+        },
+        input: async (options) => {
+          asked.push(options.title ?? '');
+          if (options.title?.includes('2/5')) return proxy.baseUrl;
+          if (options.title?.includes('3/5')) return 'sk-test-123';
+          return server.modelId; // 4/5: this server lists no models, so the id is typed
+        },
+        confirm: async (message) => assert.fail(`no confirmation is needed for this machine: ${message}`),
+        progress: (_title, task) => task(),
+        error: (message) => messages.push(`error: ${message}`),
+        info: (message) => messages.push(message),
+      };
+      const host = new URL(proxy.baseUrl).host;
+      const before = proxy.exchanges.length;
+      try {
+        const added = await test.addModelServer(prompts);
+        assert.deepEqual(added, { name: host, baseUrl: proxy.baseUrl, model: server.modelId });
+        assert.deepEqual(
+          asked.map((title) => title.match(/\d\/5/)?.[0]),
+          ['1/5', '2/5', '3/5', '4/5', '5/5'],
+        );
+        const config = vscode.workspace.getConfiguration('attentive');
+        assert.ok(config.get<Array<{ name: string }>>('endpoints')!.some((e) => e.name === host));
+        assert.equal(config.get('chat.backend'), host);
+        assert.equal(servers.describe('chat'), `${server.modelId} at ${host}`);
+        assert.ok(messages.some((m) => m.includes(`added as "${host}"`)), messages.join('\n'));
+        // The key went to the server with the checks (and is not in the settings).
+        const sent = proxy.exchanges.slice(before);
+        assert.ok(sent.length > 0 && sent.every((e) => e.authorization === 'Bearer sk-test-123'), JSON.stringify(sent.map((e) => e.authorization)));
+        assert.ok(!JSON.stringify(config.get('endpoints')).includes('sk-test-123'));
+      } finally {
+        await setSettings({ endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }], 'chat.backend': 'hf' });
       }
     });
   });
