@@ -29,6 +29,7 @@ import { createSampler } from './sampling';
 import { TextStream } from './textStream';
 import { checkMemory } from './memoryCheck';
 import { ModelTokenizer, PLAIN_CHAT_STOP } from './tokenizer';
+import { firstLines } from '../protocol/lines';
 
 export const DEFAULT_MAX_NEW_TOKENS = 256;
 
@@ -438,15 +439,6 @@ function countNewlines(text: string): number {
   return count;
 }
 
-/** The text up to (not including) its `lines`-th newline. */
-function firstLines(text: string, lines: number): string {
-  let end = -1;
-  for (let i = 0; i < lines; i++) {
-    end = text.indexOf('\n', end + 1);
-    if (end === -1) return text;
-  }
-  return text.slice(0, end);
-}
 
 /** Parameter count from config.json when it states one, else a Transformer estimate (12·d² per layer + embeddings). */
 function estimateParameters(raw: Record<string, unknown>, vocab: number, hidden: number, layers: number): number {

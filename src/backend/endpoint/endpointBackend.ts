@@ -19,6 +19,7 @@ import { fimFamilyFor, fimFormat, type FimFormat } from '../../protocol/fimForma
 import type { Backend, BackendCapabilities, BackendModel, BackendState, Disposable, RequestOptions } from '../backend';
 import { failure, readText, send, serverErrorMessage, type EndpointResponse } from './request';
 import { SseParser } from './sse';
+import { firstLines } from '../../protocol/lines';
 
 export interface EndpointConfig {
   /** The API's base, ending in /v1 (e.g. http://127.0.0.1:11434/v1 for Ollama). */
@@ -368,14 +369,6 @@ function finishReason(reason: string | undefined): FinishReason {
   return reason === 'length' ? 'length' : 'stop';
 }
 
-function firstLines(text: string, lines: number): string {
-  let end = -1;
-  for (let i = 0; i < lines; i++) {
-    end = text.indexOf('\n', end + 1);
-    if (end === -1) return text;
-  }
-  return text.slice(0, end);
-}
 
 /** The end of `text`, whole lines only, within `chars` characters. */
 function lastLinesWithin(text: string, chars: number): string {
