@@ -51,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   registerStatus(context, backend, displayed, servers, output);
   registerModels(context, local.backend, output);
   const addModelServer = registerServers(context, servers);
-  const chat = registerChat(context, servers.chat, chatDisplayed, { current: () => servers.where('chat'), onDidChange: servers.onDidChange }, output);
+  const chat = registerChat(context, servers, chatDisplayed, { current: () => servers.where('chat'), onDidChange: servers.onDidChange }, output);
   const completion = registerCompletion(context, servers.completion, output);
   // Attention maps need the weights: always the local model.
   const attention = registerAttention(context, backend, output);

@@ -75,6 +75,8 @@ export class ChatController implements vscode.Disposable {
     private readonly store: HistoryStore,
     private readonly log: vscode.OutputChannel,
     private readonly location: ChatLocation,
+    /** Where /explain requests run (Explain Selection, or typed): attentive.explain.backend, by default the chat's. */
+    private readonly explainBackend: Backend = backend,
   ) {
     this.conversation = store.latest() ?? emptyConversation();
     this.subscriptions.push(
@@ -288,7 +290,11 @@ export class ChatController implements vscode.Disposable {
     };
     let usage: GenerateResult['usage'] | undefined;
     try {
-      const info = await this.backend.ensureLoaded();
+      const index = conversation.entries.indexOf(reply);
+      const request = conversation.entries[index - 1]!;
+      const history = conversation.entries.slice(0, index - 1);
+      const backend = parseSlashCommand(request.content).command === 'explain' ? this.explainBackend : this.backend;
+      const info = await backend.ensureLoaded();
       if (!info.hasChatTemplate && !this.warnedNoTemplate.has(info.name)) {
         this.warnedNoTemplate.add(info.name);
         void vscode.window.showWarningMessage(
@@ -296,9 +302,6 @@ export class ChatController implements vscode.Disposable {
         );
       }
       const settings = readSettings();
-      const index = conversation.entries.indexOf(reply);
-      const request = conversation.entries[index - 1]!;
-      const history = conversation.entries.slice(0, index - 1);
       const reserve = Math.min(settings.maxNewTokens, Math.floor(info.contextLength / 2));
       const onEvent = (event: EngineEvent) => {
         if (event.type === 'queued') {
@@ -321,10 +324,10 @@ export class ChatController implements vscode.Disposable {
       let prompt: BuiltPrompt;
       let result: GenerateResult;
       for (;;) {
-        prompt = await buildPrompt(history, request, this.tokenCounter(controller.signal), budget);
+        prompt = await buildPrompt(history, request, tokenCounter(backend, controller.signal), budget);
         this.progress.fire({ entryId: reply.id, step: 'call' });
         try {
-          result = await this.backend.chat({ ...generationDefaults(settings), messages: prompt.messages, repetitionPenalty: 1.1 }, { signal: controller.signal, onEvent });
+          result = await backend.chat({ ...generationDefaults(settings), messages: prompt.messages, repetitionPenalty: 1.1 }, { signal: controller.signal, onEvent });
           break;
         } catch (error) {
           if (retried || reply.content || !(error instanceof EngineError && error.code === 'prompt-too-long')) throw error;
@@ -366,13 +369,6 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  /** Counts with the worker's tokenizer: a second copy here would cost tens of MB for a 150k-token vocabulary. */
-  private tokenCounter(signal: AbortSignal): TokenCounter {
-    return {
-      count: (texts) => this.backend.countTokens(texts, { signal }),
-      truncate: (text, maxTokens) => this.backend.truncateToTokens(text, maxTokens, { signal }),
-    };
-  }
 
   private modelStatus(): ModelStatus {
     const state = this.displayed.state;
@@ -391,4 +387,12 @@ export class ChatController implements vscode.Disposable {
     this.stop();
     for (const subscription of this.subscriptions) subscription.dispose();
   }
+}
+
+/** Counts with the backend's tokenizer (the worker's: a second copy here would cost tens of MB for a 150k vocabulary). */
+function tokenCounter(backend: Backend, signal: AbortSignal): TokenCounter {
+  return {
+    count: (texts) => backend.countTokens(texts, { signal }),
+    truncate: (text, maxTokens) => backend.truncateToTokens(text, maxTokens, { signal }),
+  };
 }

@@ -27,9 +27,15 @@ class ExplainCodeActionProvider implements vscode.CodeActionProvider {
   }
 }
 
-export function registerChat(context: vscode.ExtensionContext, backend: Backend, displayed: DisplayedState, location: ChatLocation, log: vscode.OutputChannel): ChatController {
+export function registerChat(
+  context: vscode.ExtensionContext,
+  backends: { chat: Backend; explain: Backend },
+  displayed: DisplayedState,
+  location: ChatLocation,
+  log: vscode.OutputChannel,
+): ChatController {
   const storage = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const controller = new ChatController(backend, displayed, new HistoryStore(storage), log, location);
+  const controller = new ChatController(backends.chat, displayed, new HistoryStore(storage), log, location, backends.explain);
   // bench/chat.mjs's timings, only when the extension host runs with ATTENTIVE_BENCH=<file>.
   const probe = ChatBenchProbe.fromEnvironment();
   if (probe) context.subscriptions.push(controller.onDidProgressReply((progress) => probe.record(progress)));

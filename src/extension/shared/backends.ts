@@ -10,9 +10,11 @@ import { SwitchingBackend } from '../../backend/switchingBackend';
 import type { ChatBackendInfo } from '../../protocol/chat';
 import { readSettings, SECTION } from './settings';
 
-export type Role = 'chat' | 'completion';
-export const ROLES: readonly Role[] = ['chat', 'completion'];
+export type Role = 'chat' | 'explain' | 'completion';
+export const ROLES: readonly Role[] = ['chat', 'explain', 'completion'];
 export const LOCAL = 'local';
+/** attentive.explain.backend's default: wherever the chat runs. */
+export const SAME_AS_CHAT = 'chat';
 
 /** One entry of `attentive.endpoints`. */
 export interface EndpointSetting {
@@ -60,11 +62,13 @@ export function readEndpointSettings(): { endpoints: EndpointSetting[]; problems
 }
 
 export function roleSetting(role: Role): string {
-  return vscode.workspace.getConfiguration(SECTION).get<string>(`${role}.backend`, LOCAL) || LOCAL;
+  const fallback = role === 'explain' ? SAME_AS_CHAT : LOCAL;
+  return vscode.workspace.getConfiguration(SECTION).get<string>(`${role}.backend`, fallback) || fallback;
 }
 
 export class Backends implements vscode.Disposable {
   readonly chat: SwitchingBackend;
+  readonly explain: SwitchingBackend;
   readonly completion: SwitchingBackend;
   private endpoints = new Map<string, Endpoint>();
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -81,6 +85,7 @@ export class Backends implements vscode.Disposable {
     private readonly askToSend: (host: string, model: string) => Promise<boolean> = askUser,
   ) {
     this.chat = new SwitchingBackend(local);
+    this.explain = new SwitchingBackend(local);
     this.completion = new SwitchingBackend(local);
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((event) => {
@@ -115,6 +120,10 @@ export class Backends implements vscode.Disposable {
     this.endpoints = next;
     for (const role of ROLES) {
       const wanted = roleSetting(role);
+      if (role === 'explain' && wanted === SAME_AS_CHAT) {
+        this.explain.switchTo(this.chat.current);
+        continue;
+      }
       const endpoint = wanted === LOCAL ? undefined : next.get(wanted);
       if (wanted !== LOCAL && !endpoint) this.log.appendLine(`[servers] attentive.${role}.backend is "${wanted}", which is not in attentive.endpoints: ${role} uses the local model`);
       this[role].switchTo(endpoint?.backend ?? this.local);
@@ -175,6 +184,7 @@ export class Backends implements vscode.Disposable {
     for (const subscription of this.subscriptions) subscription.dispose();
     for (const { backend } of this.endpoints.values()) void backend.dispose();
     void this.chat.dispose();
+    void this.explain.dispose();
     void this.completion.dispose();
     this.changed.dispose();
   }

@@ -37,7 +37,7 @@ function rows(state: BackendState<ModelInfo>): vscode.TreeItem[] {
   ];
 }
 
-const ROLE_LABELS: Record<Role, string> = { chat: 'Chat', completion: 'Inline completion' };
+const ROLE_LABELS: Record<Role, string> = { chat: 'Chat', explain: 'Explain Selection', completion: 'Inline completion' };
 
 /** Where chat and completion run, and the state of a model server they use (reachable, or the error). */
 function roleRows(servers: Backends): vscode.TreeItem[] {
@@ -66,6 +66,7 @@ export function registerModelView(context: vscode.ExtensionContext, displayed: D
     displayed.onChange(() => changed.fire()),
     servers.onDidChange(() => changed.fire()),
     servers.chat.onStateChange(() => changed.fire()),
+    servers.explain.onStateChange(() => changed.fire()),
     servers.completion.onStateChange(() => changed.fire()),
   );
 }

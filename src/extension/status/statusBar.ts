@@ -14,7 +14,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, displayed: D
     const { text, tooltip } = describeState(state);
     item.text = text;
     // Where each role runs: the local model (this item's state) or a model server.
-    item.tooltip = `${tooltip}\nChat: ${servers.describe('chat')}\nInline completion: ${servers.describe('completion')}`;
+    item.tooltip = `${tooltip}\nChat: ${servers.describe('chat')}\nExplain Selection: ${servers.describe('explain')}\nInline completion: ${servers.describe('completion')}`;
     item.backgroundColor = state.kind === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
   };
   render(displayed.state);

@@ -236,5 +236,38 @@ export function serversSuite(): void {
         await setSettings({ endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }], 'chat.backend': 'hf' });
       }
     });
+
+    it('Explain Selection runs where attentive.explain.backend says while the chat stays local', async () => {
+      const { chat } = await api();
+      await setSettings({ 'chat.backend': 'local', 'explain.backend': 'hf' });
+      try {
+        const { editor } = await openFile('explain_me.py', 'def square(x):\n    return x * x\n');
+        editor.selection = new vscode.Selection(0, 0, 1, 16);
+        chat.newChat();
+        const before = proxy.exchanges.length;
+        await vscode.commands.executeCommand('attentive.explainSelection');
+        const reply = await until('the explanation', () => {
+          const r = lastReply(chat.state().conversation.entries);
+          return finished(r) && r;
+        });
+        assert.equal(reply.status, 'done', reply.error);
+        const explained = proxy.exchanges.slice(before).filter((e) => e.path.endsWith('/chat/completions') && (e.request?.['max_tokens'] as number) > 1);
+        assert.equal(explained.length, 1);
+        assert.match(JSON.stringify(explained[0]!.request!['messages']), /return x \* x/);
+        assert.equal(reply.stats?.model, server.modelId);
+        // A plain chat request in the same conversation goes to the local model, not the server.
+        const afterExplain = proxy.exchanges.length;
+        chat.sendRequest('Thanks. And what about cubes?');
+        const second = await until('the chat reply', () => {
+          const r = lastReply(chat.state().conversation.entries);
+          return r && r.id !== reply.id && finished(r) && r;
+        });
+        assert.equal(second.status, 'done', second.error);
+        assert.equal(second.stats?.model, 'attentive-code-14m');
+        assert.equal(proxy.exchanges.length, afterExplain);
+      } finally {
+        await setSettings({ 'chat.backend': 'hf', 'explain.backend': undefined });
+      }
+    });
   });
 }
