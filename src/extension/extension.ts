@@ -54,7 +54,10 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   const chat = registerChat(context, servers, chatDisplayed, { current: () => servers.where('chat'), onDidChange: servers.onDidChange }, output);
   const completion = registerCompletion(context, servers.completion, output);
   // Attention maps need the weights: always the local model.
-  const attention = registerAttention(context, backend, output);
+  const attention = registerAttention(context, backend, output, () => {
+    const chatRunsOn = servers.where('chat');
+    return chatRunsOn.kind === 'server' ? chatRunsOn.description : undefined;
+  });
   const api = { backend, displayed, servers, chat, completion, attention };
   if (!local.crashWorker) return api;
   return { ...api, test: { crashEngineWorker: local.crashWorker, globalStoragePath: context.globalStorageUri.fsPath, addModelServer } };

@@ -94,6 +94,8 @@ export class AttentionController implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly backend: Backend<ModelInfo>,
     private readonly log: vscode.OutputChannel,
+    /** Where the chat runs when that is a model server ("<model> at <host>"): the view says its maps are the local model's. */
+    private readonly chatServer: () => string | undefined = () => undefined,
   ) {
     this.levels = Array.from({ length: LEVELS }, (_, i) =>
       vscode.window.createTextEditorDecorationType({
@@ -121,7 +123,7 @@ export class AttentionController implements vscode.Disposable {
   }
 
   /** The open panel's state: what it explains, whether its page is ready, and how long it took. */
-  get current(): { tokens: number; label: string; ready: boolean; stale: boolean; details: boolean; timings?: ExplainTimings } | undefined {
+  get current(): { tokens: number; label: string; ready: boolean; stale: boolean; details: boolean; note?: string; timings?: ExplainTimings } | undefined {
     const explained = this.explained;
     if (!this.panel || !explained) return undefined;
     return {
@@ -130,6 +132,7 @@ export class AttentionController implements vscode.Disposable {
       ready: this.webviewReady,
       stale: explained.stale,
       details: explained.details !== undefined,
+      ...(explained.data.note ? { note: explained.data.note } : {}),
       ...(explained.timings ? { timings: explained.timings } : {}),
     };
   }
@@ -157,13 +160,16 @@ export class AttentionController implements vscode.Disposable {
       // Attention maps need the weights: a model server cannot return them.
       if (!this.backend.capabilities.attention) throw new EngineError('Explain Attention needs a local model (the bundled one or a downloaded one): this backend does not return attention maps.', 'unsupported');
       const model = await this.backend.ensureLoaded();
-      let note: string | undefined;
+      const notes: string[] = [];
+      const server = this.chatServer();
+      if (server) notes.push(`Attention maps need the model's weights, so these are the local model's (${model.name}); the chat runs on ${server}.`);
       const fitted = await this.fitToContext(text, model, abort.signal);
       if (fitted.length < text.length) {
         const lines = fitted.split('\n').length;
-        note = `Only the first ${lines} line${lines === 1 ? '' : 's'} were explained: the selection is longer than the model's context of ${model.contextLength} tokens.`;
+        notes.push(`Only the first ${lines} line${lines === 1 ? '' : 's'} were explained: the selection is longer than the model's context of ${model.contextLength} tokens.`);
         text = fitted;
       }
+      const note = notes.length ? notes.join(' ') : undefined;
       const started = performance.now();
       const result = (await this.backend.attention({ text }, { signal: abort.signal })) as EngineAttention;
       if (abort.signal.aborted) return;

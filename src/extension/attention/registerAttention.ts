@@ -9,8 +9,13 @@ import { AttentionController } from './attentionPanel';
 
 export const COMMAND_EXPLAIN_ATTENTION = 'attentive.explainAttention';
 
-export function registerAttention(context: vscode.ExtensionContext, backend: Backend<ModelInfo>, log: vscode.OutputChannel): AttentionController {
-  const controller = new AttentionController(context.extensionUri, backend, log);
+export function registerAttention(
+  context: vscode.ExtensionContext,
+  backend: Backend<ModelInfo>,
+  log: vscode.OutputChannel,
+  chatServer?: () => string | undefined,
+): AttentionController {
+  const controller = new AttentionController(context.extensionUri, backend, log, chatServer);
   context.subscriptions.push(
     controller,
     // The context menu passes the document's URI; from the palette or a keybinding it is the active editor.

@@ -269,5 +269,15 @@ export function serversSuite(): void {
         await setSettings({ 'chat.backend': 'hf', 'explain.backend': undefined });
       }
     });
+
+    it('Explain Attention stays on the local model and says so while the chat runs on the server', async () => {
+      const { attention } = await api();
+      const { editor } = await openFile('attend_served.py', 'def cube(x):\n    return x * x * x\n');
+      editor.selection = new vscode.Selection(0, 0, 1, 20);
+      await vscode.commands.executeCommand('attentive.explainAttention');
+      const current = await until('the attention view', () => attention.current?.ready && attention.current.tokens > 0 && attention.current, 120_000);
+      assert.ok((current.note ?? '').includes(`these are the local model's (attentive-code-14m); the chat runs on ${server.modelId} at `), current.note);
+      attention.close();
+    });
   });
 }
