@@ -13,6 +13,7 @@ import type {
   GenerateResult,
   ModelInfo,
   Priority,
+  TokenPrediction,
 } from '../protocol/engine';
 
 /**
@@ -42,6 +43,17 @@ export interface BackendCapabilities {
   tokenProbabilities: boolean;
 }
 
+/**
+ * How surprising each token of a text is to the model: -log2 of the probability it gave the token after the ones
+ * before it (NaN where there is no "before"), with its five likeliest tokens there. Special tokens the model puts in
+ * front have offsets -1.
+ */
+export interface TextSurprisal {
+  tokens: Array<{ text: string; start: number; end: number }>;
+  surprisal: number[];
+  predictions: TokenPrediction[][];
+}
+
 export interface RequestOptions {
   /** Inline completion goes ahead of queued chat work. */
   priority?: Priority;
@@ -67,6 +79,8 @@ export interface Backend<M extends BackendModel = BackendModel> {
   chat(params: ChatParams, options?: RequestOptions): Promise<GenerateResult>;
   complete(params: CompleteParams, options?: RequestOptions): Promise<GenerateResult>;
   attention(params: AttentionParams, options?: RequestOptions): Promise<AttentionResult>;
+  /** Per-token surprisal of `text` (needs `capabilities.tokenProbabilities`). */
+  surprisal(text: string, options?: RequestOptions): Promise<TextSurprisal>;
   tokenize(text: string, options?: RequestOptions): Promise<number[]>;
   /** Token counts of texts (no special tokens), with the model's own tokenizer. */
   countTokens(texts: string[], options?: RequestOptions): Promise<number[]>;

@@ -75,6 +75,10 @@ export class SwitchingBackend implements Backend {
     return this.target.attention(params, options);
   }
 
+  surprisal(text: string, options?: RequestOptions) {
+    return this.target.surprisal(text, options);
+  }
+
   tokenize(text: string, options?: RequestOptions) {
     return this.target.tokenize(text, options);
   }

@@ -204,9 +204,9 @@ async function completions(backend: Backend, modelId: string, body: Record<strin
   if (typeof prompt !== 'string') throw new RequestError(400, 'prompt must be a string (one prompt per request)', undefined, 'prompt');
   const suffix = body['suffix'];
   if (suffix !== undefined && suffix !== null && typeof suffix !== 'string') throw new RequestError(400, 'suffix must be a string', undefined, 'suffix');
-  if (body['echo'] === true) throw new RequestError(400, 'echo is not supported', undefined, 'echo');
   const logprobs = optionalNumber(body, 'logprobs');
   if (logprobs !== undefined && (logprobs < 0 || logprobs > 5)) throw new RequestError(400, 'logprobs must be between 0 and 5', undefined, 'logprobs');
+  if (body['echo'] === true) return echoCompletion(backend, modelId, body, prompt, suffix, logprobs, request, response);
   // OpenAI's default for the legacy endpoint is 16 tokens.
   const common = { ...sampling(body, 16), overflow: 'error' as const, ...(logprobs !== undefined ? { returnTokenProbabilities: true } : {}) };
   const id = `cmpl-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
@@ -231,6 +231,60 @@ async function completions(backend: Backend, modelId: string, body: Record<strin
   events.send(chunk([choice('', finishReason(result.finishReason), result)]));
   if ((body['stream_options'] as { include_usage?: unknown } | undefined)?.include_usage === true) events.send(chunk([], { usage: usage(result) }));
   events.end();
+}
+
+/**
+ * `echo`: the prompt comes back with its own log-probabilities (each token given the ones before it, with the top
+ * `logprobs` candidates), then what is generated after it (`max_tokens` 0: nothing). Not streamed.
+ */
+async function echoCompletion(
+  backend: Backend,
+  modelId: string,
+  body: Record<string, unknown>,
+  prompt: string,
+  suffix: unknown,
+  logprobs: number | undefined,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<void> {
+  if (typeof suffix === 'string') throw new RequestError(400, 'echo cannot be combined with suffix', undefined, 'echo');
+  if (body['stream'] === true) throw new RequestError(400, 'echo is answered without streaming', undefined, 'stream');
+  const promptOnly = body['max_tokens'] === 0 || body['max_completion_tokens'] === 0;
+  const common = { ...sampling({ ...body, max_tokens: promptOnly ? 1 : body['max_tokens'], max_completion_tokens: undefined }, 16), overflow: 'error' as const };
+  const { signal } = abortOnDisconnect(request, response);
+  const scored = await backend.surprisal(prompt, { signal });
+  const generated = promptOnly ? undefined : await backend.generate({ ...common, prompt, returnTokenProbabilities: true }, { signal });
+  // The prompt's tokens (not the special ones the model puts in front), then the generated ones.
+  const kept = scored.tokens.map((token, index) => ({ token, index })).filter(({ token }) => token.start >= 0);
+  const top = Math.min(logprobs ?? 0, 5);
+  const generatedTokens = generated?.tokenTexts ?? [];
+  const offsets: number[] = kept.map(({ token }) => token.start);
+  let offset = prompt.length;
+  for (const token of generatedTokens) {
+    offsets.push(offset);
+    offset += token.length;
+  }
+  const logprobsBody =
+    logprobs === undefined
+      ? null
+      : {
+          tokens: [...kept.map(({ token }) => token.text), ...generatedTokens],
+          token_logprobs: [...kept.map(({ index }) => (Number.isNaN(scored.surprisal[index]!) ? null : -scored.surprisal[index]! * Math.LN2)), ...(generated?.tokenProbabilities ?? []).map((p) => Math.log(p))],
+          top_logprobs: [
+            ...kept.map(({ index }) => (top && scored.predictions[index]!.length ? Object.fromEntries(scored.predictions[index]!.slice(0, top).map((p) => [p.text, Math.log(p.probability)])) : null)),
+            ...generatedTokens.map(() => null),
+          ],
+          text_offset: offsets,
+        };
+  const completionTokens = generated?.usage.generatedTokens ?? 0;
+  sendJson(response, 200, {
+    id: `cmpl-${Date.now().toString(36)}`,
+    object: 'text_completion',
+    created: Math.floor(Date.now() / 1000),
+    model: modelId,
+    choices: [{ index: 0, text: prompt + (generated?.text ?? ''), logprobs: logprobsBody, finish_reason: generated ? finishReason(generated.finishReason) : 'length' }],
+    usage: { prompt_tokens: scored.tokens.length, completion_tokens: completionTokens, total_tokens: scored.tokens.length + completionTokens },
+  });
 }
 
 /** The legacy completions' logprobs: each generated token's text, its natural-log probability and offset in the text. */

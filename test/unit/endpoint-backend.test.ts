@@ -91,6 +91,18 @@ describe('endpoint backend against attentive serve', () => {
     result.tokenProbabilities!.forEach((p, i) => expect(Math.abs(p - direct.tokenProbabilities![i]!)).toBeLessThan(0.05));
   });
 
+  it('scores a text over the wire (echo + logprobs) as the engine scores it here', async () => {
+    const endpoint = new EndpointBackend(config);
+    const code = 'for i in range(10):\n    print(i * i)\n';
+    const remote = await endpoint.surprisal(code);
+    const here = await local.surprisal(code);
+    const textTokens = here.tokens.map((token, index) => ({ token, index })).filter(({ token }) => token.start >= 0);
+    expect(remote.tokens.map((t) => t.text)).toEqual(textTokens.map(({ token }) => token.text));
+    expect(remote.tokens.map((t) => t.start)).toEqual(textTokens.map(({ token }) => token.start));
+    remote.surprisal.forEach((bits, i) => expect(bits).toBeCloseTo(here.surprisal[textTokens[i]!.index]!, 3));
+    expect(remote.predictions.map((p) => p[0]?.text)).toEqual(textTokens.map(({ index }) => here.predictions[index]![0]?.text));
+  });
+
   it('Stop aborts the HTTP request, and the server stops generating', async () => {
     const endpoint = new EndpointBackend(config);
     const controller = new AbortController();

@@ -125,10 +125,25 @@ describe('attentive serve with the openai client', () => {
     expect(reasons).toHaveLength(1);
   });
 
+  it('echoes a prompt with its own log-probabilities (max_tokens 0), as the engine scores it', async () => {
+    const code = 'def square(x):\n    return x * x\n';
+    const completion = await client().completions.create({ model: MODEL, prompt: code, max_tokens: 0, echo: true, logprobs: 3 });
+    const direct = await backend.surprisal(code);
+    const choice = completion.choices[0]!;
+    expect(choice.text).toBe(code);
+    const logprobs = choice.logprobs!;
+    const textTokens = direct.tokens.map((token, index) => ({ token, index })).filter(({ token }) => token.start >= 0);
+    expect(logprobs.tokens).toEqual(textTokens.map(({ token }) => token.text));
+    expect(logprobs.tokens!.join('')).toBe(code);
+    expect(logprobs.text_offset).toEqual(textTokens.map(({ token }) => token.start));
+    expect(logprobs.token_logprobs).toEqual(textTokens.map(({ index }) => expect.closeTo(-direct.surprisal[index]! * Math.LN2, 4)));
+    expect(logprobs.top_logprobs!.every((top) => top !== null && Object.keys(top).length <= 3)).toBe(true);
+  });
+
   it('turns bad requests into OpenAI errors with status 400', async () => {
     await expect(client().chat.completions.create({ model: MODEL, messages: [] })).rejects.toMatchObject({ status: 400 });
     await expect(client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: 5 })).rejects.toMatchObject({ status: 400, param: 'temperature' });
-    await expect(client().completions.create({ model: MODEL, prompt: 'x', echo: true })).rejects.toMatchObject({ status: 400, param: 'echo' });
+    await expect(client().completions.create({ model: MODEL, prompt: 'x', suffix: 'y', echo: true })).rejects.toMatchObject({ status: 400, param: 'echo' });
     // More than the context: refused, with OpenAI's code for it, not trimmed silently.
     const long = 'x = 1\n'.repeat(2_000);
     await expect(client().completions.create({ model: MODEL, prompt: long, max_tokens: 4 })).rejects.toMatchObject({ status: 400, code: 'context_length_exceeded' });

@@ -81,4 +81,15 @@ describe('endpoint backend against transformers serve', () => {
     const next = await endpoint.chat({ messages: [{ role: 'user', content: 'Hi' }], maxNewTokens: 3, temperature: 0 });
     expect(next.usage.generatedTokens).toBeGreaterThan(0);
   });
+
+  it('a server without prompt log-probabilities says so instead of a wrong surprise map', async () => {
+    const endpoint = new EndpointBackend(config);
+    const error = await endpoint.surprisal('def f(x):\n    return x\n').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({ code: 'unsupported', message: expect.stringContaining('does not support echo with logprobs') });
+  });
 });
+

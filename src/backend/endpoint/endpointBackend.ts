@@ -16,7 +16,7 @@ import {
 } from '../../protocol/engine';
 import { CHARS_PER_TOKEN } from '../../protocol/estimates';
 import { fimFamilyFor, fimFormat, type FimFormat } from '../../protocol/fimFormats';
-import type { Backend, BackendCapabilities, BackendModel, BackendState, Disposable, RequestOptions } from '../backend';
+import type { Backend, BackendCapabilities, BackendModel, BackendState, Disposable, RequestOptions, TextSurprisal } from '../backend';
 import { failure, readText, send, serverErrorMessage, type EndpointResponse } from './request';
 import { SseParser } from './sse';
 import { firstLines } from '../../protocol/lines';
@@ -177,6 +177,33 @@ export class EndpointBackend implements Backend<EndpointModel> {
     });
   }
 
+  /**
+   * The prompt's own log-probabilities: a legacy completion with `echo` and `logprobs` (OpenAI's API, vLLM,
+   * attentive serve) and one token generated (some servers refuse none), cut back to the text.
+   */
+  async surprisal(text: string, options: RequestOptions = {}): Promise<TextSurprisal> {
+    const body = { model: this.config.model, prompt: text, max_tokens: 1, temperature: 0, echo: true, logprobs: 5 };
+    return this.run(options, true, async (signal) => {
+      const response = await this.request('POST', '/completions', body, { signal });
+      const answer = JSON.parse(await readText(response)) as { choices?: Array<{ logprobs?: EchoLogprobs | null }> };
+      const logprobs = answer.choices?.[0]?.logprobs;
+      if (!logprobs || !Array.isArray(logprobs.tokens) || !Array.isArray(logprobs.token_logprobs) || !Array.isArray(logprobs.text_offset)) {
+        throw new EngineError(`${this.host} returned no log-probabilities for the prompt (it does not support echo with logprobs)`, 'unsupported');
+      }
+      const result: TextSurprisal = { tokens: [], surprisal: [], predictions: [] };
+      logprobs.tokens.forEach((token, i) => {
+        const start = logprobs.text_offset![i]!;
+        if (start >= text.length) return; // the generated token
+        result.tokens.push({ text: token, start, end: start < 0 ? -1 : Math.min(text.length, start + token.length) });
+        const logprob = logprobs.token_logprobs![i];
+        result.surprisal.push(typeof logprob === 'number' ? -logprob / Math.LN2 : Number.NaN);
+        const top = logprobs.top_logprobs?.[i];
+        result.predictions.push(top ? Object.entries(top).map(([candidate, lp]) => ({ text: candidate, probability: Math.exp(lp) })).sort((a, b) => b.probability - a.probability) : []);
+      });
+      return result;
+    });
+  }
+
   attention(): Promise<AttentionResult> {
     return Promise.reject(new EngineError(`Attention maps need the model's weights: ${this.config.model} runs on ${this.host}. Explain Attention uses a local model.`, 'unsupported'));
   }
@@ -234,7 +261,7 @@ export class EndpointBackend implements Backend<EndpointModel> {
   }
 
   /** Runs one call: counted in pendingCalls, cancelled by the caller's signal or dispose, state 'generating' meanwhile. */
-  private async run(options: RequestOptions, trackState: boolean, call: (signal: AbortSignal, started: number) => Promise<GenerateResult>): Promise<GenerateResult> {
+  private async run<T>(options: RequestOptions, trackState: boolean, call: (signal: AbortSignal, started: number) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     const abort = () => controller.abort();
     if (options.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
@@ -357,6 +384,14 @@ export class EndpointBackend implements Backend<EndpointModel> {
 /** 127.0.0.0/8, ::1 and localhost: this machine. */
 export function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/** OpenAI's legacy completion log-probabilities (echoed prompt tokens first). */
+interface EchoLogprobs {
+  tokens?: string[];
+  token_logprobs?: Array<number | null>;
+  top_logprobs?: Array<Record<string, number> | null> | null;
+  text_offset?: number[];
 }
 
 interface StreamChunk {

@@ -3,7 +3,7 @@
 
 import type { LoadParams, ModelInfo } from '../../protocol/engine';
 import type { TransportFactory } from '../../protocol/transport';
-import type { Backend, BackendCapabilities, BackendState, Disposable, RequestOptions } from '../backend';
+import type { Backend, BackendCapabilities, BackendState, Disposable, RequestOptions, TextSurprisal } from '../backend';
 import { EngineClient } from './engineClient';
 
 export class LocalBackend implements Backend<ModelInfo> {
@@ -64,6 +64,12 @@ export class LocalBackend implements Backend<ModelInfo> {
   async attention(params: Parameters<Backend['attention']>[0], options?: RequestOptions) {
     await this.ensureLoaded();
     return this.client.call('attention', params, options);
+  }
+
+  /** The engine computes surprisal in the same single run as the attention maps, which are dropped here. */
+  async surprisal(text: string, options?: RequestOptions): Promise<TextSurprisal> {
+    const { tokens, surprisal, predictions } = await this.attention({ text }, options);
+    return { tokens: tokens.map(({ text: tokenText, start, end }) => ({ text: tokenText, start, end })), surprisal, predictions };
   }
 
   async tokenize(text: string, options?: RequestOptions): Promise<number[]> {
