@@ -32,7 +32,8 @@ export interface BackendModel {
 export type BackendState<M extends BackendModel = BackendModel> =
   | { kind: 'not-loaded' }
   | { kind: 'loading'; folder: string }
-  | { kind: 'ready'; model: M }
+  /** `notice`: a passing condition worth showing, e.g. a model server that asked to wait (429). */
+  | { kind: 'ready'; model: M; notice?: string }
   | { kind: 'generating'; model: M }
   | { kind: 'error'; message: string };
 

@@ -323,4 +323,18 @@ describe('endpoint backend against a misbehaving server', () => {
     await expect(backend.ensureLoaded()).resolves.toMatchObject({ name: 'm' });
     expect((await backend.generate({ prompt: 'def', maxNewTokens: 1 })).text).toBe(' x');
   });
+
+  it('a busy server leaves the backend ready with a notice until the next answer', async () => {
+    mode = 'ok';
+    const backend = new EndpointBackend(config);
+    await backend.ensureLoaded();
+    mode = '429';
+    await failureOf(chat(backend));
+    expect(backend.state).toMatchObject({ kind: 'ready', notice: 'busy, asked to wait 7 s' });
+    mode = 'ok';
+    await chat(backend);
+    expect(backend.state.kind).toBe('ready');
+    expect((backend.state as { notice?: string }).notice).toBeUndefined();
+  });
 });
+

@@ -62,6 +62,8 @@ export class EndpointBackend implements Backend<EndpointModel> {
   private checked: Promise<EndpointModel> | undefined;
   private readonly fim: FimFormat | null;
   private confirmed = false;
+  /** Set while the server's last answer was "busy" (429/503), cleared by the next answer. */
+  private busyNotice: string | undefined;
   private confirming: Promise<boolean> | undefined;
 
   constructor(private readonly config: EndpointConfig) {
@@ -271,12 +273,18 @@ export class EndpointBackend implements Backend<EndpointModel> {
     if (trackState && model) this.setState({ kind: 'generating', model });
     try {
       options.onEvent?.({ type: 'started' });
-      return await call(controller.signal, performance.now());
+      const result = await call(controller.signal, performance.now());
+      this.busyNotice = undefined;
+      return result;
     } catch (error) {
       // The server is gone or refuses us: the state says so, and the next ensureLoaded checks it again.
       if (error instanceof EngineError && SERVER_DOWN.has(error.code) && trackState) {
         this.checked = undefined;
         this.setState({ kind: 'error', message: error.message });
+      } else if (error instanceof EngineError && error.code === 'rate-limited' && trackState && model) {
+        // Busy is passing: still ready, with a notice until the next answer.
+        this.busyNotice = `busy${error.retryAfterSeconds !== undefined ? `, asked to wait ${error.retryAfterSeconds} s` : ''}`;
+        if (this.running.size === 1) this.setState({ kind: 'ready', model, notice: this.busyNotice });
       }
       throw error;
     } finally {

@@ -40,7 +40,7 @@ export class DisplayedState<M extends BackendModel = BackendModel> implements vs
     clearTimeout(this.timer);
     this.timer = undefined;
     // A short call ended before its spinner showed: nothing changed on screen.
-    if (state.kind === 'ready' && this.shown.kind === 'ready' && state.model === this.shown.model) return;
+    if (state.kind === 'ready' && this.shown.kind === 'ready' && state.model === this.shown.model && state.notice === this.shown.notice) return;
     this.show(state);
   }
 
@@ -64,7 +64,10 @@ export function describeState(state: BackendState): { text: string; tooltip: str
     case 'loading':
       return { text: '$(loading~spin) Attentive: loading', tooltip: `Attentive: loading ${state.folder}` };
     case 'ready':
-      return { text: `$(sparkle) ${state.model.name}`, tooltip: `Attentive: ${state.model.name} ready${'quantization' in state.model ? ` (${String(state.model.quantization)})` : ''}` };
+      return {
+        text: `$(sparkle) ${state.model.name}`,
+        tooltip: `Attentive: ${state.model.name} ready${'quantization' in state.model ? ` (${String(state.model.quantization)})` : ''}${state.notice ? `; ${state.notice}` : ''}`,
+      };
     case 'generating':
       return { text: `$(loading~spin) ${state.model.name}`, tooltip: `Attentive: ${state.model.name} generating` };
     case 'error':

@@ -45,9 +45,10 @@ function roleRows(servers: Backends): vscode.TreeItem[] {
     const where = servers.where(role);
     const item = new vscode.TreeItem(ROLE_LABELS[role]);
     const state = servers[role].state;
-    item.description = where.kind === 'server' && state.kind === 'error' ? `${where.description}: error` : where.description;
+    const trouble = state.kind === 'error' ? 'error' : state.kind === 'ready' ? state.notice : undefined;
+    item.description = where.kind === 'server' && trouble ? `${where.description}: ${trouble}` : where.description;
     item.tooltip = where.kind === 'server' ? `${ROLE_LABELS[role]} runs on ${where.description}${state.kind === 'error' ? `\n${state.message}` : ` (${state.kind})`}` : `${ROLE_LABELS[role]} runs on the local model`;
-    item.iconPath = new vscode.ThemeIcon(where.kind !== 'server' ? 'vm' : state.kind === 'error' ? 'error' : 'server');
+    item.iconPath = new vscode.ThemeIcon(where.kind !== 'server' ? 'vm' : state.kind === 'error' ? 'error' : trouble ? 'warning' : 'server');
     item.command = { command: 'workbench.action.openSettings', title: 'Choose where it runs', arguments: [`attentive.${role}.backend`] };
     return item;
   });
