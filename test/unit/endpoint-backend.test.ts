@@ -77,6 +77,21 @@ describe('endpoint backend against attentive serve', () => {
     expect(result.finishReason).toBe(direct.finishReason === 'length' ? 'length' : 'stop');
   });
 
+  it('token estimates follow the server\'s own counts once a chat has shown them', async () => {
+    const endpoint = new EndpointBackend(config);
+    const text = 'def fibonacci(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n'.repeat(4);
+    const [before] = await endpoint.countTokens([text]);
+    expect(before).toBe(Math.ceil(text.length / 4)); // the generic 4 characters per token
+    const messages = [{ role: 'user' as const, content: text }];
+    const result = await endpoint.chat({ messages, maxNewTokens: 1, temperature: 0 });
+    const [after] = await endpoint.countTokens([text]);
+    expect(after).toBe(Math.ceil(text.length / ((text.length / result.usage.promptTokens) * 0.9)));
+    // The real count (the server's, which includes the chat template) is now within the estimate, on the safe side.
+    const [actual] = await local.countTokens([text]);
+    expect(after).toBeGreaterThanOrEqual(actual!);
+    expect(Math.abs(after! - actual!)).toBeLessThan(Math.abs(before! - actual!));
+  });
+
   it('completes in the family\'s fill-in-the-middle format with its stop tokens, cut to maxLines, with probabilities', async () => {
     const endpoint = new EndpointBackend(config);
     const prefix = 'def area(radius):\n    return ';

@@ -62,6 +62,8 @@ export class EndpointBackend implements Backend<EndpointModel> {
   private checked: Promise<EndpointModel> | undefined;
   private readonly fim: FimFormat | null;
   private confirmed = false;
+  /** Characters per token for estimates: a generic figure until the server's usage tells this model's. */
+  private charsPerToken = CHARS_PER_TOKEN;
   /** Set while the server's last answer was "busy" (429/503), cleared by the next answer. */
   private busyNotice: string | undefined;
   private confirming: Promise<boolean> | undefined;
@@ -148,8 +150,16 @@ export class EndpointBackend implements Backend<EndpointModel> {
     const body = { ...this.sampling(params), model: this.config.model, messages: params.messages, stream: true, stream_options: { include_usage: true } };
     return this.run(options, trackState, async (signal, started) => {
       const response = await this.request('POST', '/chat/completions', body, { signal });
-      return this.readStream(response, started, options, (chunk) => (chunk.choices?.[0] as { delta?: { content?: unknown } } | undefined)?.delta?.content);
+      const result = await this.readStream(response, started, options, (chunk) => (chunk.choices?.[0] as { delta?: { content?: unknown } } | undefined)?.delta?.content);
+      this.learnCharsPerToken(params.messages.reduce((chars, message) => chars + message.content.length, 0), result.usage.promptTokens);
+      return result;
     });
+  }
+
+  /** The server counted `tokens` prompt tokens for `chars` characters of messages (its template adds a few tokens). */
+  private learnCharsPerToken(chars: number, tokens: number): void {
+    if (tokens < 16 || chars < 64) return; // too little to say anything
+    this.charsPerToken = Math.min(8, Math.max(1.5, (chars / tokens) * 0.9));
   }
 
   generate(params: GenerateParams, options: RequestOptions = {}): Promise<GenerateResult> {
@@ -157,7 +167,7 @@ export class EndpointBackend implements Backend<EndpointModel> {
   }
 
   complete(params: CompleteParams, options: RequestOptions = {}): Promise<GenerateResult> {
-    const budget = (params.maxPromptTokens ?? this.config.contextLength - (params.maxNewTokens ?? 64)) * CHARS_PER_TOKEN;
+    const budget = (params.maxPromptTokens ?? this.config.contextLength - (params.maxNewTokens ?? 64)) * this.charsPerToken;
     const useFim = this.fim !== null && params.fillInTheMiddle !== false && params.suffix !== undefined;
     // Whole lines to fit the budget (estimated): the prefix's oldest go first, the suffix gets at most a quarter.
     const suffix = useFim ? firstLinesWithin(params.suffix!, Math.floor(budget / 4)) : '';
@@ -214,13 +224,16 @@ export class EndpointBackend implements Backend<EndpointModel> {
     return Promise.reject(new EngineError(`${this.host} does not share its tokenizer`, 'unsupported'));
   }
 
-  /** Estimates (servers do not count tokens for us before a request). */
+  /**
+   * Estimates (servers do not count tokens for us before a request), at the characters per token the server's own
+   * counts showed so far (`usage.prompt_tokens` of each chat), kept 10 % on the safe side.
+   */
   countTokens(texts: string[]): Promise<number[]> {
-    return Promise.resolve(texts.map((text) => Math.ceil(text.length / CHARS_PER_TOKEN)));
+    return Promise.resolve(texts.map((text) => Math.ceil(text.length / this.charsPerToken)));
   }
 
   truncateToTokens(text: string, maxTokens: number): Promise<string> {
-    const chars = maxTokens * CHARS_PER_TOKEN;
+    const chars = Math.floor(maxTokens * this.charsPerToken);
     if (text.length <= chars) return Promise.resolve(text);
     const cut = text.lastIndexOf('\n', chars);
     return Promise.resolve(cut > chars / 2 ? text.slice(0, cut + 1) : text.slice(0, chars));
