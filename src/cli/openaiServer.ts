@@ -149,6 +149,11 @@ function textContent(content: unknown, index: number): string {
   throw new RequestError(400, `messages[${index}].content must be a string or text parts`, undefined, 'messages');
 }
 
+/** An answer's id in OpenAI's style ("chatcmpl-…", "cmpl-…"): unique enough for logs and clients that key on it. */
+function completionId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
 /** OpenAI's finish reasons: the model's end or a stop string are 'stop'; the token budget or time limit 'length'. */
 function finishReason(reason: FinishReason): 'stop' | 'length' {
   return reason === 'length' ? 'length' : 'stop';
@@ -171,7 +176,7 @@ function abortOnDisconnect(request: http.IncomingMessage, response: http.ServerR
 
 async function chatCompletions(backend: Backend, modelId: string, body: Record<string, unknown>, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   const params = { ...sampling(body, undefined), messages: chatMessages(body), overflow: 'error' as const };
-  const id = `chatcmpl-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const id = completionId('chatcmpl');
   const created = Math.floor(Date.now() / 1000);
   const { signal } = abortOnDisconnect(request, response);
   if (body['stream'] !== true) {
@@ -209,7 +214,7 @@ async function completions(backend: Backend, modelId: string, body: Record<strin
   if (body['echo'] === true) return echoCompletion(backend, modelId, body, prompt, suffix, logprobs, request, response);
   // OpenAI's default for the legacy endpoint is 16 tokens.
   const common = { ...sampling(body, 16), overflow: 'error' as const, ...(logprobs !== undefined ? { returnTokenProbabilities: true } : {}) };
-  const id = `cmpl-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const id = completionId('cmpl');
   const created = Math.floor(Date.now() / 1000);
   const { signal } = abortOnDisconnect(request, response);
   // With a suffix, the model's own fill-in-the-middle format (as inline completion uses it); without, the raw prompt.
@@ -278,7 +283,7 @@ async function echoCompletion(
         };
   const completionTokens = generated?.usage.generatedTokens ?? 0;
   sendJson(response, 200, {
-    id: `cmpl-${Date.now().toString(36)}`,
+    id: completionId('cmpl'),
     object: 'text_completion',
     created: Math.floor(Date.now() / 1000),
     model: modelId,

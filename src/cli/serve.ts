@@ -1,7 +1,7 @@
 // `attentive serve`: listens on 127.0.0.1 (or, with --allow-remote and an API key, elsewhere) until interrupted.
 
-import { isIP } from 'node:net';
 import type { Backend } from '../backend/backend';
+import { isLoopback } from '../backend/endpoint/endpointBackend';
 import { createOpenAiServer } from './openaiServer';
 
 export interface ServeOptions {
@@ -12,8 +12,6 @@ export interface ServeOptions {
 }
 
 export const DEFAULT_SERVE_PORT = 8012;
-
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 
 /** A refusal of the options, before anything listens (the CLI reports it as a usage error). */
 export function serveOptionsProblem(options: ServeOptions): string | undefined {

@@ -12,6 +12,8 @@ import { readSettings, SECTION } from './settings';
 
 export type Role = 'chat' | 'explain' | 'completion';
 export const ROLES: readonly Role[] = ['chat', 'explain', 'completion'];
+/** Each role as the status bar and the Model view name it. */
+export const ROLE_LABELS: Record<Role, string> = { chat: 'Chat', explain: 'Explain Selection', completion: 'Inline completion' };
 export const LOCAL = 'local';
 /** attentive.explain.backend's default: wherever the chat runs. */
 export const SAME_AS_CHAT = 'chat';

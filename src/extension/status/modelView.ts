@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { ModelInfo } from '../../protocol/engine';
 import type { BackendState } from '../../backend/backend';
-import { ROLES, type Backends, type Role } from '../shared/backends';
+import { ROLE_LABELS, ROLES, type Backends } from '../shared/backends';
 import { describeState, type DisplayedState } from '../shared/displayedState';
 import { COMMAND_RELOAD_MODEL, COMMAND_SHOW_MODEL_INFO } from './modelCommands';
 
@@ -36,8 +36,6 @@ function rows(state: BackendState<ModelInfo>): vscode.TreeItem[] {
     detail('Attention maps', m.hasAttentionOutputs ? 'available' : 'on first use (graph rewritten)', 'eye'),
   ];
 }
-
-const ROLE_LABELS: Record<Role, string> = { chat: 'Chat', explain: 'Explain Selection', completion: 'Inline completion' };
 
 /** Where chat and completion run, and the state of a model server they use (reachable, or the error). */
 function roleRows(servers: Backends): vscode.TreeItem[] {

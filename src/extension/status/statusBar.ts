@@ -2,7 +2,7 @@
 
 import * as vscode from 'vscode';
 import type { BackendState } from '../../backend/backend';
-import type { Backends } from '../shared/backends';
+import { ROLE_LABELS, ROLES, type Backends } from '../shared/backends';
 import { describeState, type DisplayedState } from '../shared/displayedState';
 import { COMMAND_SHOW_MODEL_INFO } from './modelCommands';
 
@@ -14,7 +14,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, displayed: D
     const { text, tooltip } = describeState(state);
     item.text = text;
     // Where each role runs: the local model (this item's state) or a model server.
-    item.tooltip = `${tooltip}\nChat: ${servers.describe('chat')}\nExplain Selection: ${servers.describe('explain')}\nInline completion: ${servers.describe('completion')}`;
+    item.tooltip = [tooltip, ...ROLES.map((role) => `${ROLE_LABELS[role]}: ${servers.describe(role)}`)].join('\n');
     item.backgroundColor = state.kind === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
   };
   render(displayed.state);
