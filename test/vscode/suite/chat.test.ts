@@ -7,10 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ChatController } from '../../../src/extension/chat/chatController';
 import type { ChatEntry, Conversation } from '../../../src/protocol/chat';
-import { api, closeAll, openFile, sleep, until } from './harness';
+import { api, closeAll, finished, lastReply, openFile, sleep, until } from './harness';
 
-const lastReply = (entries: ChatEntry[]) => entries.filter((e) => e.role === 'assistant').at(-1);
-const finished = (entry: ChatEntry | undefined) => !!entry && ['done', 'stopped', 'error'].includes(entry.status);
 /** An entry's status now (the controller changes it behind TypeScript's narrowing). */
 const statusOf = (entry: ChatEntry): ChatEntry['status'] => entry.status;
 

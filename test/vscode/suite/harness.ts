@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { AttentiveApi } from '../../../src/extension/extension';
+import type { ChatEntry } from '../../../src/protocol/chat';
 
 export async function api(): Promise<AttentiveApi> {
   const extension = vscode.extensions.getExtension<AttentiveApi>('attentive.attentive');
@@ -37,3 +38,9 @@ export async function closeAll(): Promise<void> {
   await vscode.workspace.saveAll(false);
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }
+
+/** The conversation's last assistant entry. */
+export const lastReply = (entries: ChatEntry[]) => entries.filter((e) => e.role === 'assistant').at(-1);
+/** Whether a reply has ended (done, stopped or failed). */
+export const finished = (entry: ChatEntry | undefined) => !!entry && ['done', 'stopped', 'error'].includes(entry.status);
+

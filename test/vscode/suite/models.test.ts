@@ -7,12 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listDownloaded, deleteDownloaded } from '../../../src/extension/models/download';
-import type { ChatEntry } from '../../../src/protocol/chat';
 import type { ModelInfo } from '../../../src/protocol/engine';
 import { startHubServer, type HubServer } from '../../helpers/hubServer';
-import { api, sleep, until } from './harness';
+import { api, lastReply, sleep, until } from './harness';
 
-const lastReply = (entries: ChatEntry[]) => entries.filter((e) => e.role === 'assistant').at(-1);
 
 /** The engine's model once it is the one in `folder` (loaded on first use, or reloaded after the setting changed). */
 async function loadedFrom(folder: string): Promise<ModelInfo> {

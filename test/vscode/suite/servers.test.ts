@@ -6,14 +6,13 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as vscode from 'vscode';
+import type { ChatController } from '../../../src/extension/chat/chatController';
 import type { ServerPrompts } from '../../../src/extension/servers/registerServers';
 import type { ChatEntry } from '../../../src/protocol/chat';
 import { startRecordingProxy, type RecordingProxy } from '../../helpers/recordingProxy';
 import { startTransformersServe, type TransformersServer } from '../../helpers/transformersServe';
-import { api, closeAll, openFile, until } from './harness';
+import { api, closeAll, finished, lastReply, openFile, until } from './harness';
 
-const lastReply = (entries: ChatEntry[]) => entries.filter((e) => e.role === 'assistant').at(-1);
-const finished = (entry: ChatEntry | undefined) => !!entry && ['done', 'stopped', 'error'].includes(entry.status);
 
 /** The text of a streamed chat answer, from its server-sent events. */
 function streamedText(body: string): string {
@@ -22,6 +21,14 @@ function streamedText(body: string): string {
     .filter((line) => line.startsWith('data: ') && line !== 'data: [DONE]')
     .map((line) => (JSON.parse(line.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta?.content ?? '')
     .join('');
+}
+
+/** The conversation's last reply once it has ended. */
+function finishedReply(chat: ChatController, what: string): Promise<ChatEntry> {
+  return until(what, () => {
+    const r = lastReply(chat.state().conversation.entries);
+    return finished(r) && r;
+  });
 }
 
 async function setSettings(values: Record<string, unknown>): Promise<void> {
@@ -60,10 +67,7 @@ export function serversSuite(): void {
       assert.equal(servers.describe('completion'), `${server.modelId} at ${new URL(proxy.baseUrl).host}`);
       chat.newChat();
       chat.sendRequest('Hello');
-      const reply = await until('the refused reply', () => {
-        const r = lastReply(chat.state().conversation.entries);
-        return finished(r) && r;
-      });
+      const reply = await finishedReply(chat, 'the refused reply');
       assert.equal(reply.status, 'error');
       assert.match(reply.error ?? '', /not allowed/);
       assert.deepEqual(proxy.exchanges, []);
@@ -74,10 +78,7 @@ export function serversSuite(): void {
       await servers.allowHost(new URL(proxy.baseUrl).host);
       chat.newChat();
       chat.sendRequest('Write a Python function that adds two numbers.');
-      const reply = await until('a finished reply', () => {
-        const r = lastReply(chat.state().conversation.entries);
-        return finished(r) && r;
-      });
+      const reply = await finishedReply(chat, 'a finished reply');
       assert.equal(reply.status, 'done', reply.error);
       const exchange = proxy.exchanges.filter((e) => e.path.endsWith('/chat/completions') && (e.request?.['max_tokens'] as number) > 1).at(-1);
       assert.ok(exchange, `no chat request reached the server: ${proxy.exchanges.map((e) => e.path).join(', ')}`);
@@ -173,10 +174,7 @@ export function serversSuite(): void {
         });
         chat.newChat();
         chat.sendRequest('Explain list comprehensions.');
-        const reply = await until('a finished reply', () => {
-          const r = lastReply(chat.state().conversation.entries);
-          return finished(r) && r;
-        });
+        const reply = await finishedReply(chat, 'a finished reply');
         assert.equal(reply.status, 'done', reply.error);
         assert.equal(reply.content, 'Short answer.');
         assert.match(reply.stats?.trimmedNote ?? '', /too long, so it was sent again, shorter/);
@@ -246,10 +244,7 @@ export function serversSuite(): void {
         chat.newChat();
         const before = proxy.exchanges.length;
         await vscode.commands.executeCommand('attentive.explainSelection');
-        const reply = await until('the explanation', () => {
-          const r = lastReply(chat.state().conversation.entries);
-          return finished(r) && r;
-        });
+        const reply = await finishedReply(chat, 'the explanation');
         assert.equal(reply.status, 'done', reply.error);
         const explained = proxy.exchanges.slice(before).filter((e) => e.path.endsWith('/chat/completions') && (e.request?.['max_tokens'] as number) > 1);
         assert.equal(explained.length, 1);
