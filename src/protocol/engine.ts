@@ -176,16 +176,20 @@ export interface TokenPrediction {
   probability: number;
 }
 
-export interface AttentionResult {
+/** How surprising each token of a text was to the model. */
+export interface SurprisalResult {
   tokens: AttentionToken[];
-  layers: number;
-  heads: number;
-  /** One array per layer, [heads, seq, seq] row-major: weights[l][h*seq*seq + q*seq + k]. */
-  weights: Float32Array[];
   /** Per token, -log2 of the probability the model gave it after the tokens before it (NaN for the first). */
   surprisal: number[];
   /** Per token, the model's five most likely tokens at its position, most likely first ([] for the first). */
   predictions: TokenPrediction[][];
+}
+
+export interface AttentionResult extends SurprisalResult {
+  layers: number;
+  heads: number;
+  /** One array per layer, [heads, seq, seq] row-major: weights[l][h*seq*seq + q*seq + k]. */
+  weights: Float32Array[];
   /** Milliseconds inside the engine: the ONNX Runtime run, and surprisal, predictions and offsets after it. */
   timings?: { runMs: number; afterRunMs: number };
 }
@@ -203,6 +207,8 @@ export interface EngineMethods {
   chat: { params: ChatParams; result: GenerateResult };
   complete: { params: CompleteParams; result: GenerateResult };
   attention: { params: AttentionParams; result: AttentionResult };
+  /** The attention call's surprisal and predictions alone: no maps computed or sent. */
+  surprisal: { params: AttentionParams; result: SurprisalResult };
   tokenize: { params: { text: string }; result: { ids: number[] } };
   /** Token counts of texts (no special tokens), so the extension host needs no tokenizer of its own. */
   countTokens: { params: { texts: string[] }; result: { counts: number[] } };

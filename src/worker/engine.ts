@@ -8,6 +8,7 @@ import {
   EngineError,
   type AttentionParams,
   type AttentionResult,
+  type AttentionToken,
   type ChatParams,
   type CompleteParams,
   type CompletionPromptReport,
@@ -16,6 +17,7 @@ import {
   type GenerateParams,
   type GenerateResult,
   type ModelInfo,
+  type SurprisalResult,
   type TokenPrediction,
 } from '../protocol/engine';
 import { attentionGraphsDir, rewrittenModelPath } from './attentionRewrite';
@@ -60,6 +62,14 @@ interface ReusableCache {
 }
 
 /** Yields to the event loop so a cancel message can arrive between decoding steps. */
+interface TokenScore {
+  bits: number;
+  top: TokenPrediction[];
+}
+
+/** The first token has no context to be predicted from. */
+const FIRST_TOKEN_SCORE: TokenScore = { bits: Number.NaN, top: [] };
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class LoadedModel {
@@ -320,6 +330,54 @@ export class LoadedModel {
    */
   async attention(params: AttentionParams, context: RunContext = {}): Promise<AttentionResult> {
     const session = await this.attentionCapture();
+    const input = this.textTokens(params);
+    if (context.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
+    const runStarted = performance.now();
+    const output = await session.step(input.ids, session.emptyCache(), { wantAttentions: true, wantAllLogits: true });
+    const runDone = performance.now();
+    const logits = output.allLogits!; // [seq, vocab]
+    const vocab = logits.length / input.ids.length;
+    const scores = input.ids.map((id, i) => (i === 0 ? FIRST_TOKEN_SCORE : this.scoreToken(logits.subarray((i - 1) * vocab, i * vocab), id)));
+    return {
+      tokens: input.tokens,
+      layers: output.attentions!.length,
+      heads: this.folder.config.heads,
+      weights: output.attentions!, // per layer [heads, seq, seq] (batch 1, no past)
+      surprisal: scores.map((s) => s.bits),
+      predictions: scores.map((s) => s.top),
+      timings: { runMs: Math.round(runDone - runStarted), afterRunMs: Math.round(performance.now() - runDone) },
+    };
+  }
+
+  /**
+   * Each token's surprisal and the model's top predictions at its position, without attention maps. The text runs in
+   * chunks through the KV cache, so a long text never holds all its [seq, vocab] logits at once.
+   */
+  async surprisal(params: AttentionParams, context: RunContext = {}): Promise<SurprisalResult> {
+    // A large model's generation graph may return only the last position's logits; the attention graph has them all.
+    const session = this.session.lastLogitsOnly ? await this.attentionCapture() : this.session;
+    const input = this.textTokens(params);
+    const scores: TokenScore[] = [FIRST_TOKEN_SCORE];
+    let cache = session.emptyCache();
+    let previousRow: Float32Array | undefined; // the last logits row of the chunk before
+    for (let start = 0; start < input.ids.length; start += session.prefillChunkTokens) {
+      if (context.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
+      const chunk = input.ids.slice(start, start + session.prefillChunkTokens);
+      const output = await session.step(chunk, cache, { wantAllLogits: true });
+      const logits = output.allLogits!; // [chunk, vocab]
+      const vocab = logits.length / chunk.length;
+      chunk.forEach((id, i) => {
+        const row = i === 0 ? previousRow : logits.subarray((i - 1) * vocab, i * vocab);
+        if (row) scores.push(this.scoreToken(row, id));
+      });
+      previousRow = output.lastLogits;
+      cache = output.cache;
+    }
+    return { tokens: input.tokens, surprisal: scores.map((s) => s.bits), predictions: scores.map((s) => s.top) };
+  }
+
+  /** The ids to run for a text (with the tokenizer's leading special tokens) and each one's offsets in the text. */
+  private textTokens(params: AttentionParams): { ids: number[]; tokens: AttentionToken[] } {
     const textIds = this.tokenizer.encode(params.text);
     if (textIds.length === 0) throw new EngineError('The text is empty', 'bad-request');
     // Tokens the tokenizer puts before the text (a BOS), when it adds them around an unchanged encoding.
@@ -329,26 +387,14 @@ export class LoadedModel {
     const ids = sameText ? withSpecial.slice(0, lead + textIds.length) : textIds;
     const leading = sameText ? lead : 0;
     fitPrompt(ids, 0, this.folder.config.contextLength, 0, 'error');
-    if (context.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
-    const runStarted = performance.now();
-    const output = await session.step(ids, session.emptyCache(), { wantAttentions: true, wantAllLogits: true });
-    const runDone = performance.now();
     const offsets = this.tokenizer.offsets(textIds);
     // Offsets index the decoded text; it equals the input unless the tokenizer normalises it.
     const exact = this.tokenizer.decode(textIds, false) === params.text;
-    const { surprisal, predictions } = this.surprisal(ids, output.allLogits!);
-    return {
-      tokens: ids.map((id, i) => {
-        const offset = i >= leading && exact ? offsets[i - leading]! : ([-1, -1] as const);
-        return { id, text: this.tokenizer.decode([id], false), start: offset[0], end: offset[1] };
-      }),
-      layers: output.attentions!.length,
-      heads: this.folder.config.heads,
-      weights: output.attentions!, // per layer [heads, seq, seq] (batch 1, no past)
-      surprisal,
-      predictions,
-      timings: { runMs: Math.round(runDone - runStarted), afterRunMs: Math.round(performance.now() - runDone) },
-    };
+    const tokens = ids.map((id, i) => {
+      const offset = i >= leading && exact ? offsets[i - leading]! : ([-1, -1] as const);
+      return { id, text: this.tokenizer.decode([id], false), start: offset[0], end: offset[1] };
+    });
+    return { ids, tokens };
   }
 
   /** The session that returns attentions.{i}: the model's own, or one on its rewritten graph (created once). */
@@ -386,43 +432,33 @@ export class LoadedModel {
     return session;
   }
 
-  /** Surprisal in bits of each token given the ones before, and the top 5 predictions at its position. */
-  private surprisal(ids: number[], logits: Float32Array): { surprisal: number[]; predictions: TokenPrediction[][] } {
-    const vocab = logits.length / ids.length; // logits: [seq, vocab]
-    const surprisal = [Number.NaN];
-    const predictions: TokenPrediction[][] = [[]];
+  /** Surprisal in bits of `id` under one position's logits (`row`: [vocab]), and the 5 likeliest tokens there. */
+  private scoreToken(row: Float32Array, id: number): TokenScore {
     const TOP = 5;
-    const topIds = new Int32Array(TOP);
-    const topValues = new Float32Array(TOP);
-    for (let i = 1; i < ids.length; i++) {
-      const row = logits.subarray((i - 1) * vocab, i * vocab); // the prediction made at the previous position
-      // One pass for the maximum and the top 5 (kept sorted, best first; most logits fail the first comparison).
-      topValues.fill(-Infinity);
-      topIds.fill(-1);
-      for (let v = 0; v < vocab; v++) {
-        const x = row[v]!;
-        if (x <= topValues[TOP - 1]!) continue;
-        let k = TOP - 1;
-        while (k > 0 && x > topValues[k - 1]!) {
-          topValues[k] = topValues[k - 1]!;
-          topIds[k] = topIds[k - 1]!;
-          k--;
-        }
-        topValues[k] = x;
-        topIds[k] = v;
+    const topIds = new Int32Array(TOP).fill(-1);
+    const topValues = new Float32Array(TOP).fill(-Infinity);
+    // One pass for the maximum and the top 5 (kept sorted, best first; most logits fail the first comparison).
+    for (let v = 0; v < row.length; v++) {
+      const x = row[v]!;
+      if (x <= topValues[TOP - 1]!) continue;
+      let k = TOP - 1;
+      while (k > 0 && x > topValues[k - 1]!) {
+        topValues[k] = topValues[k - 1]!;
+        topIds[k] = topIds[k - 1]!;
+        k--;
       }
-      const max = topValues[0]!;
-      // Logits more than 30 below the maximum add under e^-30 each (< 1e-9 of the sum for 150k tokens): skip their exp.
-      const floor = max - 30;
-      let sum = 0;
-      for (let v = 0; v < vocab; v++) if (row[v]! > floor) sum += Math.exp(row[v]! - max);
-      const logSumExp = max + Math.log(sum);
-      surprisal.push((logSumExp - row[ids[i]!]!) / Math.LN2);
-      const top: TokenPrediction[] = [];
-      for (let k = 0; k < TOP && topIds[k]! >= 0; k++) top.push({ text: this.tokenizer.tokenText(topIds[k]!), probability: Math.exp(topValues[k]! - logSumExp) });
-      predictions.push(top);
+      topValues[k] = x;
+      topIds[k] = v;
     }
-    return { surprisal, predictions };
+    const max = topValues[0]!;
+    // Logits more than 30 below the maximum add under e^-30 each (< 1e-9 of the sum for 150k tokens): skip their exp.
+    const floor = max - 30;
+    let sum = 0;
+    for (let v = 0; v < row.length; v++) if (row[v]! > floor) sum += Math.exp(row[v]! - max);
+    const logSumExp = max + Math.log(sum);
+    const top: TokenPrediction[] = [];
+    for (let k = 0; k < TOP && topIds[k]! >= 0; k++) top.push({ text: this.tokenizer.tokenText(topIds[k]!), probability: Math.exp(topValues[k]! - logSumExp) });
+    return { bits: (logSumExp - row[id]!) / Math.LN2, top };
   }
 
   async release(): Promise<void> {

@@ -127,6 +127,8 @@ export class EngineServer {
         return this.requireModel().complete(validateParams('complete', call.params), context);
       case 'attention':
         return this.requireModel().attention(validateParams('attention', call.params), context);
+      case 'surprisal':
+        return this.requireModel().surprisal(validateParams('surprisal', call.params), context);
       case 'tokenize':
         return { ids: this.requireModel().tokenizer.encode(validateParams('tokenize', call.params).text) };
       case 'countTokens': {

@@ -95,6 +95,7 @@ export function validateParams<M extends EngineMethod>(method: M, raw: unknown):
       samplingFields(record);
       break;
     case 'attention':
+    case 'surprisal':
       string(record['text'], 'text');
       if (record['addSpecialTokens'] !== undefined && typeof record['addSpecialTokens'] !== 'boolean') fail('addSpecialTokens must be true or false');
       break;

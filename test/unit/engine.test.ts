@@ -214,6 +214,29 @@ describe('attention capture (attentive-tiny)', () => {
     }
   });
 
+  it('scores surprisal without attention maps, chunk by chunk through the KV cache, as the attention run does', async () => {
+    const text = 'def add(a, b):\n    return a + b  # héllo\n\nprint(add(1, 2))';
+    const withMaps = await model.attention({ text });
+    const whole = model.session.prefillChunkTokens;
+    for (const chunk of [whole, 3, 1]) {
+      model.session.prefillChunkTokens = chunk;
+      try {
+        const result = await model.surprisal({ text });
+        expect(result.tokens).toEqual(withMaps.tokens);
+        expect(result.surprisal[0]).toBeNaN();
+        result.surprisal.slice(1).forEach((bits, i) => expect(bits).toBeCloseTo(withMaps.surprisal[i + 1]!, 3));
+        expect(result.predictions.map((top) => top.map((p) => p.text))).toEqual(withMaps.predictions.map((top) => top.map((p) => p.text)));
+        expect(result).not.toHaveProperty('weights');
+      } finally {
+        model.session.prefillChunkTokens = whole;
+      }
+    }
+    await expect(model.surprisal({ text: '' })).rejects.toMatchObject({ code: 'bad-request' });
+    const controller = new AbortController();
+    controller.abort();
+    await expect(model.surprisal({ text }, { signal: controller.signal })).rejects.toMatchObject({ code: 'cancelled' });
+  });
+
   it('captures attention of a model without attention outputs through its rewritten graph (more in attention-rewrite.test.ts)', async () => {
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-engine-test-'));
     const llama = await LoadedModel.load(path.join(FIXTURES, 'llama-tiny'), { quantization: ['fp32'], threads: 1, cacheDir });
@@ -221,6 +244,10 @@ describe('attention capture (attentive-tiny)', () => {
       const result = await llama.attention({ text: 'x = 1' });
       expect(result.layers).toBe(llama.info().layers);
       expect(result.weights[0]).toHaveLength(result.heads * result.tokens.length ** 2);
+      // Surprisal alone runs the generation graph, with the same leading special tokens and numbers.
+      const alone = await llama.surprisal({ text: 'x = 1' });
+      expect(alone.tokens).toEqual(result.tokens);
+      alone.surprisal.slice(1).forEach((bits, i) => expect(bits).toBeCloseTo(result.surprisal[i + 1]!, 3));
     } finally {
       await llama.release();
       fs.rmSync(cacheDir, { recursive: true, force: true });

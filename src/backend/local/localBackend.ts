@@ -66,9 +66,9 @@ export class LocalBackend implements Backend<ModelInfo> {
     return this.client.call('attention', params, options);
   }
 
-  /** The engine computes surprisal in the same single run as the attention maps, which are dropped here. */
   async surprisal(text: string, options?: RequestOptions): Promise<TextSurprisal> {
-    const { tokens, surprisal, predictions } = await this.attention({ text }, options);
+    await this.ensureLoaded();
+    const { tokens, surprisal, predictions } = await this.client.call('surprisal', { text }, options);
     return { tokens: tokens.map(({ text: tokenText, start, end }) => ({ text: tokenText, start, end })), surprisal, predictions };
   }
 
