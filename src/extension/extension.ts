@@ -14,6 +14,8 @@ import { DisplayedState } from './shared/displayedState';
 import { createLocalEngine } from './shared/localEngine';
 import { registerServers, type ServerPrompts } from './servers/registerServers';
 import { registerStatus } from './status/registerStatus';
+import { registerSurprise } from './surprise/registerSurprise';
+import type { SurpriseController } from './surprise/surpriseMap';
 
 export interface AttentiveApi {
   /** The backend every feature uses, for the extension's own integration tests. */
@@ -25,6 +27,7 @@ export interface AttentiveApi {
   readonly chat: ChatController;
   readonly completion: AttentiveInlineCompletionProvider;
   readonly attention: AttentionController;
+  readonly surprise: SurpriseController;
   /** Only when the extension runs under its tests (ExtensionMode.Test): hooks that no user path can reach. */
   readonly test?: {
     /** Kills the engine worker mid-whatever-it-is-doing, as a crash would; false when none is running. */
@@ -58,7 +61,9 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
     const chatRunsOn = servers.where('chat');
     return chatRunsOn.kind === 'server' ? chatRunsOn.description : undefined;
   });
-  const api = { backend, displayed, servers, chat, completion, attention };
+  // The surprise map needs only log-probabilities: the Explain Selection model's, wherever it runs.
+  const surprise = registerSurprise(context, { backend: servers.explain, describe: () => servers.describe('explain') }, backend, output);
+  const api = { backend, displayed, servers, chat, completion, attention, surprise };
   if (!local.crashWorker) return api;
   return { ...api, test: { crashEngineWorker: local.crashWorker, globalStoragePath: context.globalStorageUri.fsPath, addModelServer } };
 }

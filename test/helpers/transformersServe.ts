@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
 /** The repository root, from this file or from a bundle of it (out/test/, dist/). */
-function repositoryRoot(): string {
+export function repositoryRoot(): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'scripts', 'setup-serve-venv.sh'))) return dir;
   }

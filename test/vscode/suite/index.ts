@@ -5,6 +5,7 @@ import { engineSuite } from './engine.test';
 import { modelsSuite } from './models.test';
 import { networkSuite } from './network.test';
 import { serversSuite } from './servers.test';
+import { surpriseSuite } from './surprise.test';
 
 /** Each suite registers its describe/it blocks when called (after mocha has set up its globals). */
-export const suites: Array<() => void> = [engineSuite, chatSuite, completionSuite, attentionSuite, networkSuite, modelsSuite, serversSuite];
+export const suites: Array<() => void> = [engineSuite, chatSuite, completionSuite, attentionSuite, networkSuite, modelsSuite, serversSuite, surpriseSuite];

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import * as vscode from 'vscode';
 import type { ChatController } from '../../../src/extension/chat/chatController';
 import type { ServerPrompts } from '../../../src/extension/servers/registerServers';
+import type { SurpriseOutcome } from '../../../src/extension/surprise/registerSurprise';
 import type { ChatEntry } from '../../../src/protocol/chat';
 import { startRecordingProxy, type RecordingProxy } from '../../helpers/recordingProxy';
 import { startTransformersServe, type TransformersServer } from '../../helpers/transformersServe';
@@ -262,6 +263,28 @@ export function serversSuite(): void {
         assert.equal(proxy.exchanges.length, afterExplain);
       } finally {
         await setSettings({ 'chat.backend': 'hf', 'explain.backend': undefined });
+      }
+    });
+
+    it('the surprise map on a server that returns no prompt log-probabilities says so and paints nothing', async () => {
+      const { servers, surprise } = await api();
+      await servers.allowHost(new URL(proxy.baseUrl).host);
+      await setSettings({ 'explain.backend': 'hf' });
+      try {
+        const { editor } = await openFile('surprise_hf.py', 'def cube(x):\n    return x * x * x\n');
+        editor.selection = new vscode.Selection(0, 0, 1, 20);
+        const before = proxy.exchanges.length;
+        const outcome = await vscode.commands.executeCommand<SurpriseOutcome>('attentive.showSurpriseMap');
+        assert.equal(outcome.kind, 'failed', JSON.stringify(outcome));
+        assert.equal((outcome as { code?: string }).code, 'unsupported');
+        assert.match((outcome as { message: string }).message, /no log-probabilities for the prompt/);
+        // It asked the server (echo with logprobs) for the selected code.
+        const asked = proxy.exchanges.slice(before).find((e) => e.path.endsWith('/completions') && e.request?.['echo'] === true);
+        assert.ok(asked, proxy.exchanges.slice(before).map((e) => e.path).join(', '));
+        assert.equal(asked.request!['prompt'], 'def cube(x):\n    return x * x * x');
+        assert.equal(surprise.current, undefined);
+      } finally {
+        await setSettings({ 'explain.backend': undefined });
       }
     });
 
