@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attentionChecks } from './ui/attention.mjs';
+import { surpriseChecks } from './ui/surprise.mjs';
 import { QUIET_SETTINGS, ROOT, TEST_DIR, launchChromium, prepareInstalledRun, runPaletteCommand, startCodeServer } from '../../scripts/vscode-server.mjs';
 
 const PORT = Number(process.env.ATTENTIVE_UI_PORT || 18182);
@@ -305,6 +306,7 @@ try {
   });
 
   await attentionChecks({ page, check, runCommand, docs, shots, workspace, settingsFile, baseSettings });
+  await surpriseChecks({ page, check, runCommand, docs, settingsFile, baseSettings });
 } catch (error) {
   console.error(error);
   results.push({ name: 'harness', ok: false });

@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { freshWindow as freshWindowIn, openAndSelectAll } from './window.mjs';
 
 /** Runs the checks through ui.mjs's `check` on its page; screenshots go to `shots` (failures) and `docs` (README). */
 export async function attentionChecks({ page, check, runCommand, docs, shots, workspace, settingsFile, baseSettings }) {
@@ -29,24 +30,10 @@ export async function attentionChecks({ page, check, runCommand, docs, shots, wo
       await page.waitForTimeout(100);
     }
   }
-  /** A reloaded window in the theme (read at start-up) with the bundled model, no editors and no sidebar. */
-  async function freshWindow(theme) {
-    fs.writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, 'workbench.colorTheme': theme }));
-    await page.reload();
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await runCommand('View: Close All Editors');
-    if (await page.locator('.part.sidebar').isVisible()) await runCommand('View: Close Primary Side Bar');
-    if (await page.locator('.part.panel').isVisible()) await runCommand('View: Hide Panel');
-  }
+  const freshWindow = (theme) => freshWindowIn({ page, runCommand, settingsFile }, baseSettings, theme);
   /** Opens fib.py, selects it all and runs Explain Attention; resolves to the rendered view's frame. */
   async function explainFib() {
-    await page.keyboard.press('Control+P');
-    await page.locator('.quick-input-widget input').fill('fib.py');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'fib.py' }).first().click();
-    const lines = page.locator('.monaco-editor .view-lines', { hasText: 'def fibonacci' }).first();
-    await lines.waitFor({ timeout: 20_000 });
-    await lines.click();
-    await page.keyboard.press('Control+A');
+    await openAndSelectAll(page, 'fib.py', 'def fibonacci');
     await runCommand('Attentive: Explain Attention');
     const frame = await attentionFrame();
     // The first matrix is painted when the canvas has the token count as its size.
@@ -185,13 +172,7 @@ export async function attentionChecks({ page, check, runCommand, docs, shots, wo
     const body = Array.from({ length: 40 }, (_, i) => `def step_${i}(values, limit=${i}):\n    total = sum(v for v in values if v > limit)\n    return total * ${i + 1}\n\n`).join('');
     fs.writeFileSync(path.join(workspace, 'long.py'), body);
     await freshWindow('Default Dark Modern');
-    await page.keyboard.press('Control+P');
-    await page.locator('.quick-input-widget input').fill('long.py');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'long.py' }).first().click();
-    const lines = page.locator('.monaco-editor .view-lines', { hasText: 'def step_0' }).first();
-    await lines.waitFor({ timeout: 20_000 });
-    await lines.click();
-    await page.keyboard.press('Control+A');
+    await openAndSelectAll(page, 'long.py', 'def step_0');
     const started = Date.now();
     await runCommand('Attentive: Explain Attention');
     const frame = await attentionFrame();
