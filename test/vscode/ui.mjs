@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attentionChecks } from './ui/attention.mjs';
+import { serverChecks } from './ui/servers.mjs';
 import { surpriseChecks } from './ui/surprise.mjs';
 import { QUIET_SETTINGS, ROOT, TEST_DIR, launchChromium, prepareInstalledRun, runPaletteCommand, startCodeServer } from '../../scripts/vscode-server.mjs';
 
@@ -44,7 +45,7 @@ let browser;
 const watchdog = setTimeout(() => {
   console.error('UI tests timed out');
   process.exit(124);
-}, Number(process.env.ATTENTIVE_TEST_TIMEOUT_MS || 240_000));
+}, Number(process.env.ATTENTIVE_TEST_TIMEOUT_MS || 360_000));
 watchdog.unref();
 
 try {
@@ -305,6 +306,7 @@ try {
     fs.writeFileSync(settingsFile, JSON.stringify(baseSettings));
   });
 
+  await serverChecks({ page, check, runCommand, chatFrame, settingsFile, baseSettings });
   await attentionChecks({ page, check, runCommand, docs, shots, workspace, settingsFile, baseSettings });
   await surpriseChecks({ page, check, runCommand, docs, settingsFile, baseSettings });
 } catch (error) {
