@@ -201,6 +201,20 @@ function faultyServer(mode: () => string, seen: string[]): http.Server {
             response.writeHead(request.method === 'GET' ? 404 : 400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: 'this model has no chat template' } }));
           }
           return;
+        case 'echo-answer-only':
+          // llama.cpp's server today: echo is accepted, but only the generated token is scored (offset 0 of the answer).
+          response.writeHead(200, { 'Content-Type': 'application/json' }).end(
+            JSON.stringify({ choices: [{ index: 0, text: ' 1', logprobs: { tokens: [' 1'], token_logprobs: [-0.4], text_offset: [0], top_logprobs: [{ ' 1': -0.4 }] } }] }),
+          );
+          return;
+        case 'echo-bos':
+          // The prompt "x = 1" echoed after a BOS the server put in front, then the generated token.
+          response.writeHead(200, { 'Content-Type': 'application/json' }).end(
+            JSON.stringify({
+              choices: [{ index: 0, text: 'x = 1\n', logprobs: { tokens: ['<s>', 'x', ' =', ' 1', '\n'], token_logprobs: [null, -1, -2, -3, -0.5], text_offset: [0, 0, 1, 3, 5], top_logprobs: [null, { x: -1, y: -1.5 }, { ' =': -2 }, { ' 2': -1, ' 1': -3 }, { '\n': -0.5 }] } }],
+            }),
+          );
+          return;
         case 'plain-json':
           response.writeHead(200, { 'Content-Type': 'application/json' }).end(
             JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'Whole answer' }, finish_reason: 'stop' }], usage: { prompt_tokens: 4, completion_tokens: 2 } }),
@@ -280,6 +294,23 @@ describe('endpoint backend against a misbehaving server', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     mode = 'huge';
     expect(await failureOf(chat())).toMatchObject({ code: 'server-error', message: expect.stringMatching(/sent more than/) });
+  });
+
+  it('surprisal: a BOS the server puts in front has no place in the text; a server that scores only its answer is "unsupported"', async () => {
+    mode = 'echo-bos';
+    const scored = await new EndpointBackend(config).surprisal('x = 1');
+    expect(scored.tokens).toEqual([
+      { text: '<s>', start: -1, end: -1 },
+      { text: 'x', start: 0, end: 1 },
+      { text: ' =', start: 1, end: 3 },
+      { text: ' 1', start: 3, end: 5 },
+    ]);
+    expect(scored.surprisal[0]).toBeNaN();
+    scored.surprisal.slice(1).forEach((bits, i) => expect(bits).toBeCloseTo([1, 2, 3][i]! / Math.LN2, 6));
+    expect(scored.predictions[3]!.map((p) => p.text)).toEqual([' 2', ' 1']);
+    mode = 'echo-answer-only';
+    await expect(new EndpointBackend(config).surprisal('x = 1')).rejects.toMatchObject({ code: 'unsupported', message: expect.stringMatching(/not for the prompt/) });
+    mode = 'ok';
   });
 
   it('a redirect is not followed, so the key never reaches another host', async () => {

@@ -203,15 +203,23 @@ export class EndpointBackend implements Backend<EndpointModel> {
         throw new EngineError(`${this.host} returned no log-probabilities for the prompt (it does not support echo with logprobs)`, 'unsupported');
       }
       const result: TextSurprisal = { tokens: [], surprisal: [], predictions: [] };
+      let placedChars = 0;
       logprobs.tokens.forEach((token, i) => {
-        const start = logprobs.text_offset![i]!;
-        if (start >= text.length) return; // the generated token
-        result.tokens.push({ text: token, start, end: start < 0 ? -1 : Math.min(text.length, start + token.length) });
+        const offset = logprobs.text_offset![i]!;
+        if (offset >= text.length) return; // the generated token
+        // A token that is not the text at its offset (a BOS, a byte fragment) has no place in it.
+        const placed = typeof token === 'string' && token.length > 0 && text.startsWith(token, offset);
+        if (placed) placedChars += token.length;
+        result.tokens.push({ text: token, start: placed ? offset : -1, end: placed ? offset + token.length : -1 });
         const logprob = logprobs.token_logprobs![i];
         result.surprisal.push(typeof logprob === 'number' ? -logprob / Math.LN2 : Number.NaN);
         const top = logprobs.top_logprobs?.[i];
         result.predictions.push(top ? Object.entries(top).map(([candidate, lp]) => ({ text: candidate, probability: Math.exp(lp) })).sort((a, b) => b.probability - a.probability) : []);
       });
+      // Some servers (llama.cpp's today) accept echo but score only the generated token.
+      if (placedChars < text.trim().length / 2) {
+        throw new EngineError(`${this.host} returned log-probabilities for its answer but not for the prompt (it does not support echo with logprobs)`, 'unsupported');
+      }
       return result;
     });
   }
