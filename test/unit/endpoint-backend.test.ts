@@ -258,6 +258,13 @@ describe('endpoint backend against a misbehaving server', () => {
     expect(tls.message).toMatch(/TLS|SSL|wrong version/i);
   });
 
+  it('a host name that does not resolve (DNS failure) says so', async () => {
+    // .invalid never resolves (RFC 6761): the resolver says so at once (ENOTFOUND), or, unreachable itself, EAI_AGAIN.
+    const failure = await failureOf(chat(new EndpointBackend({ ...config, baseUrl: 'https://attentive-test.invalid/v1' })));
+    expect(failure.code).toBe('unreachable');
+    expect(failure.message).toMatch(/Cannot find the host attentive-test\.invalid \(DNS: (ENOTFOUND|EAI_AGAIN)\)/);
+  }, 30_000);
+
   it('401, 404, 429 with Retry-After, 500: each its own error with the server\'s words', async () => {
     mode = '401';
     expect(await failureOf(chat())).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/HTTP 401.*Invalid API key/) });
