@@ -12,6 +12,8 @@ export interface Exchange {
   status: number;
   /** The response body as received (server-sent events included). */
   response: string;
+  /** The client closed its connection before the server's answer ended (Stop). */
+  clientClosedEarly: boolean;
 }
 
 export interface RecordingProxy {
@@ -36,7 +38,9 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         authorization: incoming.headers.authorization,
         status: 0,
         response: '',
+        clientClosedEarly: false,
       };
+      let answered = false;
       exchanges.push(exchange);
       const forwarded = http.request(
         { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: upstream.host } },
@@ -47,11 +51,17 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
             exchange.response += chunk.toString('utf8');
             outgoing.write(chunk);
           });
-          answer.on('end', () => outgoing.end());
+          answer.on('end', () => {
+            answered = true;
+            outgoing.end();
+          });
         },
       );
       // The client went away (Stop): the upstream request goes too.
-      outgoing.on('close', () => forwarded.destroy());
+      outgoing.on('close', () => {
+        if (!answered) exchange.clientClosedEarly = true;
+        forwarded.destroy();
+      });
       forwarded.on('error', () => outgoing.destroy());
       forwarded.end(body);
     });

@@ -92,6 +92,31 @@ export function serversSuite(): void {
       assert.ok((reply.stats?.generatedTokens ?? 0) > 0);
     });
 
+    it('Stop ends a streamed reply at once, marked stopped, and closes the connection to the server', async () => {
+      const { chat, servers } = await api();
+      await servers.allowHost(new URL(proxy.baseUrl).host);
+      await setSettings({ maxNewTokens: 2048 });
+      try {
+        // This server sends a small model's reply in a few bursts (the first after ~80 ms, the last after ~2 s for
+        // 2,048 tokens): Stop as soon as the request has reached it.
+        chat.newChat();
+        const before = proxy.exchanges.length;
+        chat.sendRequest('Count from 1 to 1000.');
+        const isChat = (e: (typeof proxy.exchanges)[number]) => e.path.endsWith('/chat/completions') && (e.request?.['max_tokens'] as number) > 1;
+        const exchange = await until('the chat request at the server', () => proxy.exchanges.slice(before).find(isChat), 60_000, 0);
+        const stoppedAt = Date.now();
+        chat.stop();
+        const reply = await finishedReply(chat, 'the stopped reply');
+        assert.equal(reply.status, 'stopped');
+        await until('the proxy to see the client go', () => exchange.clientClosedEarly, 5_000);
+        assert.ok(Date.now() - stoppedAt < 1_500, `stopping took ${Date.now() - stoppedAt} ms`);
+        // What the reply kept is what the server had sent before the connection closed.
+        assert.ok(streamedText(exchange.response).startsWith(reply.content), `${JSON.stringify(reply.content)} vs ${JSON.stringify(streamedText(exchange.response))}`);
+      } finally {
+        await setSettings({ maxNewTokens: undefined });
+      }
+    });
+
     it('inline completion sends the Qwen fill-in-the-middle prompt with the family\'s stop tokens', async () => {
       const { completion } = await api();
       const { editor } = await openFile('served.py', 'def add(a, b):\n    return \n\nprint(add(1, 2))\n');
