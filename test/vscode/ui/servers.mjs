@@ -1,5 +1,5 @@
-// UI checks of model servers (run by test/vscode/ui.mjs in its workbench): from the chat's first-run welcome, "Connect a
-// model server" walks through Add Model Server's real pickers to a running `attentive serve`; the chat then answers
+// UI checks of model servers (run by test/vscode/ui.mjs in its workbench): the chat's first-run welcome offers Select
+// Model's catalog, and "Connect a model server" walks through Add Model Server's real pickers to a running `attentive serve`; the chat then answers
 // from it, and says so plainly when the server goes away.
 
 import * as assert from 'node:assert/strict';
@@ -37,16 +37,21 @@ async function startAttentiveServe() {
 }
 
 export async function serverChecks({ page, check, runCommand, chatFrame, settingsFile, baseSettings }) {
-  await check('the chat welcome\'s "Connect a model server" walks through Add Model Server to attentive serve; the chat answers from it, and says so when it goes away', async () => {
+  await check('the chat welcome\'s "Download a model" opens the catalog; "Connect a model server" walks through Add Model Server to attentive serve; the chat answers from it, and says so when it goes away', async () => {
     const server = await startAttentiveServe();
     const host = new URL(server.baseUrl).host;
     try {
       await freshWindow({ page, runCommand, settingsFile }, baseSettings, 'Default Dark Modern');
       await runCommand('Attentive: New Chat'); // opens the chat view on an empty conversation
       await chatFrame().getByText('The chat runs on the small model that comes with Attentive').waitFor({ timeout: 30_000 });
+      const quick = page.locator('.quick-input-widget');
+      // "Download a model" opens Select Model with the catalog (nothing is downloaded until one is picked).
+      await chatFrame().getByRole('button', { name: /^Download a chat model/ }).click();
+      await quick.locator('.quick-input-title', { hasText: 'Attentive: Select Model' }).waitFor({ timeout: 30_000 });
+      await quick.locator('.monaco-list-row', { hasText: 'Qwen2.5-Coder' }).first().waitFor();
+      await page.keyboard.press('Escape');
       await chatFrame().getByRole('button', { name: /^Connect a model server/ }).click();
 
-      const quick = page.locator('.quick-input-widget');
       const step = (n) => quick.locator('.quick-input-title', { hasText: `(${n}/5)` }).waitFor({ timeout: 30_000 });
       await step(1);
       for (const preset of ['Ollama', 'LM Studio', 'llama.cpp', 'vLLM']) await quick.locator('.monaco-list-row', { hasText: preset }).first().waitFor();
