@@ -389,5 +389,22 @@ describe('endpoint backend against a misbehaving server', () => {
     expect(backend.state.kind).toBe('ready');
     expect((backend.state as { notice?: string }).notice).toBeUndefined();
   });
+
+  it('calls on an endpoint never checked (inline completion does not check first) set its state from their answers', async () => {
+    mode = '429';
+    const busy = new EndpointBackend(config);
+    expect(busy.state.kind).toBe('not-loaded');
+    await failureOf(busy.complete({ prefix: 'def f():\n    return ', suffix: '', maxNewTokens: 4 }));
+    expect(busy.state).toMatchObject({ kind: 'ready', model: { name: 'm' }, notice: 'busy, asked to wait 7 s' });
+    mode = 'ok';
+    const fine = new EndpointBackend(config);
+    await fine.generate({ prompt: 'def', maxNewTokens: 1 });
+    expect(fine.state).toMatchObject({ kind: 'ready', model: { name: 'm' } });
+    mode = '404';
+    const wrongModel = new EndpointBackend(config);
+    await failureOf(wrongModel.generate({ prompt: 'def', maxNewTokens: 1 }));
+    expect(wrongModel.state).toMatchObject({ kind: 'error', message: expect.stringContaining('not found') });
+    mode = 'ok';
+  });
 });
 

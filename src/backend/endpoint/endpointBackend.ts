@@ -118,13 +118,7 @@ export class EndpointBackend implements Backend<EndpointModel> {
           return this.completion('def', { prompt: 'def', maxNewTokens: 1, temperature: 0 }, [], {}, false);
         });
       }
-      const model: EndpointModel = {
-        name: this.config.model,
-        baseUrl: this.config.baseUrl,
-        contextLength: this.config.contextLength,
-        hasChatTemplate: true,
-        fim: this.fim ? { prefix: this.fim.prefix, suffix: this.fim.suffix, middle: this.fim.middle, order: this.fim.order, recommended: true } : null,
-      };
+      const model = this.configuredModel();
       this.setState({ kind: 'ready', model });
       return model;
     } catch (error) {
@@ -132,6 +126,17 @@ export class EndpointBackend implements Backend<EndpointModel> {
       this.setState({ kind: 'error', message: (error as Error).message });
       throw error;
     }
+  }
+
+  /** The model as the settings describe it (what a check confirms, or an answer for it shows). */
+  private configuredModel(): EndpointModel {
+    return {
+      name: this.config.model,
+      baseUrl: this.config.baseUrl,
+      contextLength: this.config.contextLength,
+      hasChatTemplate: true,
+      fim: this.fim ? { prefix: this.fim.prefix, suffix: this.fim.suffix, middle: this.fim.middle, order: this.fim.order, recommended: true } : null,
+    };
   }
 
   /** The server's model ids, from GET /models. */
@@ -290,7 +295,9 @@ export class EndpointBackend implements Backend<EndpointModel> {
     if (options.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
     options.signal?.addEventListener('abort', abort, { once: true });
     this.running.add(controller);
-    const model = this.current.kind === 'ready' || this.current.kind === 'generating' ? this.current.model : undefined;
+    // Completion calls without a check first: its answer (or a "busy") is as good a sign that the server is there.
+    const unchecked = trackState && this.current.kind === 'not-loaded';
+    const model = this.current.kind === 'ready' || this.current.kind === 'generating' ? this.current.model : unchecked ? this.configuredModel() : undefined;
     if (trackState && model) this.setState({ kind: 'generating', model });
     try {
       options.onEvent?.({ type: 'started' });

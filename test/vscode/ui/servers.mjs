@@ -5,9 +5,10 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { ROOT } from '../../../scripts/vscode-server.mjs';
-import { freshWindow } from './window.mjs';
+import { freshWindow, openAndSelectAll } from './window.mjs';
 
 /** `attentive serve` from the build (dist/cli.js) on a free port of 127.0.0.1. */
 async function startAttentiveServe() {
@@ -74,6 +75,11 @@ export async function serverChecks({ page, check, runCommand, chatFrame, setting
       assert.equal(settings['attentive.chat.backend'], host);
       await chatFrame().getByText(`The chat runs on attentive-code-14m at ${host}.`).waitFor({ timeout: 30_000 });
 
+      // The Model view says where the chat runs.
+      const roleRow = (label) => page.locator('.monaco-list-row', { hasText: label });
+      await showModelView(page);
+      await roleRow('Chat').filter({ hasText: `attentive-code-14m at ${host}` }).first().waitFor({ timeout: 15_000 });
+
       const input = chatFrame().locator('textarea.input');
       await input.fill('Write a Python function that adds two numbers.');
       await input.press('Enter');
@@ -89,8 +95,65 @@ export async function serverChecks({ page, check, runCommand, chatFrame, setting
       assert.match(await failed.innerText(), new RegExp(`${host.replace(/\./g, '\\.')}.*(refused|not reachable|unreachable)`, 'is'));
       assert.equal(await chatFrame().locator('.entry-assistant').count(), answers + 1);
       assert.equal(await chatFrame().locator('.entry-assistant.status-done').count(), answers);
+      await roleRow('Chat').filter({ hasText: `attentive-code-14m at ${host}: error` }).first().waitFor({ timeout: 15_000 });
     } finally {
       await server.stop();
     }
   });
+
+  await check('the first completion request to a new server asks once in a dialog; a busy server (429) shows in the Model view with its Retry-After', async () => {
+    let completions = 0;
+    const busy = http.createServer((request, response) => {
+      request.resume();
+      if (request.method === 'GET') {
+        response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'coder', object: 'model' }] }));
+        return;
+      }
+      completions++;
+      response.writeHead(429, { 'Retry-After': '30', 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: 'Too many requests' } }));
+    });
+    await new Promise((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${busy.address().port}/v1`;
+    const host = new URL(baseUrl).host;
+    try {
+      await freshWindow({ page, runCommand, settingsFile }, { ...baseSettings, 'attentive.endpoints': [{ name: 'busy', baseUrl, model: 'coder' }], 'attentive.completion.backend': 'busy' }, 'Default Dark Modern');
+      // Once the extension is up, the Model view says where completion runs.
+      const completionRow = page.locator('.monaco-list-row', { hasText: 'Inline completion' });
+      await showModelView(page);
+      await completionRow.filter({ hasText: `coder at ${host}` }).first().waitFor({ timeout: 30_000 });
+      await openAndSelectAll(page, 'fib.py', 'def fibonacci');
+      await page.keyboard.press('Control+End');
+      // At the end of a line, with no word for the suggest widget to complete.
+      await page.keyboard.type('x = ');
+      // Nothing goes to the server before the user allows it.
+      const asking = `Attentive will send your code and messages to the model server at ${host}`;
+      const dialogText = () => page.evaluate(() => globalThis.document.querySelector('.monaco-dialog-box')?.innerText ?? '');
+      const deadline = Date.now() + 30_000;
+      while (!(await dialogText()).includes(asking) && Date.now() < deadline) await page.waitForTimeout(200);
+      assert.ok((await dialogText()).includes(asking), 'no dialog asked about the server');
+      assert.equal(completions, 0);
+      await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Allow' }).click();
+      // The editor gave up on the request that waited for the answer; the next keystroke asks the server (a digit:
+      // no word for the suggest widget, whose open list would take precedence).
+      await page.keyboard.type('1');
+      await completionRow.filter({ hasText: `coder at ${host}: busy, asked to wait 30 s` }).first().waitFor({ timeout: 30_000 });
+      assert.equal(completions, 1);
+      // Typing on sends nothing while the server asked to wait.
+      await page.keyboard.type(' + 2');
+      await page.waitForTimeout(1_000);
+      assert.equal(completions, 1);
+    } finally {
+      await page.keyboard.press('Escape');
+      await runCommand('File: Revert File');
+      busy.close();
+    }
+  });
+}
+
+/** The Attentive container's Model view, expanded. */
+async function showModelView(page) {
+  const header = page.locator('.pane-header', { hasText: 'Model' });
+  if (!(await header.isVisible())) await page.locator('.activitybar [aria-label^="Attentive"]').first().click();
+  await header.waitFor({ timeout: 20_000 });
+  if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
 }
