@@ -2,7 +2,8 @@
 // Face's `transformers serve` on 127.0.0.1 the same greedy chat request, interleaved in one run.
 //   node bench/endpoint.mjs [--runs 9] [--max-tokens 64]
 // Prints time to first token and tokens/s for both, the overhead in ms and the speed ratio (target: <= 5 ms,
-// >= 0.95x), then inline-completion requests through the backend beside the same bare request.
+// >= 0.95x), then inline-completion requests through the editor's completion path and the backend beside the same
+// bare request.
 
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { EndpointBackend, startTransformersServe } = require(path.join(ROOT, 'dist', 'bench.js'));
+const { EndpointBackend, startTransformersServe, CompletionService, DEFAULT_COMPLETION_SETTINGS, textLineSource } = require(path.join(ROOT, 'dist', 'bench.js'));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, 'max-tokens': { type: 'string', default: '64' } } });
 const runs = Number(values.runs);
 const maxTokens = Number(values['max-tokens']);
@@ -76,17 +77,26 @@ try {
   console.log(`| Attentive endpoint backend | ${a.ttft.toFixed(1)} | ${a.tps.toFixed(0)} | ${a.tokens} |`);
   console.log(`overhead to first token: ${(a.ttft - b.ttft).toFixed(1)} ms (target <= 5); tokens/s ratio ${(a.tps / b.tps).toFixed(3)} (target >= 0.95)`);
 
-  // Inline completion: the backend's whole request (FIM prompt, stream, result) against the same bare request.
+  // Inline completion: what the editor's provider awaits after its debounce (CompletionService: the cursor window, the
+  // FIM prompt, the streamed request, post-processing; its cache off), the backend's request alone, and the same
+  // request sent bare, interleaved.
   const prefix = 'def largest(a, b, c):\n    """Return the largest of three numbers."""\n    ';
   const suffix = '\n\n\nprint(largest(1, 2, 3))\n';
-  const completion = { attentive: [], bare: [] };
+  const prefixLines = prefix.split('\n');
+  const service = new CompletionService((params, signal) => backend.complete(params, { priority: 'high', signal }), () => ({ ...DEFAULT_COMPLETION_SETTINGS, maxNewTokens: 16 }), false);
+  const completion = { editor: [], attentive: [], bare: [] };
   const fimPrompt = `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`;
   for (let i = 0; i < runs * 2 + 1; i++) {
-    const started = performance.now();
+    let started = performance.now();
+    const outcome = await service.provide({ document: textLineSource(prefix + suffix), line: prefixLines.length - 1, character: prefixLines.at(-1).length, languageId: 'python' });
+    const editorMs = performance.now() - started;
+    if (!outcome) throw new Error('the completion service gave no answer');
+    started = performance.now();
     await backend.complete({ prefix, suffix, maxNewTokens: 16, temperature: 0 });
     const attentiveMs = performance.now() - started;
     const b = await bare(`${server.baseUrl}/completions`, { model: server.modelId, prompt: fimPrompt, max_tokens: 16, temperature: 0, stream: true, stop: ['<|endoftext|>', '<|fim_pad|>', '<|file_sep|>', '<|im_end|>'] });
     if (i === 0) continue;
+    completion.editor.push(editorMs);
     completion.attentive.push(attentiveMs);
     completion.bare.push(b.total);
   }
@@ -95,6 +105,7 @@ try {
   console.log('|---|---:|---:|');
   console.log(`| bare request (the server's own latency) | ${median(completion.bare).toFixed(1)} | ${p95(completion.bare).toFixed(1)} |`);
   console.log(`| Attentive endpoint backend | ${median(completion.attentive).toFixed(1)} | ${p95(completion.attentive).toFixed(1)} |`);
+  console.log(`| the editor's completion path (to ghost text) | ${median(completion.editor).toFixed(1)} | ${p95(completion.editor).toFixed(1)} |`);
   await backend.dispose();
 } finally {
   await server.stop();

@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { repositoryRoot } from './transformersServe';
+import { repositoryRoot, stopChild } from './transformersServe';
 
 export interface AttentiveServer {
   /** The API base, ending in /v1. */
@@ -37,12 +37,6 @@ export async function startAttentiveServe(): Promise<AttentiveServer> {
   });
   return {
     ...started,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      }),
+    stop: () => stopChild(child),
   };
 }

@@ -149,7 +149,7 @@ export class SurpriseController implements vscode.Disposable {
 }
 
 /** The level a surprisal paints at (-1: below the first). */
-export function surpriseLevel(bits: number): number {
+function surpriseLevel(bits: number): number {
   let level = -1;
   SURPRISE_LEVELS.forEach((l, i) => {
     if (bits >= l.bits) level = i;

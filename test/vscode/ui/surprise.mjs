@@ -30,7 +30,7 @@ export async function surpriseChecks({ page, check, runCommand, docs, settingsFi
       nodes
         .map((node) => {
           const box = node.getBoundingClientRect();
-          return { color: getComputedStyle(node).backgroundColor, x: box.left + box.width / 2, y: box.top + box.height / 2 };
+          return { color: globalThis.getComputedStyle(node).backgroundColor, x: box.left + box.width / 2, y: box.top + box.height / 2 };
         })
         .filter((b) => b.color !== 'rgba(0, 0, 0, 0)'),
     );
