@@ -9,10 +9,10 @@ import type { ChatController } from './chat/chatController';
 import { registerChat } from './chat/registerChat';
 import { registerCompletion, type AttentiveInlineCompletionProvider } from './completion/registerCompletion';
 import { registerModels } from './models/registerModels';
-import { Backends, type EndpointSetting } from './shared/backends';
+import { Backends } from './shared/backends';
 import { DisplayedState } from './shared/displayedState';
 import { createLocalEngine } from './shared/localEngine';
-import { registerServers, type ServerPrompts } from './servers/registerServers';
+import { registerServers, type ServerFlows } from './servers/registerServers';
 import { registerStatus } from './status/registerStatus';
 import { registerSurprise } from './surprise/registerSurprise';
 import type { SurpriseController } from './surprise/surpriseMap';
@@ -34,8 +34,8 @@ export interface AttentiveApi {
     crashEngineWorker(): boolean;
     /** The extension's global storage folder (rewritten attention graphs are kept there). */
     globalStoragePath: string;
-    /** "Add Model Server..." with the questions answered by the test. */
-    addModelServer(prompts: ServerPrompts): Promise<EndpointSetting | undefined>;
+    /** "Add Model Server..." and "Set Model Server API Key..." with the questions answered by the test. */
+    servers: ServerFlows;
   };
 }
 
@@ -53,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   context.subscriptions.push(output, displayed, servers, chatDisplayed);
   registerStatus(context, backend, displayed, servers, output);
   registerModels(context, local.backend, output);
-  const addModelServer = registerServers(context, servers);
+  const serverFlows = registerServers(context, servers);
   const chat = registerChat(context, servers, chatDisplayed, { current: () => servers.where('chat'), onDidChange: servers.onDidChange }, output);
   const completion = registerCompletion(context, servers.completion, output);
   // Attention maps need the weights: always the local model.
@@ -65,7 +65,7 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   const surprise = registerSurprise(context, { backend: servers.explain, describe: () => servers.describe('explain') }, backend, output);
   const api = { backend, displayed, servers, chat, completion, attention, surprise };
   if (!local.crashWorker) return api;
-  return { ...api, test: { crashEngineWorker: local.crashWorker, globalStoragePath: context.globalStorageUri.fsPath, addModelServer } };
+  return { ...api, test: { crashEngineWorker: local.crashWorker, globalStoragePath: context.globalStorageUri.fsPath, servers: serverFlows } };
 }
 
 export function deactivate(): void {

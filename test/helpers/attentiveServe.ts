@@ -12,10 +12,11 @@ export interface AttentiveServer {
   stop(): Promise<void>;
 }
 
-export async function startAttentiveServe(): Promise<AttentiveServer> {
+/** `apiKey`: the server refuses requests without it. */
+export async function startAttentiveServe(options: { apiKey?: string } = {}): Promise<AttentiveServer> {
   const cli = path.join(repositoryRoot(), 'dist', 'cli.js');
   // In an extension host process.execPath is VS Code's own runtime: run it as plain Node.
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--threads', '1'], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--threads', '1', ...(options.apiKey ? ['--api-key', options.apiKey] : [])], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const started = await new Promise<{ modelId: string; baseUrl: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`attentive serve did not start:\n${log}`)), 120_000);

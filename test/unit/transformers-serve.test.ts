@@ -1,12 +1,14 @@
 // The model-server backend against a real server from elsewhere: Hugging Face's `transformers serve` on 127.0.0.1
 // with a random-weight Qwen2 model (test/helpers/transformersServe.ts). Its answers are compared with what the
-// official `openai` client gets from the same server for the same greedy request.
+// official `openai` client gets from the same server for the same greedy request; then the same server's answers are
+// broken on their way by a fault-injecting proxy (test/helpers/faultProxy.ts).
 
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EndpointBackend, type EndpointConfig } from '../../src/backend/endpoint/endpointBackend';
 import { EngineError } from '../../src/protocol/engine';
 import { FIM_FAMILIES, fimFormat } from '../../src/protocol/fimFormats';
+import { startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
 import { startTransformersServe, type TransformersServer } from '../helpers/transformersServe';
 
 let server: TransformersServer;
@@ -93,3 +95,74 @@ describe('endpoint backend against transformers serve', () => {
   });
 });
 
+describe('endpoint backend against transformers serve behind a fault-injecting proxy', () => {
+  const request = { messages: [{ role: 'user' as const, content: 'Write a function that multiplies two numbers.' }], maxNewTokens: 24, temperature: 0 };
+  let proxy: FaultProxy;
+  let reference: string;
+  const logged: string[] = [];
+  const through = (extra: Partial<EndpointConfig> = {}) => new EndpointBackend({ ...config, baseUrl: proxy.baseUrl, idleTimeoutMs: 1_500, log: (line) => logged.push(line), ...extra });
+  async function failureOf(promise: Promise<unknown>): Promise<EngineError> {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EngineError);
+    return error as EngineError;
+  }
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy(server.baseUrl);
+    reference = (await new EndpointBackend(config).chat(request)).text;
+    expect(reference.length).toBeGreaterThan(4);
+  });
+
+  afterAll(() => proxy?.close());
+
+  it('without a fault the proxy changes nothing', async () => {
+    proxy.fault = undefined;
+    expect((await through().chat(request)).text).toBe(reference);
+  });
+
+  // This server streams a short reply as few events: its role, the text, the finish reason and usage, [DONE].
+  it('a stream dropped half-way keeps what came and says it was interrupted', async () => {
+    proxy.fault = { kind: 'cut', afterEvents: 2 };
+    const deltas: string[] = [];
+    const error = await failureOf(through().chat(request, { onEvent: (e) => e.type === 'delta' && deltas.push(e.text) }));
+    expect(error.code).toBe('interrupted');
+    const kept = deltas.join('');
+    expect(kept.length).toBeGreaterThan(0);
+    expect(reference.startsWith(kept)).toBe(true);
+  });
+
+  it('a stream that stalls times out, keeping what came', async () => {
+    proxy.fault = { kind: 'stall', afterEvents: 2 };
+    const deltas: string[] = [];
+    const started = Date.now();
+    const error = await failureOf(through().chat(request, { onEvent: (e) => e.type === 'delta' && deltas.push(e.text) }));
+    expect(error.code).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(deltas.join('').length).toBeGreaterThan(0);
+    expect(reference.startsWith(deltas.join(''))).toBe(true);
+  });
+
+  it('a malformed event in the real stream is skipped and logged; the reply is the server\'s', async () => {
+    proxy.fault = { kind: 'garbage', afterEvents: 1 };
+    logged.length = 0;
+    expect((await through().chat(request)).text).toBe(reference);
+    expect(logged.some((line) => line.includes('{broken'))).toBe(true);
+  });
+
+  it('429 with Retry-After and 500: each its own error, with the server\'s words', async () => {
+    proxy.fault = { kind: 'status', status: 429, headers: { 'Retry-After': '7' }, body: JSON.stringify({ error: { message: 'Too many requests' } }) };
+    expect(await failureOf(through().chat(request))).toMatchObject({ code: 'rate-limited', retryAfterSeconds: 7 });
+    proxy.fault = { kind: 'status', status: 500, body: 'CUDA out of memory' };
+    expect(await failureOf(through().chat(request))).toMatchObject({ code: 'server-error', message: expect.stringContaining('CUDA out of memory') });
+  });
+
+  it('an answer past the size cap is cut off', async () => {
+    proxy.fault = { kind: 'pad', bytes: 64 * 1024 };
+    const error = await failureOf(through({ maxResponseBytes: 16 * 1024 }).chat(request));
+    expect(error).toMatchObject({ code: 'server-error', message: expect.stringContaining('sent more than 16 KB: stopped reading') });
+    proxy.fault = undefined;
+  });
+});

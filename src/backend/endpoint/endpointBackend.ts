@@ -43,6 +43,8 @@ export interface EndpointConfig {
   allowInsecure?: boolean;
   /** Asked before the first request goes out (the user's decision to send code to this host); false refuses. */
   confirm?: (host: string) => Promise<boolean>;
+  /** Told when the server refuses the API key (HTTP 401/403), so the editor can offer to set it. */
+  onUnauthorized?: () => void;
 }
 
 /** What the status bar shows for a model on a server. */
@@ -336,6 +338,7 @@ export class EndpointBackend implements Backend<EndpointModel> {
       maxBytes: this.config.maxResponseBytes ?? MAX_RESPONSE_BYTES,
     });
     if (response.status >= 200 && response.status < 300) return response;
+    if (response.status === 401 || response.status === 403) this.config.onUnauthorized?.();
     const text = await readText(response).catch(() => '');
     const location = response.headers.location;
     throw failure(response.status, response.headers, serverErrorMessage(text), url, typeof location === 'string' ? location : undefined);

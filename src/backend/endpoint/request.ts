@@ -93,7 +93,8 @@ async function* body(incoming: http.IncomingMessage, outgoing: http.ClientReques
       received += (chunk as Buffer).length;
       if (received > request.maxBytes) {
         outgoing.destroy();
-        throw new EngineError(`${url.host} sent more than ${Math.round(request.maxBytes / 1e6)} MB: stopped reading`, 'server-error');
+        const limit = request.maxBytes >= 2 ** 20 ? `${Math.round(request.maxBytes / 2 ** 20)} MB` : `${Math.round(request.maxBytes / 2 ** 10)} KB`;
+        throw new EngineError(`${url.host} sent more than ${limit}: stopped reading`, 'server-error');
       }
       yield chunk as Buffer;
     }

@@ -1,11 +1,12 @@
 // "Attentive: Add Model Server...": a model server with the OpenAI-compatible API, step by step: a preset or a URL,
 // an optional API key (into SecretStorage), a connection test, the model, and the roles that use it. The result goes
 // to the user's settings (attentive.endpoints, attentive.chat.backend, attentive.completion.backend).
+// "Attentive: Set Model Server API Key..." changes a server's key (also offered when a server refuses it).
 
 import * as vscode from 'vscode';
 import { EndpointBackend, isLoopback } from '../../backend/endpoint/endpointBackend';
 import { EngineError } from '../../protocol/engine';
-import { apiKeySecret, readEndpointSettings, type Backends, type EndpointSetting, type Role } from '../shared/backends';
+import { apiKeySecret, COMMAND_SET_SERVER_KEY, readEndpointSettings, type Backends, type EndpointSetting, type Role } from '../shared/backends';
 import { SECTION } from '../shared/settings';
 
 export const COMMAND_ADD_MODEL_SERVER = 'attentive.addModelServer';
@@ -40,10 +41,43 @@ const vscodePrompts: ServerPrompts = {
   info: (message) => void vscode.window.showInformationMessage(message),
 };
 
-/** Registers the command; returns the flow itself for the extension's tests (which answer through `prompts`). */
-export function registerServers(context: vscode.ExtensionContext, backends: Backends): (prompts: ServerPrompts) => Promise<EndpointSetting | undefined> {
-  context.subscriptions.push(vscode.commands.registerCommand(COMMAND_ADD_MODEL_SERVER, () => addModelServer(context, backends, vscodePrompts)));
-  return (prompts) => addModelServer(context, backends, prompts);
+/** The two flows, for the extension's tests (which answer through `prompts`). */
+export interface ServerFlows {
+  addModelServer(prompts: ServerPrompts): Promise<EndpointSetting | undefined>;
+  setApiKey(prompts: ServerPrompts, name?: string): Promise<boolean>;
+}
+
+/** Registers "Add Model Server..." and "Set Model Server API Key...". */
+export function registerServers(context: vscode.ExtensionContext, backends: Backends): ServerFlows {
+  context.subscriptions.push(
+    vscode.commands.registerCommand(COMMAND_ADD_MODEL_SERVER, () => addModelServer(context, backends, vscodePrompts)),
+    // From the palette, or with the endpoint's name from the offer after a server refused the key.
+    vscode.commands.registerCommand(COMMAND_SET_SERVER_KEY, (name?: unknown) => setApiKey(context, backends, vscodePrompts, typeof name === 'string' ? name : undefined)),
+  );
+  return { addModelServer: (prompts) => addModelServer(context, backends, prompts), setApiKey: (prompts, name) => setApiKey(context, backends, prompts, name) };
+}
+
+/** Stores (or, left empty, removes) an endpoint's API key in the secret storage; true when it changed. */
+async function setApiKey(context: vscode.ExtensionContext, backends: Backends, prompts: ServerPrompts, name?: string): Promise<boolean> {
+  const endpoints = readEndpointSettings().endpoints;
+  if (endpoints.length === 0) {
+    prompts.info('Attentive: no model server is set up yet; "Attentive: Add Model Server..." adds one.');
+    return false;
+  }
+  const endpoint =
+    endpoints.find((e) => e.name === name) ??
+    (endpoints.length === 1
+      ? endpoints[0]
+      : (await prompts.pick(endpoints.map((e) => ({ label: e.name, description: `${e.model} at ${new URL(e.baseUrl).host}`, endpoint: e })), { title: 'Set Model Server API Key: which server?' }))?.endpoint);
+  if (!endpoint) return false;
+  const host = new URL(endpoint.baseUrl).host;
+  const key = await prompts.input({ title: `API key for ${endpoint.name} (${host})`, prompt: 'Kept in VS Code\'s secret storage and sent only to this server. Leave empty to remove the key.', password: true });
+  if (key === undefined) return false;
+  if (key) await context.secrets.store(apiKeySecret(endpoint.name), key);
+  else await context.secrets.delete(apiKeySecret(endpoint.name));
+  await backends.refresh();
+  prompts.info(key ? `Attentive: the API key for ${endpoint.name} is saved.` : `Attentive: the API key for ${endpoint.name} is removed.`);
+  return true;
 }
 
 async function addModelServer(context: vscode.ExtensionContext, backends: Backends, prompts: ServerPrompts): Promise<EndpointSetting | undefined> {

@@ -39,6 +39,8 @@ interface Endpoint {
 
 const ALLOWED_HOSTS_KEY = 'attentive.allowedServerHosts';
 export const apiKeySecret = (name: string) => `attentive.endpoint.${name}.apiKey`;
+/** "Attentive: Set Model Server API Key..." (registered by the servers feature), with an endpoint's name or none. */
+export const COMMAND_SET_SERVER_KEY = 'attentive.setServerApiKey';
 
 /** The valid entries of `attentive.endpoints` (user or machine settings; VS Code ignores workspace values). */
 export function readEndpointSettings(): { endpoints: EndpointSetting[]; problems: string[] } {
@@ -78,6 +80,8 @@ export class Backends implements vscode.Disposable {
   /** The roles were re-pointed (settings or keys changed). */
   readonly onDidChange = this.changed.event;
   private refreshing: Promise<void> = Promise.resolve();
+  /** Endpoints whose refused key the user was told about (until their settings or key change). */
+  private readonly keyOffered = new Set<string>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -116,6 +120,7 @@ export class Backends implements vscode.Disposable {
       const old = this.endpoints.get(setting.name);
       // An unchanged endpoint keeps its backend (and the user's consent); a changed one starts anew.
       const same = old && JSON.stringify(old.setting) === JSON.stringify(setting) && old.apiKey === apiKey;
+      if (!same) this.keyOffered.delete(setting.name);
       next.set(setting.name, same ? old : { setting, apiKey, backend: new EndpointBackend(this.config(setting, apiKey)) });
     }
     for (const [name, old] of this.endpoints) if (next.get(name) !== old) void old.backend.dispose();
@@ -146,7 +151,23 @@ export class Backends implements vscode.Disposable {
       ...(setting.idleTimeoutMs ? { idleTimeoutMs: setting.idleTimeoutMs } : {}),
       log: (line) => this.log.appendLine(line),
       confirm: (host) => this.confirm(host, setting.model),
+      onUnauthorized: () => this.offerKey(setting, apiKey !== undefined),
     };
+  }
+
+  /**
+   * A server refused the key: says so once per endpoint and key (completion would ask at every keystroke), with a
+   * button to set it.
+   */
+  private offerKey(setting: EndpointSetting, hasKey: boolean): void {
+    if (this.keyOffered.has(setting.name)) return;
+    this.keyOffered.add(setting.name);
+    const host = new URL(setting.baseUrl).host;
+    const action = 'Set API Key';
+    const problem = hasKey ? 'refused the API key Attentive sent' : 'needs an API key';
+    void vscode.window.showWarningMessage(`Attentive: the model server at ${host} ${problem} (endpoint "${setting.name}").`, action).then((choice) => {
+      if (choice === action) void vscode.commands.executeCommand(COMMAND_SET_SERVER_KEY, setting.name);
+    });
   }
 
   /** Remembers that the user allowed code to go to `host` (they added the server themselves). */

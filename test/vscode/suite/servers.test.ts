@@ -10,6 +10,7 @@ import type { ChatController } from '../../../src/extension/chat/chatController'
 import type { ServerPrompts } from '../../../src/extension/servers/registerServers';
 import type { SurpriseOutcome } from '../../../src/extension/surprise/registerSurprise';
 import type { ChatEntry } from '../../../src/protocol/chat';
+import { startAttentiveServe } from '../../helpers/attentiveServe';
 import { startRecordingProxy, type RecordingProxy } from '../../helpers/recordingProxy';
 import { startTransformersServe, type TransformersServer } from '../../helpers/transformersServe';
 import { api, closeAll, finished, lastReply, openFile, until } from './harness';
@@ -241,7 +242,7 @@ export function serversSuite(): void {
       const host = new URL(proxy.baseUrl).host;
       const before = proxy.exchanges.length;
       try {
-        const added = await test.addModelServer(prompts);
+        const added = await test.servers.addModelServer(prompts);
         assert.deepEqual(added, { name: host, baseUrl: proxy.baseUrl, model: server.modelId });
         assert.deepEqual(
           asked.map((title) => title.match(/\d\/5/)?.[0]),
@@ -258,6 +259,52 @@ export function serversSuite(): void {
         assert.ok(!JSON.stringify(config.get('endpoints')).includes('sk-test-123'));
       } finally {
         await setSettings({ endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }], 'chat.backend': 'hf' });
+      }
+    });
+
+    it('a server that refuses the key: the reply says so; Set Model Server API Key stores one, which the server then gets', async () => {
+      const { chat, servers, test } = await api();
+      assert.ok(test, 'the extension runs without its test API');
+      const keyed = await startAttentiveServe({ apiKey: 'sk-right-key' });
+      const hf = { name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' };
+      const messages: string[] = [];
+      const prompts = (key: string): ServerPrompts => ({
+        pick: async () => assert.fail('the endpoint is named: nothing to pick'),
+        pickMany: async () => assert.fail('no roles are asked'),
+        input: async (options) => {
+          assert.match(options.title ?? '', /API key for keyed \(127\.0\.0\.1:\d+\)/);
+          assert.equal(options.password, true);
+          return key;
+        },
+        confirm: async () => assert.fail('nothing to confirm'),
+        progress: (_title, task) => task(),
+        error: (message) => messages.push(`error: ${message}`),
+        info: (message) => messages.push(message),
+      });
+      try {
+        await servers.allowHost(new URL(keyed.baseUrl).host);
+        await setSettings({ endpoints: [hf, { name: 'keyed', baseUrl: keyed.baseUrl, model: keyed.modelId }], 'chat.backend': 'keyed' });
+        chat.newChat();
+        chat.sendRequest('Hello');
+        const refused = await finishedReply(chat, 'the refused reply');
+        assert.equal(refused.status, 'error');
+        assert.match(refused.error ?? '', /refused the request \(HTTP 401\): the API key is missing or wrong/);
+
+        assert.equal(await test.servers.setApiKey(prompts('sk-right-key'), 'keyed'), true);
+        assert.ok(messages.includes('Attentive: the API key for keyed is saved.'), messages.join('\n'));
+        chat.sendRequest('Hello again');
+        const answered = await until('the answer with the key', () => {
+          const r = lastReply(chat.state().conversation.entries);
+          return r && r.id !== refused.id && finished(r) && r;
+        });
+        assert.equal(answered.status, 'done', answered.error);
+        assert.equal(answered.stats?.model, keyed.modelId);
+        // The key is a secret, not a setting.
+        assert.ok(!JSON.stringify(vscode.workspace.getConfiguration('attentive').get('endpoints')).includes('sk-right-key'));
+      } finally {
+        await test.servers.setApiKey(prompts(''), 'keyed');
+        await setSettings({ endpoints: [hf], 'chat.backend': 'hf' });
+        await keyed.stop();
       }
     });
 

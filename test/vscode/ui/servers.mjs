@@ -11,8 +11,9 @@ import { ROOT } from '../../../scripts/vscode-server.mjs';
 import { freshWindow, openAndSelectAll } from './window.mjs';
 
 /** `attentive serve` from the build (dist/cli.js) on a free port of 127.0.0.1. */
-async function startAttentiveServe() {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--port', '0', '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startAttentiveServe(apiKey) {
+  const args = [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--port', '0', '--threads', '1', ...(apiKey ? ['--api-key', apiKey] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const baseUrl = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`attentive serve did not start:\n${log}`)), 60_000);
@@ -126,13 +127,7 @@ export async function serverChecks({ page, check, runCommand, chatFrame, setting
       // At the end of a line, with no word for the suggest widget to complete.
       await page.keyboard.type('x = ');
       // Nothing goes to the server before the user allows it.
-      const asking = `Attentive will send your code and messages to the model server at ${host}`;
-      const dialogText = () => page.evaluate(() => globalThis.document.querySelector('.monaco-dialog-box')?.innerText ?? '');
-      const deadline = Date.now() + 30_000;
-      while (!(await dialogText()).includes(asking) && Date.now() < deadline) await page.waitForTimeout(200);
-      assert.ok((await dialogText()).includes(asking), 'no dialog asked about the server');
-      assert.equal(completions, 0);
-      await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Allow' }).click();
+      await allowServer(page, host, () => assert.equal(completions, 0));
       // The editor gave up on the request that waited for the answer; the next keystroke asks the server (a digit:
       // no word for the suggest widget, whose open list would take precedence).
       await page.keyboard.type('1');
@@ -148,6 +143,37 @@ export async function serverChecks({ page, check, runCommand, chatFrame, setting
       busy.close();
     }
   });
+
+  await check('a server that refuses the missing key says so with a Set API Key button; the key typed there is sent and the chat answers', async () => {
+    const server = await startAttentiveServe('sk-ui-key');
+    const host = new URL(server.baseUrl).host;
+    try {
+      const endpoints = [{ name: 'keyed', baseUrl: server.baseUrl, model: 'attentive-code-14m' }];
+      await freshWindow({ page, runCommand, settingsFile }, { ...baseSettings, 'attentive.endpoints': endpoints, 'attentive.chat.backend': 'keyed' }, 'Default Dark Modern');
+      await runCommand('Attentive: New Chat');
+      const input = chatFrame().locator('textarea.input');
+      await input.fill('Hello');
+      await input.press('Enter');
+      await allowServer(page, host);
+      await chatFrame().locator('.entry-assistant.status-error', { hasText: 'HTTP 401' }).last().waitFor({ timeout: 30_000 });
+      const offer = page.locator('.notifications-toasts .notification-toast', { hasText: `the model server at ${host} needs an API key` });
+      await offer.waitFor({ timeout: 15_000 });
+      await offer.locator('.monaco-button', { hasText: 'Set API Key' }).click();
+      const quick = page.locator('.quick-input-widget');
+      await quick.locator('.quick-input-title', { hasText: `API key for keyed (${host})` }).waitFor({ timeout: 15_000 });
+      assert.equal(await quick.locator('input').getAttribute('type'), 'password');
+      await quick.locator('input').fill('sk-ui-key');
+      await page.keyboard.press('Enter');
+      await page.locator('.notifications-toasts', { hasText: 'the API key for keyed is saved' }).waitFor({ timeout: 15_000 });
+      assert.ok(!fs.readFileSync(settingsFile, 'utf8').includes('sk-ui-key'), 'the key is in the settings file');
+      const answers = await chatFrame().locator('.entry-assistant.status-done').count();
+      await input.fill('Hello again');
+      await input.press('Enter');
+      await chatFrame().locator('.entry-assistant.status-done').nth(answers).waitFor({ timeout: 60_000 });
+    } finally {
+      await server.stop();
+    }
+  });
 }
 
 /** The Attentive container's Model view, expanded. */
@@ -156,4 +182,18 @@ async function showModelView(page) {
   if (!(await header.isVisible())) await page.locator('.activitybar [aria-label^="Attentive"]').first().click();
   await header.waitFor({ timeout: 20_000 });
   if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+}
+
+/**
+ * Answers the consent dialog for `host` with Allow; `beforeAllowing` runs while it is open. (Playwright's visibility
+ * check never saw the modal dialog box as visible here, so its text is polled.)
+ */
+async function allowServer(page, host, beforeAllowing = () => undefined) {
+  const asking = `Attentive will send your code and messages to the model server at ${host}`;
+  const dialogText = () => page.evaluate(() => globalThis.document.querySelector('.monaco-dialog-box')?.innerText ?? '');
+  const deadline = Date.now() + 30_000;
+  while (!(await dialogText()).includes(asking) && Date.now() < deadline) await page.waitForTimeout(200);
+  assert.ok((await dialogText()).includes(asking), `no dialog asked about ${host}`);
+  beforeAllowing();
+  await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Allow' }).click();
 }
