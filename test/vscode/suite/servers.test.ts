@@ -135,6 +135,66 @@ export function serversSuite(): void {
       assert.equal(exchange.request!['temperature'], 0);
     });
 
+    it('a completion server that answers slowly never holds up typing: each edit lands at once, and the pending request is aborted', async () => {
+      const { completion, servers } = await api();
+      const opened: string[] = [];
+      const closedEarly: string[] = [];
+      // Holds every completion request open (a server busy with someone else's long prompt); answers /models.
+      const slow = http.createServer((request, response) => {
+        request.resume();
+        if (request.method === 'GET') {
+          response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ data: [{ id: 'slow' }] }));
+          return;
+        }
+        opened.push(request.url ?? '');
+        response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        response.on('close', () => closedEarly.push(request.url ?? ''));
+      });
+      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+      const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1`;
+      try {
+        await servers.allowHost(new URL(slowUrl).host);
+        await setSettings({
+          endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }, { name: 'slow', baseUrl: slowUrl, model: 'slow', idleTimeoutMs: 60_000 }],
+          'completion.backend': 'slow',
+        });
+        const { editor } = await openFile('slow.py', 'def add(a, b):\n    return ');
+        const end = editor.document.lineAt(1).range.end;
+        editor.selection = new vscode.Selection(end, end);
+        // Not awaited: the command resolves only once the provider has answered.
+        const triggered = Date.now();
+        void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+        await until('the request at the slow server', () => opened.length > 0, 30_000);
+        // The extension host's event loop stays free while the request is pending (nothing closed yet).
+        const lags: number[] = [];
+        for (let i = 0; i < 20; i++) {
+          const started = performance.now();
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          lags.push(performance.now() - started);
+        }
+        assert.ok(Math.max(...lags) < 100, `event-loop lags ${lags.map((l) => l.toFixed(1)).join(', ')} ms`);
+        assert.deepEqual(closedEarly, []);
+        // Typing goes on while the server sits on the request: every edit is applied at once.
+        const times: number[] = [];
+        for (const text of ['a', ' ', '+', ' ', 'b']) {
+          const started = Date.now();
+          await editor.edit((edit) => edit.insert(editor.selection.active, text));
+          times.push(Date.now() - started);
+        }
+        // Waiting on the server would take its 60 s; a second covers the workbench's own jitter on 2 shared cores.
+        assert.ok(Math.max(...times) < 1_000, `edit times ${times.join(', ')} ms`);
+        assert.equal(editor.document.lineAt(1).text, '    return a + b');
+        // The editor gave up on the suggestion for the old text: its request is aborted, and the server sees it go.
+        await until('the first request aborted', () => closedEarly.length > 0, 10_000);
+        assert.ok(Date.now() - triggered < 10_000, 'the request was aborted only by its idle timeout');
+        assert.ok(completion.stats.requests >= 1);
+      } finally {
+        await setSettings({ 'completion.backend': 'hf' });
+        slow.closeAllConnections();
+        slow.close();
+      }
+    });
+
     it('a busy server (429 with Retry-After) pauses automatic completion for as long as it asked', async () => {
       const { completion, servers } = await api();
       const seen: string[] = [];
