@@ -28,7 +28,8 @@ import { tokenAtOffset, tokenRanges, type TokenRange } from './tokenRanges';
 export const ATTENTION_PANEL_TYPE = 'attentive.attention';
 export const THUMBNAIL_SIZE = 48;
 /** Decoration intensities: a key's weight picks the nearest of these levels (one decoration type each). */
-const LEVELS = 10;
+/** Attention weight levels in the editor, one contributed theme colour each (attentive.attention.levelNBackground). */
+const LEVELS = 5;
 /** Keys with less weight than this are not decorated. */
 const MIN_DECORATED_WEIGHT = 0.02;
 /** Matrices kept for the view (each is seq x seq floats: 4 MB at 1,024 tokens). */
@@ -99,8 +100,8 @@ export class AttentionController implements vscode.Disposable {
   ) {
     this.levels = Array.from({ length: LEVELS }, (_, i) =>
       vscode.window.createTextEditorDecorationType({
-        // Orange reads on light and dark backgrounds; at most 0.8 alpha so the text stays legible.
-        backgroundColor: `rgba(255, 140, 0, ${(((i + 1) / LEVELS) * 0.8).toFixed(3)})`,
+        // Theme colours (orange by default, at most 0.8 alpha so the text stays legible); themes may change them.
+        backgroundColor: new vscode.ThemeColor(`attentive.attention.level${i + 1}Background`),
         borderRadius: '2px',
       }),
     );
