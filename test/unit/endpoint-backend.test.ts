@@ -11,9 +11,9 @@ import { EndpointBackend, type EndpointConfig } from '../../src/backend/endpoint
 import { bundledModelFolder } from '../../src/backend/local/bundledModel';
 import { LocalBackend } from '../../src/backend/local/localBackend';
 import { createOpenAiServer } from '../../src/cli/openaiServer';
-import { EngineError } from '../../src/protocol/engine';
 import { FIM_FAMILIES, fimFormat } from '../../src/protocol/fimFormats';
 import { inProcessTransport } from '../../src/worker/inProcessTransport';
+import { failureOf } from '../helpers/engineErrors';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MODEL = 'attentive-code-14m';
@@ -23,15 +23,6 @@ async function listen(server: http.Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-/** The rejection of `promise` as an EngineError (fails the test if it resolves or throws anything else). */
-async function failureOf(promise: Promise<unknown>): Promise<EngineError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EngineError);
-  return error as EngineError;
-}
 
 describe('endpoint backend against attentive serve', () => {
   let local: LocalBackend;

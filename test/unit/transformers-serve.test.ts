@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EndpointBackend, type EndpointConfig } from '../../src/backend/endpoint/endpointBackend';
 import { EngineError } from '../../src/protocol/engine';
 import { FIM_FAMILIES, fimFormat } from '../../src/protocol/fimFormats';
+import { failureOf } from '../helpers/engineErrors';
 import { startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
 import { startTransformersServe, type TransformersServer } from '../helpers/transformersServe';
 
@@ -101,14 +102,6 @@ describe('endpoint backend against transformers serve behind a fault-injecting p
   let reference: string;
   const logged: string[] = [];
   const through = (extra: Partial<EndpointConfig> = {}) => new EndpointBackend({ ...config, baseUrl: proxy.baseUrl, idleTimeoutMs: 1_500, log: (line) => logged.push(line), ...extra });
-  async function failureOf(promise: Promise<unknown>): Promise<EngineError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(EngineError);
-    return error as EngineError;
-  }
 
   beforeAll(async () => {
     proxy = await startFaultProxy(server.baseUrl);

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { ModelInfo } from '../../protocol/engine';
 import type { Backend } from '../../backend/backend';
-import { codeToExplain } from '../shared/codeToExplain';
+import { codeToExplain, commandEditor } from '../shared/codeToExplain';
 import { AttentionController } from './attentionPanel';
 
 export const COMMAND_EXPLAIN_ATTENTION = 'attentive.explainAttention';
@@ -20,9 +20,7 @@ export function registerAttention(
     controller,
     // The context menu passes the document's URI; from the palette or a keybinding it is the active editor.
     vscode.commands.registerCommand(COMMAND_EXPLAIN_ATTENTION, async (uri?: unknown) => {
-      const editor =
-        (uri instanceof vscode.Uri && vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())) ||
-        vscode.window.activeTextEditor;
+      const editor = commandEditor(uri);
       if (!editor) {
         void vscode.window.showInformationMessage('Attentive: open a file and select the code whose attention to show.');
         return;

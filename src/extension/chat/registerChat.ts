@@ -3,7 +3,7 @@
 
 import * as vscode from 'vscode';
 import type { Backend } from '../../backend/backend';
-import { codeToExplain } from '../shared/codeToExplain';
+import { codeToExplain, commandEditor } from '../shared/codeToExplain';
 import type { DisplayedState } from '../shared/displayedState';
 import { ChatBenchProbe } from './benchProbe';
 import { ChatController, type ChatLocation } from './chatController';
@@ -43,9 +43,7 @@ export function registerChat(
 
   /** The context menu passes the document's URI; from the palette or a keybinding it is the active editor. */
   async function explainOrAsk(ask: boolean, uri?: unknown): Promise<void> {
-    const editor =
-      (uri instanceof vscode.Uri && vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())) ||
-      vscode.window.activeTextEditor;
+    const editor = commandEditor(uri);
     if (!editor) {
       void vscode.window.showInformationMessage('Attentive: open a file and select the code to explain.');
       return;

@@ -27,3 +27,8 @@ export async function codeToExplain(editor: vscode.TextEditor): Promise<vscode.R
   if (!block) return undefined;
   return new vscode.Range(block.start, 0, block.end, document.lineAt(block.end).text.length);
 }
+
+/** The editor a command acts on: the one showing `uri` (the editor context menu passes it), else the active one. */
+export function commandEditor(uri: unknown): vscode.TextEditor | undefined {
+  return (uri instanceof vscode.Uri && vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())) || vscode.window.activeTextEditor;
+}

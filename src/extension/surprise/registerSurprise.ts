@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { Backend } from '../../backend/backend';
 import { EngineError } from '../../protocol/engine';
-import { codeToExplain } from '../shared/codeToExplain';
+import { codeToExplain, commandEditor } from '../shared/codeToExplain';
 import { SurpriseController, type SurpriseMap, type SurpriseSource, type SurpriseToken } from './surpriseMap';
 
 /** What "Show Surprise Map" did. */
@@ -65,9 +65,7 @@ export function registerSurprise(
     controller.onDidChange((map) => void vscode.commands.executeCommand('setContext', SHOWN_CONTEXT, map !== undefined)),
     // The context menu passes the document's URI; from the palette it is the active editor.
     vscode.commands.registerCommand(COMMAND_SHOW_SURPRISE, async (uri?: unknown): Promise<SurpriseOutcome> => {
-      const editor =
-        (uri instanceof vscode.Uri && vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())) ||
-        vscode.window.activeTextEditor;
+      const editor = commandEditor(uri);
       if (!editor) {
         void vscode.window.showInformationMessage('Attentive: open a file and select the code to score.');
         return { kind: 'no-code' };

@@ -33,6 +33,12 @@ function finishedReply(chat: ChatController, what: string): Promise<ChatEntry> {
   });
 }
 
+/** Starts a test's own server on a free port of 127.0.0.1; resolves to its API base. */
+async function listenLocal(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+}
+
 async function setSettings(values: Record<string, unknown>): Promise<void> {
   const config = vscode.workspace.getConfiguration('attentive');
   for (const [key, value] of Object.entries(values)) await config.update(key, value, vscode.ConfigurationTarget.Global);
@@ -44,13 +50,15 @@ export function serversSuite(): void {
     this.timeout(300_000);
     let server: TransformersServer;
     let proxy: RecordingProxy;
+    /** The endpoint of transformers serve (behind the recording proxy) that most tests use. */
+    const hf = () => ({ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' });
 
     before(async function () {
       this.timeout(900_000);
       server = await startTransformersServe();
       proxy = await startRecordingProxy(server.baseUrl);
       await setSettings({
-        endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }],
+        endpoints: [hf()],
         'chat.backend': 'hf',
         'completion.backend': 'hf',
       });
@@ -150,12 +158,11 @@ export function serversSuite(): void {
         response.writeHead(200, { 'Content-Type': 'text/event-stream' });
         response.on('close', () => closedEarly.push(request.url ?? ''));
       });
-      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-      const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1`;
+      const slowUrl = await listenLocal(slow);
       try {
         await servers.allowHost(new URL(slowUrl).host);
         await setSettings({
-          endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }, { name: 'slow', baseUrl: slowUrl, model: 'slow', idleTimeoutMs: 60_000 }],
+          endpoints: [hf(), { name: 'slow', baseUrl: slowUrl, model: 'slow', idleTimeoutMs: 60_000 }],
           'completion.backend': 'slow',
         });
         const { editor } = await openFile('slow.py', 'def add(a, b):\n    return ');
@@ -203,12 +210,11 @@ export function serversSuite(): void {
         request.resume();
         response.writeHead(429, { 'Retry-After': '30', 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: 'slow down' } }));
       });
-      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
-      const busyUrl = `http://127.0.0.1:${(busy.address() as AddressInfo).port}/v1`;
+      const busyUrl = await listenLocal(busy);
       try {
         await servers.allowHost(new URL(busyUrl).host);
         await setSettings({
-          endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }, { name: 'busy', baseUrl: busyUrl, model: 'm' }],
+          endpoints: [hf(), { name: 'busy', baseUrl: busyUrl, model: 'm' }],
           'completion.backend': 'busy',
         });
         const { editor } = await openFile('busy.py', 'def add(a, b):\n    return ');
@@ -251,12 +257,11 @@ export function serversSuite(): void {
           response.end('data: {"choices":[{"index":0,"delta":{"content":"Short answer."},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
         });
       });
-      await new Promise<void>((resolve) => strict.listen(0, '127.0.0.1', resolve));
-      const strictUrl = `http://127.0.0.1:${(strict.address() as AddressInfo).port}/v1`;
+      const strictUrl = await listenLocal(strict);
       try {
         await servers.allowHost(new URL(strictUrl).host);
         await setSettings({
-          endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }, { name: 'strict', baseUrl: strictUrl, model: 'm', contextLength: 4096 }],
+          endpoints: [hf(), { name: 'strict', baseUrl: strictUrl, model: 'm', contextLength: 4096 }],
           'chat.backend': 'strict',
         });
         chat.newChat();
@@ -318,7 +323,7 @@ export function serversSuite(): void {
         assert.ok(sent.length > 0 && sent.every((e) => e.authorization === 'Bearer sk-test-123'), JSON.stringify(sent.map((e) => e.authorization)));
         assert.ok(!JSON.stringify(config.get('endpoints')).includes('sk-test-123'));
       } finally {
-        await setSettings({ endpoints: [{ name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' }], 'chat.backend': 'hf' });
+        await setSettings({ endpoints: [hf()], 'chat.backend': 'hf' });
       }
     });
 
@@ -326,7 +331,6 @@ export function serversSuite(): void {
       const { chat, servers, test } = await api();
       assert.ok(test, 'the extension runs without its test API');
       const keyed = await startAttentiveServe({ apiKey: 'sk-right-key' });
-      const hf = { name: 'hf', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048, fimFamily: 'qwen' };
       const messages: string[] = [];
       const prompts = (key: string): ServerPrompts => ({
         pick: async () => assert.fail('the endpoint is named: nothing to pick'),
@@ -343,7 +347,7 @@ export function serversSuite(): void {
       });
       try {
         await servers.allowHost(new URL(keyed.baseUrl).host);
-        await setSettings({ endpoints: [hf, { name: 'keyed', baseUrl: keyed.baseUrl, model: keyed.modelId }], 'chat.backend': 'keyed' });
+        await setSettings({ endpoints: [hf(), { name: 'keyed', baseUrl: keyed.baseUrl, model: keyed.modelId }], 'chat.backend': 'keyed' });
         chat.newChat();
         chat.sendRequest('Hello');
         const refused = await finishedReply(chat, 'the refused reply');
@@ -363,7 +367,7 @@ export function serversSuite(): void {
         assert.ok(!JSON.stringify(vscode.workspace.getConfiguration('attentive').get('endpoints')).includes('sk-right-key'));
       } finally {
         await test.servers.setApiKey(prompts(''), 'keyed');
-        await setSettings({ endpoints: [hf], 'chat.backend': 'hf' });
+        await setSettings({ endpoints: [hf()], 'chat.backend': 'hf' });
         await keyed.stop();
       }
     });
