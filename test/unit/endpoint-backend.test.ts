@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EndpointBackend, type EndpointConfig } from '../../src/backend/endpoint/endpointBackend';
+import { readText, send } from '../../src/backend/endpoint/request';
 import { bundledModelFolder } from '../../src/backend/local/bundledModel';
 import { LocalBackend } from '../../src/backend/local/localBackend';
 import { createOpenAiServer } from '../../src/cli/openaiServer';
@@ -308,6 +309,18 @@ describe('endpoint backend against a misbehaving server', () => {
     expect(scored.predictions[3]!.map((p) => p.text)).toEqual([' 2', ' 1']);
     mode = 'echo-answer-only';
     await expect(new EndpointBackend(config).surprisal('x = 1')).rejects.toMatchObject({ code: 'unsupported', message: expect.stringMatching(/not for the prompt/) });
+    mode = 'ok';
+  });
+
+  it('Stop between the answer\'s headers and its first read is a clean cancellation, not an uncaught error', async () => {
+    mode = 'stall'; // headers and one chunk, then nothing
+    const controller = new AbortController();
+    const response = await send({ url: `${config.baseUrl}/chat/completions`, method: 'POST', headers: {}, body: {}, signal: controller.signal, connectTimeoutMs: 5_000, idleTimeoutMs: 5_000, maxBytes: 1 << 20 });
+    expect(response.status).toBe(200);
+    controller.abort();
+    // An 'error' on the response with no listener yet would be an uncaught exception (vitest fails the run on one).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await failureOf(readText(response))).toMatchObject({ code: 'cancelled' });
     mode = 'ok';
   });
 

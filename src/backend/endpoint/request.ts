@@ -64,7 +64,10 @@ function attempt(request: EndpointRequest, freshConnection: boolean): Promise<En
       if ((socket as { connecting?: boolean }).connecting) socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
       else connected();
     });
-    const abort = () => outgoing.destroy(cancelled());
+    // Destroyed without an error object: an error would be emitted on the socket too, which may have no listener by
+    // then (the answer complete, the socket back with the agent): an uncaught exception. The reader and the
+    // handlers below see the signal and say 'cancelled'.
+    const abort = () => outgoing.destroy();
     request.signal?.addEventListener('abort', abort, { once: true });
     const cleanUp = () => {
       clearTimeout(connectTimer);
@@ -72,12 +75,17 @@ function attempt(request: EndpointRequest, freshConnection: boolean): Promise<En
     };
     outgoing.on('error', (error) => {
       cleanUp();
+      if (request.signal?.aborted) return reject(cancelled());
       const code = (error as NodeJS.ErrnoException).code;
       if (outgoing.reusedSocket && !freshConnection && (code === 'ECONNRESET' || code === 'EPIPE')) reject(new StaleConnection());
       else reject(networkError(error, url));
     });
     outgoing.on('response', (incoming) => {
       clearTimeout(connectTimer);
+      // Stop can destroy the request while nothing reads the answer (before the first read, or after its last chunk,
+      // once the reader's own listeners are gone): an 'error' with no listener would be an uncaught exception. The
+      // reader still learns of it: a destroyed answer is not complete, and its iterator throws.
+      incoming.on('error', () => undefined);
       resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, chunks: body(incoming, outgoing, request, url, cleanUp) });
     });
     outgoing.end(payload);
