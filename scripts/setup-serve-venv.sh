@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The Python environment for the tests that need a real OpenAI-compatible model server: Hugging Face's
-# `transformers serve` (with torch, fastapi, uvicorn), in .venv-serve/ (ignored by git). Installed offline from the
+# The Python environment with genuine Hugging Face code: for the tests that need a real OpenAI-compatible model server
+# (Hugging Face's `transformers serve`, with torch, fastapi, uvicorn) and for the fixture maker
+# training/fixtures/hf_fixtures.py (transformers' own model classes exported with onnx), in .venv-serve/ (ignored by git). Installed offline from the
 # machine's local PyPI wheelhouse when pip is configured with one (these machines and CI are), else from PyPI.
 # Idempotent: a complete environment is left as it is.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV="$ROOT/.venv-serve"
-PACKAGES=(torch transformers fastapi uvicorn openai accelerate requests rich safetensors)
-if [ -x "$VENV/bin/transformers" ] && "$VENV/bin/python" -c 'import torch, transformers, fastapi, uvicorn, requests' 2>/dev/null; then
+PACKAGES=(torch transformers fastapi uvicorn openai accelerate requests rich safetensors onnx)
+if [ -x "$VENV/bin/transformers" ] && "$VENV/bin/python" -c 'import torch, transformers, fastapi, uvicorn, requests, onnx' 2>/dev/null; then
   exit 0
 fi
 PYTHON=$(command -v python3)
@@ -24,4 +25,4 @@ if [ -n "$index" ]; then
   [ -n "$links" ] && args+=(--find-links "$links")
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check "${args[@]}" "${PACKAGES[@]}" 2>&1 | grep -v "^WARNING: Location" || true
-"$VENV/bin/python" -c 'import torch, transformers, fastapi, uvicorn, requests; print("setup-serve-venv: transformers", transformers.__version__, "torch", torch.__version__)'
+"$VENV/bin/python" -c 'import torch, transformers, fastapi, uvicorn, requests, onnx; print("setup-serve-venv: transformers", transformers.__version__, "torch", torch.__version__)'

@@ -1,0 +1,78 @@
+// The engine on fixtures made from GENUINE Hugging Face transformers classes (training/fixtures/hf_fixtures.py: Qwen2,
+// Llama, GPT-2 with random weights, exported with Optimum's KV-cache names), against transformers' own logits and
+// greedy `generate`. The fixtures are committed; this also checks they come from the generator as it is now.
+
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LoadedModel } from '../../src/worker/engine';
+import { argmax } from '../../src/worker/sampling';
+
+const ROOT = path.resolve(__dirname, '../..');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'hf');
+const GENERATOR = path.join(ROOT, 'training', 'fixtures', 'hf_fixtures.py');
+/** float32 ONNX Runtime against float32 PyTorch: the greedy margins in the references are ~6e-3, far above this. */
+const FP32_MAX_ABS_LOGIT_DIFF = 1e-4;
+
+interface Reference {
+  generator_sha256: string;
+  class: string;
+  min_greedy_margin: number;
+  prompts: Array<{ ids: number[]; last_logits: number[]; greedy: number[] }>;
+}
+
+const EXPECTED: Record<string, { cls: string; layers: number; heads: number; kvHeads: number }> = {
+  'qwen2-tiny': { cls: 'Qwen2ForCausalLM', layers: 2, heads: 4, kvHeads: 2 },
+  'llama-tiny': { cls: 'LlamaForCausalLM', layers: 2, heads: 4, kvHeads: 2 },
+  'gpt2-tiny': { cls: 'GPT2LMHeadModel', layers: 2, heads: 4, kvHeads: 4 },
+};
+
+it('every architecture the generator makes is here, made by the generator as it is now', () => {
+  expect(fs.readdirSync(FIXTURES).sort()).toEqual(Object.keys(EXPECTED).sort());
+  const sha = crypto.createHash('sha256').update(fs.readFileSync(GENERATOR)).digest('hex');
+  for (const name of Object.keys(EXPECTED)) {
+    const reference = JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'reference.json'), 'utf8')) as Reference;
+    expect(reference.generator_sha256, `${name} is stale: run npm run fixtures:hf`).toBe(sha);
+    expect(reference.class).toBe(EXPECTED[name]!.cls);
+  }
+});
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+for (const [name, expected] of Object.entries(EXPECTED)) {
+  describe(`engine on ${name} (transformers ${expected.cls})`, () => {
+    const folder = path.join(FIXTURES, name);
+    const reference = JSON.parse(fs.readFileSync(path.join(folder, 'reference.json'), 'utf8')) as Reference;
+    let model: LoadedModel;
+    beforeAll(async () => {
+      model = await LoadedModel.load(folder, { quantization: ['fp32'], threads: 1 });
+    });
+    afterAll(() => model?.release());
+
+    it('loads the folder unchanged and reads its shape from the config', () => {
+      const info = model.info();
+      expect({ layers: info.layers, heads: info.heads, kvHeads: info.kvHeads, vocab: info.vocabSize }).toEqual({ layers: expected.layers, heads: expected.heads, kvHeads: expected.kvHeads, vocab: 512 });
+    });
+
+    it('gives transformers\' logits for each prompt and its 32 greedy tokens through the KV cache', async () => {
+      expect(reference.min_greedy_margin).toBeGreaterThan(10 * FP32_MAX_ABS_LOGIT_DIFF);
+      for (const prompt of reference.prompts) {
+        let step = await model.session.step(prompt.ids, model.session.emptyCache());
+        expect(maxAbsDiff(step.lastLogits, prompt.last_logits)).toBeLessThan(FP32_MAX_ABS_LOGIT_DIFF);
+        const tokens: number[] = [];
+        for (let i = 0; i < prompt.greedy.length; i++) {
+          const token = argmax(step.lastLogits);
+          tokens.push(token);
+          step = await model.session.step([token], step.cache);
+        }
+        expect(tokens).toEqual(prompt.greedy);
+      }
+    });
+  });
+}
