@@ -1,7 +1,8 @@
 // One ONNX Runtime session of a decoder-only model with a KV cache. Input and output names, the layer count and the
 // KV shapes are read from the session's metadata (Optimum's conventions), never hard-coded:
 //   inputs  input_ids [batch, seq], attention_mask [batch, past+seq], position_ids [batch, seq] (optional),
-//           past_key_values.{i}.key / .value [batch, kv_heads, past, head_dim], use_cache_branch [1] (merged exports)
+//           past_key_values.{i}.key / .value [batch, kv_heads, past, head_dim], or .key_value (GPT-BigCode:
+//           [batch, past, 2 * head_dim] multi-query), use_cache_branch [1] (merged exports)
 //   outputs logits [batch, seq, vocab], present.{i}.key / .value, attentions.{i} [batch, heads, seq, past+seq] (ours)
 
 import * as os from 'node:os';
@@ -52,6 +53,10 @@ export class DecoderSession {
   readonly attentionOutputs: string[];
   readonly kvHeads: number;
   readonly headDim: number;
+  readonly layers: number;
+  /** An empty cache tensor's shape, and which of its axes grows with the positions. */
+  private readonly emptyDims: number[];
+  private readonly pastAxis: number;
   readonly vocabSize: number;
   /** The most tokens one step runs when only the last logits are wanted (see step()). */
   prefillChunkTokens: number;
@@ -80,9 +85,13 @@ export class DecoderSession {
     if (this.pastInputs.length === 0) {
       throw new EngineError('The ONNX model has no past_key_values inputs: export it with a KV cache (Optimum "text-generation-with-past")', 'model-invalid');
     }
-    if (this.pastInputs.some(({ input }) => !/\.(key|value)$/.test(input))) {
-      throw new EngineError('This ONNX model packs keys and values into one tensor (GPT-BigCode style), which is not supported yet', 'model-invalid');
+    // Keys and values apart (.key / .value, [batch, kv_heads, past, head_dim]), or packed in one tensor per layer as
+    // Optimum exports GPT-BigCode (.key_value: [batch, past, 2 * head_dim] multi-query, else [batch, heads, past, 2 * head_dim]).
+    const packed = this.pastInputs.every(({ input }) => input.endsWith('.key_value'));
+    if (!packed && this.pastInputs.some(({ input }) => !/\.(key|value)$/.test(input))) {
+      throw new EngineError(`Unknown KV-cache inputs: ${this.pastInputs.map((p) => p.input).join(', ')}`, 'model-invalid');
     }
+    this.layers = packed ? this.pastInputs.length : this.pastInputs.length / 2;
     this.attentionOutputs = session.outputNames
       .filter((name) => /^attentions\.\d+$/.test(name))
       .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
@@ -90,8 +99,17 @@ export class DecoderSession {
     // KV shapes from the metadata where they are concrete numbers, else from config.json.
     const meta = session.inputMetadata.find((m) => m.name === this.pastInputs[0]!.input);
     const shape = meta && meta.isTensor ? meta.shape : [];
-    this.kvHeads = typeof shape[1] === 'number' ? shape[1] : config.kvHeads;
-    this.headDim = typeof shape[3] === 'number' ? shape[3] : config.headDim;
+    if (packed && shape.length === 3) {
+      this.kvHeads = 1;
+      this.headDim = typeof shape[2] === 'number' ? shape[2] / 2 : config.headDim;
+      this.emptyDims = [1, 0, 2 * this.headDim]; // [batch, past, 2 * head_dim]
+      this.pastAxis = 1;
+    } else {
+      this.kvHeads = typeof shape[1] === 'number' ? shape[1] : config.kvHeads;
+      this.headDim = typeof shape[3] === 'number' ? (packed ? shape[3] / 2 : shape[3]) : config.headDim;
+      this.emptyDims = [1, this.kvHeads, 0, packed ? 2 * this.headDim : this.headDim]; // [batch, kv_heads, past, head_dim]
+      this.pastAxis = 2;
+    }
     const logitsMeta = session.outputMetadata.find((m) => m.name === 'logits');
     const logitsShape = logitsMeta && logitsMeta.isTensor ? logitsMeta.shape : [];
     this.vocabSize = typeof logitsShape[2] === 'number' ? logitsShape[2] : config.vocabSize;
@@ -118,20 +136,13 @@ export class DecoderSession {
     return new DecoderSession(session, config, threads, options.lastLogitsOnly ?? false);
   }
 
-  get layers(): number {
-    return this.pastInputs.length / 2;
-  }
-
   get hasAttention(): boolean {
     return this.attentionOutputs.length > 0;
   }
 
   emptyCache(): KvCache {
     const tensors = new Map<string, ort.Tensor>();
-    for (const { input } of this.pastInputs) {
-      // [batch, kv_heads, past=0, head_dim]
-      tensors.set(input, new ort.Tensor('float32', new Float32Array(0), [1, this.kvHeads, 0, this.headDim]));
-    }
+    for (const { input } of this.pastInputs) tensors.set(input, new ort.Tensor('float32', new Float32Array(0), this.emptyDims));
     return { length: 0, tensors };
   }
 
@@ -140,13 +151,17 @@ export class DecoderSession {
     if (length >= cache.length) return cache;
     const tensors = new Map<string, ort.Tensor>();
     for (const [name, tensor] of cache.tensors) {
-      const [batch, heads, total, headDim] = tensor.dims as [number, number, number, number]; // [batch, kv_heads, past, head_dim]
+      // [...rows, past, ...width]: each row keeps its first `length` positions.
+      const dims = tensor.dims;
+      const total = dims[this.pastAxis]!;
+      const rows = dims.slice(0, this.pastAxis).reduce((a, b) => a * b, 1);
+      const width = dims.slice(this.pastAxis + 1).reduce((a, b) => a * b, 1);
       const source = tensor.data as Float32Array;
-      const kept = new Float32Array(batch * heads * length * headDim);
-      for (let row = 0; row < batch * heads; row++) {
-        kept.set(source.subarray(row * total * headDim, (row * total + length) * headDim), row * length * headDim);
+      const kept = new Float32Array(rows * length * width);
+      for (let row = 0; row < rows; row++) {
+        kept.set(source.subarray(row * total * width, (row * total + length) * width), row * length * width);
       }
-      tensors.set(name, new ort.Tensor('float32', kept, [batch, heads, length, headDim]));
+      tensors.set(name, new ort.Tensor('float32', kept, dims.map((d, axis) => (axis === this.pastAxis ? length : d))));
     }
     return { length, tensors };
   }

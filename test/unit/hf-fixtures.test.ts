@@ -1,6 +1,6 @@
 // The engine on fixtures made from GENUINE Hugging Face transformers classes (training/fixtures/hf_fixtures.py: Qwen2,
-// Llama, GPT-2 with random weights, exported with Optimum's KV-cache names), against transformers' own logits and
-// greedy `generate`. The fixtures are committed; this also checks they come from the generator as it is now.
+// Llama, GPT-2, GPT-BigCode with random weights, exported with Optimum's KV-cache names and layouts), against
+// transformers' own logits and greedy `generate`. The fixtures are committed; this also checks they come from the generator as it is now.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -26,6 +26,8 @@ const EXPECTED: Record<string, { cls: string; layers: number; heads: number; kvH
   'qwen2-tiny': { cls: 'Qwen2ForCausalLM', layers: 2, heads: 4, kvHeads: 2 },
   'llama-tiny': { cls: 'LlamaForCausalLM', layers: 2, heads: 4, kvHeads: 2 },
   'gpt2-tiny': { cls: 'GPT2LMHeadModel', layers: 2, heads: 4, kvHeads: 4 },
+  // Multi-query, its cache packed as past_key_values.{i}.key_value [batch, past, 2 * head_dim].
+  'gpt-bigcode-tiny': { cls: 'GPTBigCodeForCausalLM', layers: 2, heads: 4, kvHeads: 1 },
 };
 
 it('every architecture the generator makes is here, made by the generator as it is now', () => {
@@ -57,6 +59,7 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
 
     it('loads the folder unchanged and reads its shape from the config', () => {
       const info = model.info();
+      expect(model.session.layers).toBe(expected.layers);
       expect({ layers: info.layers, heads: info.heads, kvHeads: info.kvHeads, vocab: info.vocabSize }).toEqual({ layers: expected.layers, heads: expected.heads, kvHeads: expected.kvHeads, vocab: 512 });
     });
 
@@ -73,6 +76,15 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
         }
         expect(tokens).toEqual(prompt.greedy);
       }
+    });
+
+    it('a cache cut back to a prefix continues exactly (the prompt reuse between requests)', async () => {
+      const ids = reference.prompts[1]!.ids;
+      const full = await model.session.step(ids, model.session.emptyCache());
+      const cut = model.session.truncateCache(full.cache, 5);
+      expect(cut.length).toBe(5);
+      const resumed = await model.session.step(ids.slice(5), cut);
+      expect(maxAbsDiff(resumed.lastLogits, full.lastLogits)).toBeLessThan(FP32_MAX_ABS_LOGIT_DIFF);
     });
   });
 }
