@@ -1,5 +1,5 @@
 // The engine on fixtures made from GENUINE Hugging Face transformers classes (training/fixtures/hf_fixtures.py: Qwen2,
-// Llama, GPT-2, GPT-BigCode with random weights, exported with Optimum's KV-cache names and layouts), against
+// Llama, GPT-2, GPT-BigCode, Starcoder2, Phi-3 with random weights, exported with Optimum's KV-cache names and layouts), against
 // transformers' own logits and greedy `generate`. The fixtures are committed; this also checks they come from the generator as it is now.
 
 import * as crypto from 'node:crypto';
@@ -28,6 +28,9 @@ const EXPECTED: Record<string, { cls: string; layers: number; heads: number; kvH
   'gpt2-tiny': { cls: 'GPT2LMHeadModel', layers: 2, heads: 4, kvHeads: 4 },
   // Multi-query, its cache packed as past_key_values.{i}.key_value [batch, past, 2 * head_dim].
   'gpt-bigcode-tiny': { cls: 'GPTBigCodeForCausalLM', layers: 2, heads: 4, kvHeads: 1 },
+  // A sliding window of 8 positions: the second prompt (17 tokens) and its continuation run past it.
+  'starcoder2-tiny': { cls: 'Starcoder2ForCausalLM', layers: 2, heads: 4, kvHeads: 2 },
+  'phi3-tiny': { cls: 'Phi3ForCausalLM', layers: 2, heads: 4, kvHeads: 2 },
 };
 
 it('every architecture the generator makes is here, made by the generator as it is now', () => {
