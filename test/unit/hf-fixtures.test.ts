@@ -1,11 +1,12 @@
 // The engine on fixtures made from GENUINE Hugging Face transformers classes (training/fixtures/hf_fixtures.py: Qwen2,
-// Llama, GPT-2, GPT-BigCode, Starcoder2, Phi-3 with random weights, exported with Optimum's KV-cache names and layouts), against
+// Llama, GPT-2, GPT-BigCode, Starcoder2, Phi-3, CodeGen with random weights, exported with Optimum's KV-cache names and layouts), against
 // transformers' own logits and greedy `generate`. The fixtures are committed; this also checks they come from the generator as it is now.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CATALOG } from '../../src/extension/models/catalog';
 import { LoadedModel } from '../../src/worker/engine';
 import { argmax } from '../../src/worker/sampling';
 
@@ -31,6 +32,7 @@ const EXPECTED: Record<string, { cls: string; layers: number; heads: number; kvH
   // A sliding window of 8 positions: the second prompt (17 tokens) and its continuation run past it.
   'starcoder2-tiny': { cls: 'Starcoder2ForCausalLM', layers: 2, heads: 4, kvHeads: 2 },
   'phi3-tiny': { cls: 'Phi3ForCausalLM', layers: 2, heads: 4, kvHeads: 2 },
+  'codegen-tiny': { cls: 'CodeGenForCausalLM', layers: 2, heads: 4, kvHeads: 4 },
 };
 
 it('every architecture the generator makes is here, made by the generator as it is now', () => {
@@ -41,6 +43,11 @@ it('every architecture the generator makes is here, made by the generator as it 
     expect(reference.generator_sha256, `${name} is stale: run npm run fixtures:hf`).toBe(sha);
     expect(reference.class).toBe(EXPECTED[name]!.cls);
   }
+});
+
+it('every catalog entry\'s architecture has a fixture from its genuine transformers class (fp32; the variants it downloads are not checked yet)', () => {
+  const fixtureTypes = new Set(Object.keys(EXPECTED).map((name) => (JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'config.json'), 'utf8')) as { model_type: string }).model_type));
+  for (const entry of CATALOG) expect(fixtureTypes.has(entry.modelType), `${entry.repo} (${entry.modelType}) has no fixture`).toBe(true);
 });
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -8,6 +8,8 @@ import { memoryNeeded } from '../../protocol/estimates';
 export interface CatalogEntry {
   repo: string;
   title: string;
+  /** config.json's model_type: test/unit/hf-fixtures.test.ts requires a fixture of it from the genuine transformers class. */
+  modelType: 'qwen2' | 'llama' | 'gpt_bigcode' | 'codegen';
   parameters: number;
   /** Estimated download of the 4-bit file, in MB. */
   downloadMB: number;
@@ -21,6 +23,7 @@ export interface CatalogEntry {
 export const CATALOG: CatalogEntry[] = [
   {
     repo: 'onnx-community/Qwen2.5-Coder-0.5B-Instruct',
+    modelType: 'qwen2',
     title: 'Qwen2.5-Coder 0.5B Instruct',
     parameters: 494e6,
     downloadMB: 480,
@@ -31,6 +34,7 @@ export const CATALOG: CatalogEntry[] = [
   },
   {
     repo: 'onnx-community/Qwen2.5-Coder-1.5B-Instruct',
+    modelType: 'qwen2',
     title: 'Qwen2.5-Coder 1.5B Instruct',
     parameters: 1.54e9,
     downloadMB: 1300,
@@ -41,6 +45,7 @@ export const CATALOG: CatalogEntry[] = [
   },
   {
     repo: 'onnx-community/deepseek-coder-1.3b-instruct-ONNX',
+    modelType: 'llama',
     title: 'DeepSeek-Coder 1.3B Instruct',
     parameters: 1.35e9,
     downloadMB: 1100,
@@ -51,6 +56,7 @@ export const CATALOG: CatalogEntry[] = [
   },
   {
     repo: 'Xenova/tiny_starcoder_py',
+    modelType: 'gpt_bigcode',
     title: 'TinyStarCoder (Python)',
     parameters: 164e6,
     downloadMB: 170,
@@ -61,6 +67,7 @@ export const CATALOG: CatalogEntry[] = [
   },
   {
     repo: 'Xenova/codegen-350M-mono',
+    modelType: 'codegen',
     title: 'CodeGen 350M mono',
     parameters: 357e6,
     downloadMB: 350,
