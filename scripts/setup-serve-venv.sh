@@ -7,8 +7,8 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV="$ROOT/.venv-serve"
-PACKAGES=(torch transformers fastapi uvicorn openai accelerate requests rich safetensors onnx)
-if [ -x "$VENV/bin/transformers" ] && "$VENV/bin/python" -c 'import torch, transformers, fastapi, uvicorn, requests, onnx' 2>/dev/null; then
+PACKAGES=(torch transformers fastapi uvicorn openai accelerate requests rich safetensors onnx onnxruntime onnx_ir)
+if [ -x "$VENV/bin/transformers" ] && "$VENV/bin/python" -c 'import torch, transformers, fastapi, uvicorn, requests, onnx, onnxruntime, onnx_ir' 2>/dev/null; then
   exit 0
 fi
 PYTHON=$(command -v python3)
@@ -25,4 +25,4 @@ if [ -n "$index" ]; then
   [ -n "$links" ] && args+=(--find-links "$links")
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check "${args[@]}" "${PACKAGES[@]}" 2>&1 | grep -v "^WARNING: Location" || true
-"$VENV/bin/python" -c 'import torch, transformers, fastapi, uvicorn, requests, onnx; print("setup-serve-venv: transformers", transformers.__version__, "torch", torch.__version__)'
+"$VENV/bin/python" -c 'import torch, transformers, fastapi, uvicorn, requests, onnx, onnxruntime, onnx_ir; print("setup-serve-venv: transformers", transformers.__version__, "torch", torch.__version__)'

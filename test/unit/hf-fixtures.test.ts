@@ -4,6 +4,7 @@
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG } from '../../src/extension/models/catalog';
@@ -98,3 +99,54 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
     });
   });
 }
+
+/** The variants quantized_variants() makes, each loaded alone (a folder holding only that ONNX file). */
+// Tolerances, measured on these fixtures (2026-12-06): 8-bit cosine to transformers' fp32 logits 0.9963-0.9998, largest
+// logit error 0.10-0.36; 4-bit 0.818-0.997, errors 0.35-2.7. Random weights have no structure for quantization to keep,
+// and 4-bit blocks of 32 over a hidden size of 48 pad half a block: trained models lose far less. The greedy margins
+// here (3e-3 to 2e-2) are below either error, so greedy tokens are not compared for the quantized files.
+const VARIANTS = [
+  { file: 'model_quantized.onnx', quantization: 'int8' as const, minCosine: 0.995, maxAbsDiff: 0.5 },
+  { file: 'model_int8.onnx', quantization: 'int8' as const, minCosine: 0.995, maxAbsDiff: 0.5 },
+  { file: 'model_q4.onnx', quantization: 'q4' as const, minCosine: 0.8, maxAbsDiff: 3.5 },
+];
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+describe('quantized variants, made as the Hub makes them, against transformers (fp32)', () => {
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-hf-variants-'));
+  afterAll(() => fs.rmSync(temp, { recursive: true, force: true }));
+  for (const name of Object.keys(EXPECTED)) {
+    for (const variant of VARIANTS) {
+      it(`${name} ${variant.file}`, async () => {
+        const source = path.join(FIXTURES, name);
+        const folder = path.join(temp, `${name}-${variant.file}`);
+        fs.mkdirSync(path.join(folder, 'onnx'), { recursive: true });
+        for (const file of fs.readdirSync(source)) if (file !== 'onnx') fs.symlinkSync(path.join(source, file), path.join(folder, file));
+        fs.symlinkSync(path.join(source, 'onnx', variant.file), path.join(folder, 'onnx', variant.file));
+        const reference = JSON.parse(fs.readFileSync(path.join(source, 'reference.json'), 'utf8')) as Reference;
+        const model = await LoadedModel.load(folder, { quantization: [variant.quantization], threads: 1 });
+        try {
+          expect(model.info().quantization).toBe(variant.quantization);
+          for (const prompt of reference.prompts) {
+            const { lastLogits } = await model.session.step(prompt.ids, model.session.emptyCache());
+            expect(cosine(lastLogits, prompt.last_logits)).toBeGreaterThanOrEqual(variant.minCosine);
+            expect(maxAbsDiff(lastLogits, prompt.last_logits)).toBeLessThan(variant.maxAbsDiff);
+          }
+        } finally {
+          await model.release();
+        }
+      });
+    }
+  }
+});
