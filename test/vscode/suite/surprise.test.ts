@@ -67,6 +67,19 @@ export function surpriseSuite(): void {
       assert.ok(map.tokens.every((t) => t.range.end.line <= 4));
     });
 
+    it('a selection longer than the model\'s context is scored as far as it fits, and says so', async () => {
+      // About 1,400 tokens of Python for a model with 1,024 tokens of context.
+      const body = Array.from({ length: 40 }, (_, i) => `def step_${i}(values, limit=${i}):\n    total = sum(v for v in values if v > limit)\n    return total * ${i + 1}\n\n`).join('');
+      const { document, editor } = await openFile('surprise_long.py', body);
+      editor.selection = new vscode.Selection(new vscode.Position(0, 0), document.lineAt(document.lineCount - 1).range.end);
+      const map = await showMap();
+      const lines = Number(/Only the first (\d+) lines were scored: the selection is longer than the model's context of 1024 tokens/.exec(map.note ?? '')?.[1]);
+      assert.ok(lines > 20 && lines < document.lineCount - 1, map.note);
+      assert.ok(map.tokens.every((t) => t.range.end.line < lines));
+      // ...and all of them: the painted tokens reach the last scored lines.
+      assert.ok(Math.max(...map.tokens.map((t) => t.range.end.line)) >= lines - 2, `${map.tokens.length} tokens up to line ${Math.max(...map.tokens.map((t) => t.range.end.line))}`);
+    });
+
     it('an edit to the document removes the map; Clear Surprise Map does too', async () => {
       const { surprise } = await api();
       const { editor } = await openFile('surprise_edit.py', CODE);
