@@ -19,7 +19,7 @@ const USAGE = `Usage:
   attentive info     [--model ...] [--json]
   attentive serve    [--model ...] [--host 127.0.0.1] [--port 8012] [--api-key KEY] [--allow-remote]
                      (the OpenAI-compatible API: /v1/models, /v1/chat/completions, /v1/completions)
-Common: --threads N, --quantization q4,int8,fp32`;
+Common: --threads N, --quantization q4,int8,fp32,fp16`;
 
 const OPTIONS = {
   model: { type: 'string' },

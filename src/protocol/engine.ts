@@ -2,7 +2,8 @@
 // The worker owns one loaded model; every call carries an id, streamed events reuse the id of their call.
 
 /** Which ONNX file of a model folder to prefer, best first. */
-export type Quantization = 'q4' | 'int8' | 'fp32';
+/** q4 includes q4f16 (4-bit weights, float16 activations); fp16 is float16 throughout. */
+export type Quantization = 'q4' | 'int8' | 'fp32' | 'fp16';
 
 export interface EngineOptions {
   /** ORT intra-op threads; default: half the cores, at least 1. */

@@ -57,6 +57,8 @@ export class DecoderSession {
   /** An empty cache tensor's shape, and which of its axes grows with the positions. */
   private readonly emptyDims: number[];
   private readonly pastAxis: number;
+  /** float16 exports (model_fp16.onnx, model_q4f16.onnx) keep the cache in float16; logits are read as float32. */
+  readonly cacheType: 'float32' | 'float16';
   readonly vocabSize: number;
   /** The most tokens one step runs when only the last logits are wanted (see step()). */
   prefillChunkTokens: number;
@@ -99,6 +101,9 @@ export class DecoderSession {
     // KV shapes from the metadata where they are concrete numbers, else from config.json.
     const meta = session.inputMetadata.find((m) => m.name === this.pastInputs[0]!.input);
     const shape = meta && meta.isTensor ? meta.shape : [];
+    const cacheType = meta && meta.isTensor ? meta.type : 'float32';
+    if (cacheType !== 'float32' && cacheType !== 'float16') throw new EngineError(`The ONNX model keeps its KV cache as ${cacheType}, which is not supported`, 'model-invalid');
+    this.cacheType = cacheType;
     if (packed && shape.length === 3) {
       this.kvHeads = 1;
       this.headDim = typeof shape[2] === 'number' ? shape[2] / 2 : config.headDim;
@@ -142,7 +147,9 @@ export class DecoderSession {
 
   emptyCache(): KvCache {
     const tensors = new Map<string, ort.Tensor>();
-    for (const { input } of this.pastInputs) tensors.set(input, new ort.Tensor('float32', new Float32Array(0), this.emptyDims));
+    for (const { input } of this.pastInputs) {
+      tensors.set(input, this.cacheType === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), this.emptyDims) : new ort.Tensor('float32', new Float32Array(0), this.emptyDims));
+    }
     return { length: 0, tensors };
   }
 
@@ -156,12 +163,13 @@ export class DecoderSession {
       const total = dims[this.pastAxis]!;
       const rows = dims.slice(0, this.pastAxis).reduce((a, b) => a * b, 1);
       const width = dims.slice(this.pastAxis + 1).reduce((a, b) => a * b, 1);
-      const source = tensor.data as Float32Array;
-      const kept = new Float32Array(rows * length * width);
+      const source = tensor.data as Float32Array | Uint16Array; // float32, or float16 bits
+      const kept = source instanceof Uint16Array ? new Uint16Array(rows * length * width) : new Float32Array(rows * length * width);
       for (let row = 0; row < rows; row++) {
         kept.set(source.subarray(row * total * width, (row * total + length) * width), row * length * width);
       }
-      tensors.set(name, new ort.Tensor('float32', kept, dims.map((d, axis) => (axis === this.pastAxis ? length : d))));
+      const keptDims = dims.map((d, axis) => (axis === this.pastAxis ? length : d));
+      tensors.set(name, kept instanceof Uint16Array ? new ort.Tensor('float16', kept, keptDims) : new ort.Tensor('float32', kept, keptDims));
     }
     return { length, tensors };
   }
@@ -200,7 +208,7 @@ export class DecoderSession {
     if (options.wantAttentions) fetches.push(...this.attentionOutputs);
     const results = await this.session.run(feeds, fetches);
 
-    const logits = results['logits']!.data as Float32Array; // [batch, seq, vocab], or [batch, 1, vocab]
+    const logits = asFloat32(results['logits']!); // [batch, seq, vocab], or [batch, 1, vocab]
     const rows = this.lastLogitsOnly ? 1 : seq;
     const vocab = logits.length / rows;
     if (this.lastLogitsOnly && vocab !== this.vocabSize) {
@@ -211,7 +219,7 @@ export class DecoderSession {
     const output: StepOutput = { lastLogits: logits.slice((rows - 1) * vocab, rows * vocab), cache: next };
     if (options.wantAllLogits) output.allLogits = logits;
     if (options.wantAttentions) {
-      output.attentions = this.attentionOutputs.map((name) => results[name]!.data as Float32Array); // [batch, heads, seq, past+seq]
+      output.attentions = this.attentionOutputs.map((name) => asFloat32(results[name]!)); // [batch, heads, seq, past+seq]
     }
     return output;
   }
@@ -219,4 +227,32 @@ export class DecoderSession {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** float16 bit patterns -> float32 values, built on first use (256 KB). */
+let halfTable: Float32Array | undefined;
+
+function halfToFloatTable(): Float32Array {
+  if (halfTable) return halfTable;
+  halfTable = new Float32Array(65536);
+  for (let bits = 0; bits < 65536; bits++) {
+    const sign = bits & 0x8000 ? -1 : 1;
+    const exponent = (bits >> 10) & 0x1f;
+    const fraction = bits & 0x3ff;
+    halfTable[bits] =
+      exponent === 0 ? sign * 2 ** -14 * (fraction / 1024) : exponent === 31 ? (fraction ? Number.NaN : sign * Infinity) : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+  }
+  return halfTable;
+}
+
+/** A float32 or float16 output as float32 values (float16 comes from ONNX Runtime as its bits, a Uint16Array). */
+function asFloat32(tensor: ort.Tensor): Float32Array {
+  if (tensor.type === 'float32') return tensor.data as Float32Array;
+  if (tensor.type !== 'float16') throw new EngineError(`Unexpected ${tensor.type} output from the model`, 'internal');
+  if (!(tensor.data instanceof Uint16Array)) return Float32Array.from(tensor.data as ArrayLike<number>); // a runtime with Float16Array
+  const bits = tensor.data;
+  const table = halfToFloatTable();
+  const values = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) values[i] = table[bits[i]!]!;
+  return values;
 }

@@ -47,7 +47,7 @@ function samplingFields(record: Record<string, unknown>): void {
   if (record['overflow'] !== undefined && record['overflow'] !== 'trim' && record['overflow'] !== 'error') fail('overflow must be "trim" or "error"');
 }
 
-const QUANTIZATIONS: readonly Quantization[] = ['q4', 'int8', 'fp32'];
+const QUANTIZATIONS: readonly Quantization[] = ['q4', 'int8', 'fp32', 'fp16'];
 
 export function validateParams<M extends EngineMethod>(method: M, raw: unknown): Params<M> {
   const record = object(raw, `${method} parameters`);

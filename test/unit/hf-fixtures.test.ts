@@ -102,13 +102,16 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
 
 /** The variants quantized_variants() makes, each loaded alone (a folder holding only that ONNX file). */
 // Tolerances, measured on these fixtures (2026-12-06): 8-bit cosine to transformers' fp32 logits 0.9963-0.9998, largest
-// logit error 0.10-0.36; 4-bit 0.818-0.997, errors 0.35-2.7. Random weights have no structure for quantization to keep,
+// logit error 0.10-0.36; 4-bit (q4 and q4f16) 0.818-0.997, errors 0.35-2.7; float16 0.999998, errors 0.005-0.009. Random weights have no structure for quantization to keep,
 // and 4-bit blocks of 32 over a hidden size of 48 pad half a block: trained models lose far less. The greedy margins
-// here (3e-3 to 2e-2) are below either error, so greedy tokens are not compared for the quantized files.
+// here (3e-3 to 2e-2) are below those errors, so greedy tokens are not compared for these files.
 const VARIANTS = [
   { file: 'model_quantized.onnx', quantization: 'int8' as const, minCosine: 0.995, maxAbsDiff: 0.5 },
   { file: 'model_int8.onnx', quantization: 'int8' as const, minCosine: 0.995, maxAbsDiff: 0.5 },
   { file: 'model_q4.onnx', quantization: 'q4' as const, minCosine: 0.8, maxAbsDiff: 3.5 },
+  // Qwen2 and Llama only (their Hub repositories have them): float16 weights, activations, KV cache and logits.
+  { file: 'model_fp16.onnx', quantization: 'fp16' as const, minCosine: 0.9999, maxAbsDiff: 0.05, only: ['qwen2-tiny', 'llama-tiny'] },
+  { file: 'model_q4f16.onnx', quantization: 'q4' as const, minCosine: 0.8, maxAbsDiff: 3.5, only: ['qwen2-tiny', 'llama-tiny'] },
 ];
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -127,7 +130,7 @@ describe('quantized variants, made as the Hub makes them, against transformers (
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-hf-variants-'));
   afterAll(() => fs.rmSync(temp, { recursive: true, force: true }));
   for (const name of Object.keys(EXPECTED)) {
-    for (const variant of VARIANTS) {
+    for (const variant of VARIANTS.filter((v) => !v.only || v.only.includes(name))) {
       it(`${name} ${variant.file}`, async () => {
         const source = path.join(FIXTURES, name);
         const folder = path.join(temp, `${name}-${variant.file}`);
@@ -139,9 +142,13 @@ describe('quantized variants, made as the Hub makes them, against transformers (
         try {
           expect(model.info().quantization).toBe(variant.quantization);
           for (const prompt of reference.prompts) {
-            const { lastLogits } = await model.session.step(prompt.ids, model.session.emptyCache());
+            const { lastLogits, cache } = await model.session.step(prompt.ids, model.session.emptyCache());
             expect(cosine(lastLogits, prompt.last_logits)).toBeGreaterThanOrEqual(variant.minCosine);
             expect(maxAbsDiff(lastLogits, prompt.last_logits)).toBeLessThan(variant.maxAbsDiff);
+            // The cache comes back in the model's precision and feeds the next step.
+            expect([...cache.tensors.values()].every((t) => t.type === (/(q4f16|fp16)/.test(variant.file) ? 'float16' : 'float32'))).toBe(true);
+            const next = await model.session.step([argmax(lastLogits)], cache);
+            expect(next.lastLogits.every(Number.isFinite)).toBe(true);
           }
         } finally {
           await model.release();

@@ -47,13 +47,12 @@ describe('the hub client', () => {
   it('says plainly what is wrong with a repository that is not a model, or not there', async () => {
     expect(() => filesToDownload([{ path: 'README.md', size: 1, gitOid: '0'.repeat(40) }])).toThrow(/no config.json or tokenizer.json/);
     expect(() => filesToDownload([{ path: 'config.json', size: 1 }, { path: 'tokenizer.json', size: 1 }] as HubFile[])).toThrow(/no ONNX decoder/);
-    // float16 files (activations, cache and logits) do not run in the engine: the 8-bit file is taken instead, and a
-    // repository with float16 files only is refused before any download, with the reason.
+    // 4-bit first (model_q4 over model_q4f16), then 8-bit, float32, float16.
     const configs = [{ path: 'config.json', size: 1 }, { path: 'tokenizer.json', size: 1 }] as HubFile[];
-    const withQ4f16 = [...configs, { path: 'onnx/model_q4f16.onnx', size: 1 }, { path: 'onnx/model_quantized.onnx', size: 1 }] as HubFile[];
-    expect(filesToDownload(withQ4f16)).toMatchObject({ quantization: 'int8', files: [...configs, { path: 'onnx/model_quantized.onnx' }] });
-    const float16Only = [...configs, { path: 'onnx/model_q4f16.onnx', size: 1 }, { path: 'onnx/model_fp16.onnx', size: 1 }] as HubFile[];
-    expect(() => filesToDownload(float16Only)).toThrow(/float16 \(model_q4f16.onnx, model_fp16.onnx\), which Attentive does not run yet/);
+    const file = (name: string) => ({ path: `onnx/${name}`, size: 1 }) as HubFile;
+    expect(filesToDownload([...configs, file('model_q4f16.onnx'), file('model_quantized.onnx')])).toMatchObject({ quantization: 'q4', files: [...configs, { path: 'onnx/model_q4f16.onnx' }] });
+    expect(filesToDownload([...configs, file('model_q4f16.onnx'), file('model_q4.onnx')]).files.at(-1)!.path).toBe('onnx/model_q4.onnx');
+    expect(filesToDownload([...configs, file('model_fp16.onnx')])).toMatchObject({ quantization: 'fp16' });
     await expect(listRepoFiles(hub.url, 'nobody/nothing')).rejects.toThrow(/Not found on the hub/);
     await expect(listRepoFiles(hub.url, '../etc')).rejects.toThrow(/Not a Hugging Face repository id/);
     expect(() => repoUrl(hub.url, 'a/b/c', 'x')).toThrow(HubError);

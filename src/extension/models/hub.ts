@@ -94,13 +94,9 @@ export async function listRepoFiles(hub: string, repo: string, revision = 'main'
 
 export type Quantization = 'q4' | 'int8' | 'fp16' | 'fp32';
 
-/**
- * ONNX file names per quantization, in the transformers.js layout (onnx/), best first. Not model_q4f16.onnx: its
- * activations, KV cache and logits are float16, which the engine does not run yet (a repository with only float16
- * files is refused before anything is downloaded).
- */
+/** ONNX file names per quantization, in the transformers.js layout (onnx/), best first (the engine's list). */
 const ONNX_NAMES: Record<Quantization, string[]> = {
-  q4: ['model_q4.onnx', 'decoder_model_merged_q4.onnx'],
+  q4: ['model_q4.onnx', 'model_q4f16.onnx', 'decoder_model_merged_q4.onnx', 'decoder_model_merged_q4f16.onnx'],
   int8: ['model_quantized.onnx', 'model_int8.onnx', 'model_uint8.onnx', 'decoder_model_merged_quantized.onnx'],
   fp16: ['model_fp16.onnx', 'decoder_model_merged_fp16.onnx'],
   fp32: ['model.onnx', 'decoder_model_merged.onnx'],
@@ -112,7 +108,7 @@ const REQUIRED_CONFIG = ['config.json', 'tokenizer.json'];
  * The files the engine needs from a repository: its configs and tokenizer, and one ONNX file of the first
  * quantization in `preference` that the repository has (with its external-data files, for models over 2 GB).
  */
-export function filesToDownload(files: HubFile[], preference: Quantization[] = ['q4', 'int8', 'fp32']): { files: HubFile[]; quantization: Quantization } {
+export function filesToDownload(files: HubFile[], preference: Quantization[] = ['q4', 'int8', 'fp32', 'fp16']): { files: HubFile[]; quantization: Quantization } {
   const byPath = new Map(files.map((file) => [file.path, file]));
   const missing = REQUIRED_CONFIG.filter((name) => !byPath.has(name));
   if (missing.length) throw new HubError(`The repository has no ${missing.join(' or ')}: it is not a model in the transformers.js layout`);
@@ -124,10 +120,6 @@ export function filesToDownload(files: HubFile[], preference: Quantization[] = [
       const data = files.filter((file) => file.path.startsWith(`${onnx.path}_data`) || file.path === `${onnx.path}.data`);
       return { files: [...CONFIG_FILES.flatMap((n) => byPath.get(n) ?? []), onnx, ...data], quantization };
     }
-  }
-  const float16 = files.filter((file) => /^onnx\/(model|decoder_model_merged)_(q4f16|fp16)\.onnx$/.test(file.path)).map((file) => file.path.slice('onnx/'.length));
-  if (float16.length) {
-    throw new HubError(`The repository's ONNX files are float16 (${float16.join(', ')}), which Attentive does not run yet; it needs model_q4.onnx, model_quantized.onnx or model.onnx`);
   }
   throw new HubError(`The repository has no ONNX decoder (onnx/model*.onnx) in ${preference.join(', ')}`);
 }
