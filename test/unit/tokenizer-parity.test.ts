@@ -1,63 +1,41 @@
-// The extension tokenizes with @huggingface/tokenizers (JS); the model was trained on ids from
-// training/data/bpe.py (Python). Any difference is silent garbage at inference, so check they agree exactly.
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Template } from '@huggingface/jinja';
-import { Tokenizer } from '@huggingface/tokenizers';
+// The engine's tokenizer (@huggingface/tokenizers, JavaScript) against Python `tokenizers` on tokenizer.json files in
+// each family's real format (training/fixtures/tokenizer_parity.py: Qwen2's byte-level BPE behind its split regex,
+// Llama's SentencePiece-style BPE with byte fallback, GPT-2's byte-level BPE): the same ids for a code corpus with
+// unicode, tabs, CRLF, emoji, long lines and special tokens in the text, with and without the special tokens the
+// tokenizer adds, and the same text decoded back.
+
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ModelTokenizer } from '../../src/worker/tokenizer';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const readJson = (path: string) => JSON.parse(readFileSync(root + path, 'utf8'));
-// clean_up_tokenization_spaces defaults to true in tokenizers.js and would rewrite " ." to "." when decoding code
-const load = (path: string) => new Tokenizer(readJson(path), { clean_up_tokenization_spaces: false });
+const ROOT = path.resolve(__dirname, '../..');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'tokenizers');
+const GENERATOR = path.join(ROOT, 'training', 'fixtures', 'tokenizer_parity.py');
+const FAMILIES = ['qwen2', 'llama', 'gpt2'];
 
-describe('tokenizer parity with training/data/bpe.py', () => {
-  it('matches the committed fixture ids (specials parsed)', () => {
-    const tok = load('test/fixtures/tokenizer/tokenizer.json');
-    const { cases } = readJson('test/fixtures/tokenizer/expected.json') as { cases: { text: string; ids: number[] }[] };
-    expect(cases.length).toBeGreaterThan(5);
-    for (const { text, ids } of cases) {
-      expect(tok.encode(text).ids, JSON.stringify(text)).toEqual(ids);
-      if (ids.length) expect(tok.decode(ids)).toBe(text); // decode([]) throws in tokenizers.js
-    }
-    expect(tok.token_to_id('<|endoftext|>')).toBe(0);
-    expect(tok.token_to_id('<|im_end|>')).toBe(5);
-  });
+interface Expected {
+  generator_sha256: string;
+  samples: Array<{ text: string; ids: number[]; ids_with_special: number[]; decoded: string }>;
+}
 
-  it('renders the chat template and encodes chats as training does', () => {
-    const tok = load('test/fixtures/tokenizer/tokenizer.json');
-    const { chat } = readJson('test/fixtures/tokenizer/expected.json') as {
-      chat: { template: string; messages: { role: string; content: string }[]; rendered: string; ids: number[]; prompt_without_system: string };
-    };
-    const template = new Template(chat.template);
-    const rendered = template.render({ messages: chat.messages, add_generation_prompt: false });
-    expect(rendered).toBe(chat.rendered);
-    expect(tok.encode(rendered).ids).toEqual(chat.ids);
-    // no system message: the template supplies ours; the generation prompt ends where training's reply begins
-    expect(template.render({ messages: chat.messages.slice(1, 2), add_generation_prompt: true })).toBe(chat.prompt_without_system);
-  });
+const expectedOf = (family: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, family, 'expected.json'), 'utf8')) as Expected;
 
-  // Only where `python3 -m training.data.prepare` has run (not in CI): every held-out file, whole.
-  const dataTok = 'training/.data/tokenizer.json';
-  const valDocs = 'training/.data/val_docs.jsonl';
-  const valIds = 'training/.data/val_docs_ids.json'; // written by training/data/prepare.py
-  const haveData = existsSync(root + dataTok) && existsSync(root + valDocs) && existsSync(root + valIds);
-
-  it.skipIf(!haveData)('matches Python on the whole validation split', () => {
-    const tok = load(dataTok);
-    const docs = readFileSync(root + valDocs, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; text: string });
-    const expected = readJson(valIds) as { path: string; ids: number[] }[];
-    expect(expected.length).toBe(docs.length);
-    let tokens = 0;
-    for (let i = 0; i < docs.length; i++) {
-      expect(expected[i].path).toBe(docs[i].path);
-      const ids = tok.encode(docs[i].text).ids;
-      tokens += ids.length;
-      if (ids.length !== expected[i].ids.length || ids.some((id, j) => id !== expected[i].ids[j])) {
-        expect(ids, docs[i].path).toEqual(expected[i].ids); // fails with a readable diff
-      }
-      expect(tok.decode(ids), docs[i].path).toBe(docs[i].text);
-    }
-    expect(tokens).toBeGreaterThan(0);
-  }, 300_000);
+it('the fixtures come from the generator as it is now', () => {
+  const sha = crypto.createHash('sha256').update(fs.readFileSync(GENERATOR)).digest('hex');
+  for (const family of FAMILIES) expect(expectedOf(family).generator_sha256, `${family} is stale: run npm run fixtures:tokenizers`).toBe(sha);
 });
+
+for (const family of FAMILIES) {
+  describe(`tokenizer parity: ${family}`, () => {
+    const tokenizer = new ModelTokenizer(JSON.parse(fs.readFileSync(path.join(FIXTURES, family, 'tokenizer.json'), 'utf8')) as Record<string, unknown>, {});
+    for (const [index, sample] of expectedOf(family).samples.entries()) {
+      it(`sample ${index}: ${JSON.stringify(sample.text.slice(0, 40))}`, () => {
+        expect(tokenizer.encode(sample.text)).toEqual(sample.ids);
+        expect(tokenizer.encode(sample.text, true)).toEqual(sample.ids_with_special);
+        expect(tokenizer.decode(sample.ids, false)).toBe(sample.decoded);
+      });
+    }
+  });
+}
