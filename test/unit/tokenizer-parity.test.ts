@@ -39,3 +39,24 @@ for (const family of FAMILIES) {
     }
   });
 }
+
+describe('chat templates render as transformers\' apply_chat_template renders them', () => {
+  const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'chat_templates.json'), 'utf8')) as {
+    generator_sha256: string;
+    bos_token: string;
+    eos_token: string;
+    templates: Record<string, string>;
+    conversations: Array<Array<{ role: 'system' | 'user' | 'assistant'; content: string }>>;
+    rendered: Record<string, string[]>;
+  };
+  const tokenizerJson = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'qwen2', 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+  it('comes from the generator as it is now', () => {
+    expect(fixture.generator_sha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(GENERATOR)).digest('hex'));
+  });
+  for (const [name, template] of Object.entries(fixture.templates)) {
+    it(name, () => {
+      const tokenizer = new ModelTokenizer(tokenizerJson, { chat_template: template, bos_token: fixture.bos_token, eos_token: fixture.eos_token });
+      fixture.conversations.forEach((messages, i) => expect(tokenizer.applyChatTemplate(messages)).toBe(fixture.rendered[name]![i]));
+    });
+  }
+});
