@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 export type Fault =
   /** Answer with this status, body and headers, without asking the server. */
   | { kind: 'status'; status: number; body: string; headers?: Record<string, string> }
-  /** Forward this many events, then drop the connection. */
+  /** Forward this many events, then close the connection (before the answer's end). */
   | { kind: 'cut'; afterEvents: number }
   /** Forward this many events, then send nothing more (the connection stays open). */
   | { kind: 'stall'; afterEvents: number }
@@ -56,7 +56,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
               if (fault && 'afterEvents' in fault && events === fault.afterEvents) {
                 if (fault.kind === 'cut') {
                   stopped = true;
-                  outgoing.socket?.destroy();
+                  // A FIN after what was written (a reset could overtake the events still in the socket's buffers).
+                  outgoing.socket?.end();
                   forwarded.destroy();
                   return;
                 }
