@@ -2,7 +2,7 @@
 //
 // In each layer, the Softmax whose output is multiplied with the values (MatMul(probs, V), directly or through a
 // Cast / Identity / Dropout) holds the attention probabilities [batch, heads, seq, past+seq]. The rewrite adds, per
-// layer in the order the graph lists them, an Identity node from that tensor to a new graph output `attentions.{i}`,
+// layer in the order the graph lists them, a Cast to float32 from that tensor to a new graph output `attentions.{i}`,
 // the name our own exports use, so the engine reads them like ours. Older merged decoders (one `If` on
 // use_cache_branch) get the same outputs added to both branches and to the If node.
 //
@@ -18,6 +18,7 @@ import {
   ATTRIBUTE_GRAPH,
   bytesField,
   encodeNode,
+  intAttributeField,
   FLOAT,
   GRAPH_NODE,
   GRAPH_OUTPUT,
@@ -98,10 +99,13 @@ function fusedOperator(graph: Graph): Node | undefined {
   return undefined;
 }
 
-/** `graph` with an Identity from each source tensor to a new graph output of the given name. */
+/**
+ * `graph` with a Cast to float32 from each source tensor to a new graph output of the given name (a no-op for float32
+ * graphs; float16 exports get float32 probabilities, as the output declares).
+ */
 function addOutputs(buf: Buffer, outputs: Array<{ source: string; name: string }>): Buffer {
   const extra = outputs.flatMap(({ source, name }) => [
-    bytesField(GRAPH_NODE, encodeNode('Identity', [source], [name], `attentive/expose/${name}`)),
+    bytesField(GRAPH_NODE, encodeNode('Cast', [source], [name], `attentive/expose/${name}`, [intAttributeField('to', FLOAT)])),
     bytesField(GRAPH_OUTPUT, floatValueInfo(name)),
   ]);
   return Buffer.concat([buf, ...extra]);

@@ -169,3 +169,34 @@ describe('quantized variants, made as the Hub makes them, against transformers (
     }
   }
 });
+
+describe('Explain Attention on the new layouts (the attention graph rewrite)', () => {
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-hf-attention-'));
+  afterAll(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+  for (const [name, quantization] of [['gpt-bigcode-tiny', 'fp32'], ['qwen2-tiny', 'fp16'], ['llama-tiny', 'q4']] as const) {
+    it(`${name} (${quantization}): every layer's rows are causal probability distributions, as float32`, async () => {
+      const model = await LoadedModel.load(path.join(FIXTURES, name), { quantization: [quantization], threads: 1, cacheDir });
+      try {
+        expect(model.info().quantization).toBe(quantization);
+        const result = await model.attention({ text: 'def f(x):\n    return x * 2\n' });
+        const seq = result.tokens.length;
+        expect(result.weights).toHaveLength(EXPECTED[name]!.layers);
+        for (const layer of result.weights) {
+          expect(layer).toBeInstanceOf(Float32Array);
+          expect(layer.length).toBe(result.heads * seq * seq);
+          for (let row = 0; row < result.heads * seq; row++) {
+            const q = row % seq;
+            let sum = 0;
+            for (let k = 0; k < seq; k++) {
+              if (k > q) expect(layer[row * seq + k]).toBe(0);
+              sum += layer[row * seq + k]!;
+            }
+            expect(sum).toBeCloseTo(1, 2);
+          }
+        }
+      } finally {
+        await model.release();
+      }
+    });
+  }
+});
