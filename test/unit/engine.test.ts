@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/worker/engine';
 import { argmax } from '../../src/worker/sampling';
+import { cosine, maxAbsDiff } from '../helpers/logits';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/models');
 const MODELS = ['attentive-tiny', 'llama-tiny', 'gpt2-tiny', 'gpt2-tiny-nopos', 'gpt2-tiny-merged'];
@@ -16,25 +17,6 @@ interface Reference {
   tolerance: { fp32_max_abs_logit_diff: number; int8_min_cosine: number };
   prompts: Array<{ text: string; ids: number[]; last_logits: number[]; greedy: number[] }>;
   all_positions: { prompt: number; logits: number[][] };
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 /** Greedy decoding straight on the session, to compare with the PyTorch reference token by token. */

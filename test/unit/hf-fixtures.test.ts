@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG } from '../../src/extension/models/catalog';
 import { LoadedModel } from '../../src/worker/engine';
 import { argmax } from '../../src/worker/sampling';
+import { cosine, maxAbsDiff } from '../helpers/logits';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'hf');
@@ -50,13 +51,6 @@ it('every catalog entry\'s architecture has a fixture from its genuine transform
   const fixtureTypes = new Set(Object.keys(EXPECTED).map((name) => (JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'config.json'), 'utf8')) as { model_type: string }).model_type));
   for (const entry of CATALOG) expect(fixtureTypes.has(entry.modelType), `${entry.repo} (${entry.modelType}) has no fixture`).toBe(true);
 });
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-}
 
 for (const [name, expected] of Object.entries(EXPECTED)) {
   describe(`engine on ${name} (transformers ${expected.cls})`, () => {
@@ -115,18 +109,6 @@ const VARIANTS = [
   // Optimum's older merged decoder (an If on use_cache_branch): the same float32 weights, so exact, greedy tokens too.
   { file: 'decoder_model_merged.onnx', quantization: 'fp32' as const, minCosine: 0.99999, maxAbsDiff: 1e-4, only: ['starcoder2-tiny'], exact: true },
 ];
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 describe('quantized variants, made as the Hub makes them, against transformers (fp32)', () => {
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-hf-variants-'));
