@@ -78,13 +78,12 @@ export class SurpriseController implements vscode.Disposable {
 
   /**
    * Scores `range` of the document with `source`'s model and paints it. Resolves with the map, or undefined when
-   * cancelled; errors (a server without log-probabilities: code 'unsupported') reach the caller.
+   * cancelled (a new map or clear()); errors (a server without log-probabilities: code 'unsupported') reach the caller.
    */
-  async show(document: vscode.TextDocument, range: vscode.Range, source: SurpriseSource, signal?: AbortSignal): Promise<SurpriseMap | undefined> {
+  async show(document: vscode.TextDocument, range: vscode.Range, source: SurpriseSource): Promise<SurpriseMap | undefined> {
     this.clear(); // and stops a run still going
     const controller = new AbortController();
     this.running = controller;
-    signal?.addEventListener('abort', () => controller.abort(), { once: true });
     const version = document.version;
     const full = document.getText(range);
     try {
