@@ -21,6 +21,7 @@ import {
 import type { AttentionResult, ModelInfo } from '../../protocol/engine';
 import { EngineError } from '../../protocol/engine';
 import type { Backend } from '../../backend/backend';
+import { contextCutNote } from '../shared/codeToExplain';
 import { headMatrix, maxOverHeads, meanOverHeads, rollout, summarizeHeads, thumbnail, type AttentionMaps } from './analysis';
 import { attentionJson, saveJson, savePng } from './exportFiles';
 import { tokenAtOffset, tokenRanges, type TokenRange } from './tokenRanges';
@@ -166,8 +167,7 @@ export class AttentionController implements vscode.Disposable {
       if (server) notes.push(`Attention maps need the model's weights, so these are the local model's (${model.name}); the chat runs on ${server}.`);
       const fitted = await this.fitToContext(text, model, abort.signal);
       if (fitted.length < text.length) {
-        const lines = fitted.split('\n').length;
-        notes.push(`Only the first ${lines} line${lines === 1 ? '' : 's'} were explained: the selection is longer than the model's context of ${model.contextLength} tokens.`);
+        notes.push(contextCutNote(fitted, 'explained', model.contextLength));
         text = fitted;
       }
       const note = notes.length ? notes.join(' ') : undefined;

@@ -1,5 +1,5 @@
 // What "explain" commands act on: the selection, or else the function or block around the cursor (chat's Explain
-// Selection and Explain Attention both use it).
+// Selection, Explain Attention and the surprise map use it), and what they say when it had to be cut.
 
 import * as vscode from 'vscode';
 import { indentationBlock, innermostSymbol, type SymbolRange } from './enclosingBlock';
@@ -31,4 +31,10 @@ export async function codeToExplain(editor: vscode.TextEditor): Promise<vscode.R
 /** The editor a command acts on: the one showing `uri` (the editor context menu passes it), else the active one. */
 export function commandEditor(uri: unknown): vscode.TextEditor | undefined {
   return (uri instanceof vscode.Uri && vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())) || vscode.window.activeTextEditor;
+}
+
+/** What a view says when only the start of the code fitted the model's context (`kept`: that start). */
+export function contextCutNote(kept: string, done: 'explained' | 'scored', contextLength: number): string {
+  const lines = kept.split('\n').length - (kept.endsWith('\n') ? 1 : 0);
+  return `Only the first ${lines} line${lines === 1 ? '' : 's'} were ${done}: the selection is longer than the model's context of ${contextLength} tokens.`;
 }

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { Backend, TextSurprisal } from '../../backend/backend';
 import type { TokenPrediction } from '../../protocol/engine';
+import { contextCutNote } from '../shared/codeToExplain';
 
 /** Where each level starts, in bits (a token the model gave 1/8, 1/64, 1/1024). Below the first: not painted. */
 export const SURPRISE_LEVELS = [
@@ -94,10 +95,7 @@ export class SurpriseController implements vscode.Disposable {
       if (controller.signal.aborted) return undefined;
       if (document.version !== version) throw new Error('The code changed while it was being scored; show the surprise map again.');
       const map: SurpriseMap = { uri: document.uri, source: source.describe(), tokens: placeTokens(document, document.offsetAt(range.start), text, scored) };
-      if (text.length < full.length) {
-        const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
-        map.note = `Only the first ${lines} line${lines === 1 ? '' : 's'} were scored: the selection is longer than the model's context of ${model.contextLength} tokens.`;
-      }
+      if (text.length < full.length) map.note = contextCutNote(text, 'scored', model.contextLength);
       this.shown = map;
       this.paint();
       this.log.appendLine(`[surprise] ${map.tokens.length} tokens of ${vscode.workspace.asRelativePath(document.uri)} scored by ${map.source}`);
