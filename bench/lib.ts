@@ -10,3 +10,4 @@ export { createRandom } from '../src/worker/sampling';
 export { externalWeightsPath } from '../src/worker/externalWeights';
 export { EndpointBackend } from '../src/backend/endpoint/endpointBackend';
 export { startTransformersServe } from '../test/helpers/transformersServe';
+export { LoadedModel } from '../src/worker/engine';
