@@ -95,7 +95,7 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
 }
 
 /** The variants quantized_variants() makes, each loaded alone (a folder holding only that ONNX file). */
-// Tolerances, measured on these fixtures (2026-12-06): 8-bit cosine to transformers' fp32 logits 0.9963-0.9998, largest
+// Tolerances, measured on these fixtures (2026-12-06, `node bench/hf-variants.mjs`, table in PERFORMANCE.md): 8-bit cosine to transformers' fp32 logits 0.9963-0.9998, largest
 // logit error 0.10-0.36; 4-bit (q4 and q4f16) 0.818-0.997, errors 0.35-2.7; float16 0.999998, errors 0.005-0.009. Random weights have no structure for quantization to keep,
 // and 4-bit blocks of 32 over a hidden size of 48 pad half a block: trained models lose far less. The greedy margins
 // here (3e-3 to 2e-2) are below those errors, so greedy tokens are not compared for these files.
