@@ -12,17 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { LoadedModel } = require(path.join(ROOT, 'dist', 'bench.js'));
+const { LoadedModel, quantizationOfFile } = require(path.join(ROOT, 'dist', 'bench.js'));
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'hf');
-const QUANTIZATION = {
-  'model.onnx': 'fp32',
-  'decoder_model_merged.onnx': 'fp32',
-  'model_quantized.onnx': 'int8',
-  'model_int8.onnx': 'int8',
-  'model_q4.onnx': 'q4',
-  'model_q4f16.onnx': 'q4',
-  'model_fp16.onnx': 'fp16',
-};
 
 function compare(a, b) {
   let dot = 0;
@@ -45,12 +36,14 @@ try {
   for (const name of fs.readdirSync(FIXTURES).sort()) {
     const source = path.join(FIXTURES, name);
     const reference = JSON.parse(fs.readFileSync(path.join(source, 'reference.json'), 'utf8'));
-    for (const file of fs.readdirSync(path.join(source, 'onnx')).sort()) {
+    const files = fs.readdirSync(path.join(source, 'onnx')).sort();
+    for (const file of files.filter((f) => f.endsWith('.onnx'))) {
       const folder = path.join(temp, `${name}-${file}`);
       fs.mkdirSync(path.join(folder, 'onnx'), { recursive: true });
       for (const entry of fs.readdirSync(source)) if (entry !== 'onnx') fs.symlinkSync(path.join(source, entry), path.join(folder, entry));
-      fs.symlinkSync(path.join(source, 'onnx', file), path.join(folder, 'onnx', file));
-      const model = await LoadedModel.load(folder, { quantization: [QUANTIZATION[file]], threads: 1 });
+      // The file and its external data (model.onnx_data, model.onnx_data_1, ...).
+      for (const part of files.filter((f) => f === file || f.startsWith(`${file}_data`))) fs.symlinkSync(path.join(source, 'onnx', part), path.join(folder, 'onnx', part));
+      const model = await LoadedModel.load(folder, { quantization: [quantizationOfFile(file)], threads: 1 });
       let worst = { cosine: 1, max: 0 };
       for (const prompt of reference.prompts) {
         const { lastLogits } = await model.session.step(prompt.ids, model.session.emptyCache());

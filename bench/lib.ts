@@ -11,3 +11,4 @@ export { externalWeightsPath } from '../src/worker/externalWeights';
 export { EndpointBackend } from '../src/backend/endpoint/endpointBackend';
 export { startTransformersServe } from '../test/helpers/transformersServe';
 export { LoadedModel } from '../src/worker/engine';
+export { quantizationOfFile } from '../src/protocol/onnxFiles';

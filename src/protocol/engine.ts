@@ -2,7 +2,7 @@
 // The worker owns one loaded model; every call carries an id, streamed events reuse the id of their call.
 
 /** Which ONNX file of a model folder to prefer, best first. */
-/** q4 includes q4f16 (4-bit weights, float16 activations); fp16 is float16 throughout. */
+/** q4 includes q4f16 (4-bit weights, float16 activations) and bnb4 (NF4 weights); fp16 is float16 throughout. */
 export type Quantization = 'q4' | 'int8' | 'fp32' | 'fp16';
 
 export interface EngineOptions {

@@ -2,7 +2,8 @@
 // KV shapes are read from the session's metadata (Optimum's conventions), never hard-coded:
 //   inputs  input_ids [batch, seq], attention_mask [batch, past+seq], position_ids [batch, seq] (optional),
 //           past_key_values.{i}.key / .value [batch, kv_heads, past, head_dim], or .key_value (GPT-BigCode:
-//           [batch, past, 2 * head_dim] multi-query), use_cache_branch [1] (merged exports)
+//           [batch, past, 2 * head_dim] multi-query), use_cache_branch [1] (merged exports),
+//           num_logits_to_keep [] (onnxruntime-genai exports: logits of the last k positions only, 0 for all)
 //   outputs logits [batch, seq, vocab], present.{i}.key / .value, attentions.{i} [batch, heads, seq, past+seq] (ours)
 
 import * as os from 'node:os';
@@ -50,6 +51,8 @@ export class DecoderSession {
   private readonly hasPositionIds: boolean;
   private readonly hasAttentionMask: boolean;
   private readonly hasCacheBranch: boolean;
+  /** The graph takes num_logits_to_keep: it is fed 1 unless every position's logits are wanted. */
+  private readonly hasLogitsToKeep: boolean;
   readonly attentionOutputs: string[];
   readonly kvHeads: number;
   readonly headDim: number;
@@ -78,6 +81,7 @@ export class DecoderSession {
     this.hasPositionIds = inputs.has('position_ids');
     this.hasAttentionMask = inputs.has('attention_mask');
     this.hasCacheBranch = inputs.has('use_cache_branch');
+    this.hasLogitsToKeep = inputs.has('num_logits_to_keep');
     this.pastInputs = session.inputNames
       .filter((name) => name.startsWith('past_key_values.'))
       .map((input) => ({ input, present: input.replace('past_key_values.', 'present.') }));
@@ -118,7 +122,7 @@ export class DecoderSession {
     const logitsMeta = session.outputMetadata.find((m) => m.name === 'logits');
     const logitsShape = logitsMeta && logitsMeta.isTensor ? logitsMeta.shape : [];
     this.vocabSize = typeof logitsShape[2] === 'number' ? logitsShape[2] : config.vocabSize;
-    this.prefillChunkTokens = lastLogitsOnly
+    this.prefillChunkTokens = lastLogitsOnly || this.hasLogitsToKeep
       ? LAST_LOGITS_PREFILL_CHUNK
       : Math.max(MIN_PREFILL_CHUNK, Math.floor(LOGITS_BUDGET_BYTES / (4 * this.vocabSize)));
   }
@@ -202,6 +206,8 @@ export class DecoderSession {
       feeds['position_ids'] = new ort.Tensor('int64', BigInt64Array.from({ length: seq }, (_, i) => BigInt(cache.length + i)), [1, seq]); // [batch, seq]
     }
     if (this.hasCacheBranch) feeds['use_cache_branch'] = new ort.Tensor('bool', new Uint8Array([cache.length > 0 ? 1 : 0]), [1]);
+    const lastOnly = this.lastLogitsOnly || (this.hasLogitsToKeep && !options.wantAllLogits);
+    if (this.hasLogitsToKeep) feeds['num_logits_to_keep'] = new ort.Tensor('int64', new BigInt64Array([lastOnly ? 1n : 0n]), []); // a scalar
     for (const [name, tensor] of cache.tensors) feeds[name] = tensor;
 
     const fetches = ['logits', ...this.pastInputs.map((p) => p.present)];
@@ -209,10 +215,10 @@ export class DecoderSession {
     const results = await this.session.run(feeds, fetches);
 
     const logits = asFloat32(results['logits']!); // [batch, seq, vocab], or [batch, 1, vocab]
-    const rows = this.lastLogitsOnly ? 1 : seq;
+    const rows = lastOnly ? 1 : seq;
     const vocab = logits.length / rows;
-    if (this.lastLogitsOnly && vocab !== this.vocabSize) {
-      throw new EngineError(`The last-position graph returned ${logits.length} logits for a vocabulary of ${this.vocabSize}`, 'internal');
+    if (lastOnly && vocab !== this.vocabSize) {
+      throw new EngineError(`The last-position graph returned ${logits.length} logits for a vocabulary of ${this.vocabSize}`, 'model-invalid');
     }
     const next: KvCache = { length: total, tensors: new Map() };
     for (const { input, present } of this.pastInputs) next.tensors.set(input, results[present] as ort.Tensor);

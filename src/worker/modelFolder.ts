@@ -4,17 +4,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError, type Quantization } from '../protocol/engine';
+import { ONNX_FILES } from '../protocol/onnxFiles';
 
 /** float16 last: on CPUs it runs slower than float32 (ONNX Runtime converts around ops without float16 kernels). */
 export const DEFAULT_QUANTIZATION: Quantization[] = ['q4', 'int8', 'fp32', 'fp16'];
 
-/** File names that Optimum / transformers.js exports use for each precision, best first. */
-const ONNX_FILES: Record<Quantization, string[]> = {
-  q4: ['model_q4.onnx', 'model_q4f16.onnx', 'decoder_model_merged_q4.onnx', 'decoder_model_merged_q4f16.onnx'],
-  int8: ['model_quantized.onnx', 'model_int8.onnx', 'model_uint8.onnx', 'decoder_model_merged_quantized.onnx'],
-  fp32: ['model.onnx', 'decoder_model_merged.onnx'],
-  fp16: ['model_fp16.onnx', 'decoder_model_merged_fp16.onnx'],
-};
 
 export interface ModelConfig {
   modelType: string;

@@ -8,6 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG } from '../../src/extension/models/catalog';
+import { quantizationOfFile } from '../../src/protocol/onnxFiles';
+import { DEFAULT_QUANTIZATION } from '../../src/worker/modelFolder';
+import { weightBytes } from '../../src/worker/memoryCheck';
+import * as ort from 'onnxruntime-node';
 import { LoadedModel } from '../../src/worker/engine';
 import { argmax } from '../../src/worker/sampling';
 import { cosine, maxAbsDiff } from '../helpers/logits';
@@ -45,11 +49,6 @@ it('every architecture the generator makes is here, made by the generator as it 
     expect(reference.generator_sha256, `${name} is stale: run npm run fixtures:hf`).toBe(sha);
     expect(reference.class).toBe(EXPECTED[name]!.cls);
   }
-});
-
-it('every catalog entry\'s architecture has a fixture from its genuine transformers class (fp32; the variants it downloads are not checked yet)', () => {
-  const fixtureTypes = new Set(Object.keys(EXPECTED).map((name) => (JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'config.json'), 'utf8')) as { model_type: string }).model_type));
-  for (const entry of CATALOG) expect(fixtureTypes.has(entry.modelType), `${entry.repo} (${entry.modelType}) has no fixture`).toBe(true);
 });
 
 for (const [name, expected] of Object.entries(EXPECTED)) {
@@ -94,43 +93,149 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
   });
 }
 
-/** The variants quantized_variants() makes, each loaded alone (a folder holding only that ONNX file). */
-// Tolerances, measured on these fixtures (2026-12-06, `node bench/hf-variants.mjs`, table in PERFORMANCE.md): 8-bit cosine to transformers' fp32 logits 0.9963-0.9998, largest
-// logit error 0.10-0.36; 4-bit (q4 and q4f16) 0.818-0.997, errors 0.35-2.7; float16 0.999998, errors 0.005-0.009. Random weights have no structure for quantization to keep,
-// and 4-bit blocks of 32 over a hidden size of 48 pad half a block: trained models lose far less. The greedy margins
-// here (3e-3 to 2e-2) are below those errors, so greedy tokens are not compared for these files.
-const VARIANTS = [
-  { file: 'model_quantized.onnx', quantization: 'int8' as const, minCosine: 0.995, maxAbsDiff: 0.5 },
-  { file: 'model_int8.onnx', quantization: 'int8' as const, minCosine: 0.995, maxAbsDiff: 0.5 },
-  { file: 'model_q4.onnx', quantization: 'q4' as const, minCosine: 0.8, maxAbsDiff: 3.5 },
-  // Qwen2 and Llama only (their Hub repositories have them): float16 weights, activations, KV cache and logits.
-  { file: 'model_fp16.onnx', quantization: 'fp16' as const, minCosine: 0.9999, maxAbsDiff: 0.05, only: ['qwen2-tiny', 'llama-tiny'] },
-  { file: 'model_q4f16.onnx', quantization: 'q4' as const, minCosine: 0.8, maxAbsDiff: 3.5, only: ['qwen2-tiny', 'llama-tiny'] },
+describe('graph layouts of real exports', () => {
+  const inputNames = async (file: string) => {
+    const session = await ort.InferenceSession.create(file);
+    try {
+      return session.inputNames;
+    } finally {
+      await session.release();
+    }
+  };
+
+  it('GPT-BigCode has no position_ids input (Optimum\'s export): the model numbers positions from its cache, and the engine feeds none', async () => {
+    for (const file of ['model.onnx', 'decoder_model_merged.onnx']) {
+      const inputs = await inputNames(path.join(FIXTURES, 'gpt-bigcode-tiny', 'onnx', file));
+      expect(inputs).toContain('attention_mask');
+      expect(inputs).not.toContain('position_ids');
+    }
+  });
+
+  it('num_logits_to_keep (Llama): fed 1 for generation, 0 when every position\'s logits are wanted', async () => {
+    const folder = path.join(FIXTURES, 'llama-tiny');
+    expect(await inputNames(path.join(folder, 'onnx', 'model.onnx'))).toContain('num_logits_to_keep');
+    const reference = JSON.parse(fs.readFileSync(path.join(folder, 'reference.json'), 'utf8')) as Reference;
+    const model = await LoadedModel.load(folder, { quantization: ['fp32'], threads: 1 });
+    try {
+      const ids = reference.prompts[1]!.ids;
+      const all = await model.session.step(ids, model.session.emptyCache(), { wantAllLogits: true });
+      const vocab = model.session.vocabSize;
+      expect(all.allLogits).toHaveLength(ids.length * vocab);
+      expect(maxAbsDiff(all.allLogits!.subarray((ids.length - 1) * vocab), reference.prompts[1]!.last_logits)).toBeLessThan(FP32_MAX_ABS_LOGIT_DIFF);
+      // Each row is its own position's: the first row is what the first token alone predicts.
+      const first = await model.session.step(ids.slice(0, 1), model.session.emptyCache());
+      expect(maxAbsDiff(all.allLogits!.subarray(0, vocab), first.lastLogits)).toBeLessThan(FP32_MAX_ABS_LOGIT_DIFF);
+      expect(maxAbsDiff(first.lastLogits, all.lastLogits)).toBeGreaterThan(0.1);
+    } finally {
+      await model.release();
+    }
+  });
+
+  it('external data in two files (Phi-3\'s model.onnx_data, model.onnx_data_1): loaded, counted, and a missing part named', async () => {
+    const source = path.join(FIXTURES, 'phi3-tiny');
+    const onnxDir = path.join(source, 'onnx');
+    const dataBytes = ['model.onnx_data', 'model.onnx_data_1'].map((file) => fs.statSync(path.join(onnxDir, file)).size);
+    expect(Math.min(...dataBytes)).toBeGreaterThan(0);
+    expect(weightBytes(path.join(onnxDir, 'model.onnx'))).toBe(fs.statSync(path.join(onnxDir, 'model.onnx')).size + dataBytes[0]! + dataBytes[1]!);
+    const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-hf-external-'));
+    try {
+      fs.cpSync(source, broken, { recursive: true });
+      fs.rmSync(path.join(broken, 'onnx', 'model.onnx_data_1'));
+      await expect(LoadedModel.load(broken, { quantization: ['fp32'], threads: 1 })).rejects.toThrow(/could not load .*model\.onnx/);
+    } finally {
+      fs.rmSync(broken, { recursive: true, force: true });
+    }
+  });
+});
+
+/**
+ * The ONNX files beside model.onnx, each loaded alone (a folder holding only that file), against transformers' fp32.
+ * Tolerances, measured on these fixtures (2026-12-06, `node bench/hf-variants.mjs`, table in PERFORMANCE.md): 8-bit
+ * cosine to transformers' fp32 logits 0.9934-0.9997, largest logit error 0.08-0.38; 4-bit (q4, q4f16, bnb4)
+ * 0.874-0.996, errors 0.31-2.5; float16 0.999998, errors 0.004-0.007. Random weights have no structure for quantization
+ * to keep, and 4-bit blocks span a whole row of a hidden size of 32: trained models lose far less. The greedy margins
+ * here (3e-3 to 2e-2) are below those errors, so greedy tokens are compared only for the files with float32 weights.
+ */
+interface Variant {
+  file: string;
+  minCosine: number;
+  maxAbsDiff: number;
+  /** Only these fixtures have the file (the families whose Hub repositories carry it). */
+  only?: string[];
+  /** The file loaded is this one under `file`'s name (transformers.js makes both with the same call). */
+  bytesOf?: string;
+  /** Greedy tokens too: the same float32 weights as model.onnx. */
+  exact?: boolean;
+}
+const VARIANTS: Variant[] = [
+  { file: 'model_quantized.onnx', minCosine: 0.99, maxAbsDiff: 0.5 },
+  { file: 'model_int8.onnx', minCosine: 0.99, maxAbsDiff: 0.5 },
+  { file: 'model_uint8.onnx', bytesOf: 'model_quantized.onnx', minCosine: 0.99, maxAbsDiff: 0.5, only: ['qwen2-tiny'] },
+  { file: 'model_q4.onnx', minCosine: 0.8, maxAbsDiff: 3.5 },
+  { file: 'model_bnb4.onnx', minCosine: 0.8, maxAbsDiff: 3.5 },
+  // float16 weights and activations: Qwen2's as Optimum exports them (float16 cache and logits), Llama's as
+  // transformers.js's script converts them (float32 inputs and outputs).
+  { file: 'model_fp16.onnx', minCosine: 0.9999, maxAbsDiff: 0.05, only: ['qwen2-tiny', 'llama-tiny'] },
+  { file: 'model_q4f16.onnx', minCosine: 0.8, maxAbsDiff: 3.5, only: ['qwen2-tiny', 'llama-tiny'] },
   // Optimum's older merged decoder (an If on use_cache_branch): the same float32 weights, so exact, greedy tokens too.
-  { file: 'decoder_model_merged.onnx', quantization: 'fp32' as const, minCosine: 0.99999, maxAbsDiff: 1e-4, only: ['starcoder2-tiny'], exact: true },
+  { file: 'decoder_model_merged.onnx', minCosine: 0.99999, maxAbsDiff: 1e-4, only: ['starcoder2-tiny', 'gpt-bigcode-tiny', 'codegen-tiny'], exact: true },
+  { file: 'decoder_model_merged_quantized.onnx', minCosine: 0.99, maxAbsDiff: 0.5, only: ['gpt-bigcode-tiny', 'codegen-tiny'] },
 ];
+/** The fixtures whose float16 files keep their cache in float16 (Optimum's float16 export). */
+const FLOAT16_CACHE = new Set(['qwen2-tiny']);
+
+const variantsOf = (name: string) => VARIANTS.filter((v) => !v.only || v.only.includes(name));
+
+it('every ONNX file of every fixture is checked against transformers below', () => {
+  for (const name of Object.keys(EXPECTED)) {
+    const files = fs.readdirSync(path.join(FIXTURES, name, 'onnx')).filter((file) => file.endsWith('.onnx'));
+    expect(files.sort()).toEqual(['model.onnx', ...variantsOf(name).filter((v) => !v.bytesOf).map((v) => v.file)].sort());
+  }
+});
+
+it('the catalog is the contract: each entry\'s architecture has a checked fixture of every precision the engine would download for it', () => {
+  // Every Hub repository in the transformers.js layout has model.onnx, which the quantized files are made from, so
+  // the default preference (q4, int8, fp32, fp16) stops at fp32 at the latest. Older repositories (Xenova's
+  // GPT-BigCode and CodeGen exports) hold the merged decoder in fp32 and int8 instead.
+  const typeOf = (name: string) => (JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'config.json'), 'utf8')) as { model_type: string }).model_type;
+  const reachable = DEFAULT_QUANTIZATION.slice(0, DEFAULT_QUANTIZATION.indexOf('fp32') + 1);
+  for (const entry of CATALOG) {
+    const fixtures = Object.keys(EXPECTED).filter((name) => typeOf(name) === entry.modelType);
+    expect(fixtures, `${entry.repo} (${entry.modelType}) has no fixture`).not.toHaveLength(0);
+    const checked = fixtures.flatMap((name) => ['model.onnx', ...variantsOf(name).map((v) => v.file)]);
+    for (const quantization of reachable) {
+      const plain = checked.filter((file) => file.startsWith('model') && quantizationOfFile(file) === quantization);
+      expect(plain, `${entry.repo}: no ${quantization} fixture of ${entry.modelType}`).not.toHaveLength(0);
+    }
+    if (entry.modelType === 'gpt_bigcode' || entry.modelType === 'codegen') {
+      expect(checked).toEqual(expect.arrayContaining(['decoder_model_merged.onnx', 'decoder_model_merged_quantized.onnx']));
+    }
+  }
+});
 
 describe('quantized variants, made as the Hub makes them, against transformers (fp32)', () => {
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-hf-variants-'));
   afterAll(() => fs.rmSync(temp, { recursive: true, force: true }));
   for (const name of Object.keys(EXPECTED)) {
-    for (const variant of VARIANTS.filter((v) => !v.only || v.only.includes(name))) {
+    for (const variant of variantsOf(name)) {
       it(`${name} ${variant.file}`, async () => {
         const source = path.join(FIXTURES, name);
         const folder = path.join(temp, `${name}-${variant.file}`);
         fs.mkdirSync(path.join(folder, 'onnx'), { recursive: true });
         for (const file of fs.readdirSync(source)) if (file !== 'onnx') fs.symlinkSync(path.join(source, file), path.join(folder, file));
-        fs.symlinkSync(path.join(source, 'onnx', variant.file), path.join(folder, 'onnx', variant.file));
+        fs.symlinkSync(path.join(source, 'onnx', variant.bytesOf ?? variant.file), path.join(folder, 'onnx', variant.file));
+        const quantization = quantizationOfFile(variant.file)!;
         const reference = JSON.parse(fs.readFileSync(path.join(source, 'reference.json'), 'utf8')) as Reference;
-        const model = await LoadedModel.load(folder, { quantization: [variant.quantization], threads: 1 });
+        const model = await LoadedModel.load(folder, { quantization: [quantization], threads: 1 });
         try {
-          expect(model.info().quantization).toBe(variant.quantization);
+          expect(path.basename(model.info().onnxFile)).toBe(variant.file);
           for (const prompt of reference.prompts) {
             const { lastLogits, cache } = await model.session.step(prompt.ids, model.session.emptyCache());
             expect(cosine(lastLogits, prompt.last_logits)).toBeGreaterThanOrEqual(variant.minCosine);
             expect(maxAbsDiff(lastLogits, prompt.last_logits)).toBeLessThan(variant.maxAbsDiff);
             // The cache comes back in the model's precision and feeds the next step.
-            expect([...cache.tensors.values()].every((t) => t.type === (/(q4f16|fp16)/.test(variant.file) ? 'float16' : 'float32'))).toBe(true);
+            const float16 = /(q4f16|fp16)/.test(variant.file) && FLOAT16_CACHE.has(name);
+            expect([...cache.tensors.values()].every((t) => t.type === (float16 ? 'float16' : 'float32'))).toBe(true);
             const next = await model.session.step([argmax(lastLogits)], cache);
             expect(next.lastLogits.every(Number.isFinite)).toBe(true);
             if (variant.exact) {
@@ -155,7 +260,8 @@ describe('quantized variants, made as the Hub makes them, against transformers (
 describe('Explain Attention on the new layouts (the attention graph rewrite)', () => {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-hf-attention-'));
   afterAll(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
-  for (const [name, quantization] of [['gpt-bigcode-tiny', 'fp32'], ['qwen2-tiny', 'fp16'], ['llama-tiny', 'q4']] as const) {
+  const cases = [['gpt-bigcode-tiny', 'fp32'], ['qwen2-tiny', 'fp16'], ['llama-tiny', 'q4'], ['llama-tiny', 'fp32'], ['phi3-tiny', 'fp32']] as const;
+  for (const [name, quantization] of cases) {
     it(`${name} (${quantization}): every layer's rows are causal probability distributions, as float32`, async () => {
       const model = await LoadedModel.load(path.join(FIXTURES, name), { quantization: [quantization], threads: 1, cacheDir });
       try {

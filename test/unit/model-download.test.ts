@@ -46,13 +46,33 @@ describe('the hub client', () => {
 
   it('says plainly what is wrong with a repository that is not a model, or not there', async () => {
     expect(() => filesToDownload([{ path: 'README.md', size: 1, gitOid: '0'.repeat(40) }])).toThrow(/no config.json or tokenizer.json/);
-    expect(() => filesToDownload([{ path: 'config.json', size: 1 }, { path: 'tokenizer.json', size: 1 }] as HubFile[])).toThrow(/no ONNX decoder/);
     // 4-bit first (model_q4 over model_q4f16), then 8-bit, float32, float16.
     const configs = [{ path: 'config.json', size: 1 }, { path: 'tokenizer.json', size: 1 }] as HubFile[];
     const file = (name: string) => ({ path: `onnx/${name}`, size: 1 }) as HubFile;
+    expect(filesToDownload([...configs, file('model_bnb4.onnx'), file('model.onnx')])).toMatchObject({ quantization: 'q4', files: [...configs, { path: 'onnx/model_bnb4.onnx' }] });
+    expect(filesToDownload([...configs, file('model_uint8.onnx')])).toMatchObject({ quantization: 'int8', files: [...configs, { path: 'onnx/model_uint8.onnx' }] });
     expect(filesToDownload([...configs, file('model_q4f16.onnx'), file('model_quantized.onnx')])).toMatchObject({ quantization: 'q4', files: [...configs, { path: 'onnx/model_q4f16.onnx' }] });
     expect(filesToDownload([...configs, file('model_q4f16.onnx'), file('model_q4.onnx')]).files.at(-1)!.path).toBe('onnx/model_q4.onnx');
     expect(filesToDownload([...configs, file('model_fp16.onnx')])).toMatchObject({ quantization: 'fp16' });
+    // External data in several parts comes along with its file, and only its own.
+    const parts = [file('model.onnx'), file('model.onnx_data'), file('model.onnx_data_1'), file('model_fp16.onnx_data')];
+    expect(filesToDownload([...configs, ...parts], ['fp32']).files.map((f) => f.path)).toEqual(['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/model.onnx_data', 'onnx/model.onnx_data_1']);
+    // A layout the engine does not run is refused from the listing, before anything is downloaded, with the reason.
+    const refusal = (paths: string[], preference?: Array<'q4' | 'int8' | 'fp32' | 'fp16'>) => {
+      try {
+        filesToDownload([...configs, ...paths.map((p) => ({ path: p, size: 1 }) as HubFile)], preference);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('not refused');
+    };
+    expect(refusal([])).toMatch(/^The repository has no ONNX files/);
+    expect(refusal(['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx'])).toMatch(/encoder-decoder export .*decoder-only/);
+    expect(refusal(['model.onnx', 'decoder_model.onnx'])).toMatch(/at its root \(model\.onnx, decoder_model\.onnx\), Optimum's own layout/);
+    expect(refusal(['onnx/decoder_model.onnx', 'onnx/decoder_with_past_model.onnx'])).toMatch(/only Optimum's split decoder pair/);
+    expect(refusal(['onnx/model_fp16.onnx'], ['q4', 'int8'])).toBe('The repository has its model only in fp16, not in q4, int8');
+    expect(refusal(['onnx/model_O4.onnx'])).toMatch(/None of the repository's ONNX files \(model_O4\.onnx\) is one Attentive loads/);
+    expect(() => filesToDownload(configs)).toThrow(HubError);
     await expect(listRepoFiles(hub.url, 'nobody/nothing')).rejects.toThrow(/Not found on the hub/);
     await expect(listRepoFiles(hub.url, '../etc')).rejects.toThrow(/Not a Hugging Face repository id/);
     expect(() => repoUrl(hub.url, 'a/b/c', 'x')).toThrow(HubError);

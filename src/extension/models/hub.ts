@@ -7,6 +7,8 @@
 import * as http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import * as https from 'node:https';
+import type { Quantization } from '../../protocol/engine';
+import { ONNX_FILES } from '../../protocol/onnxFiles';
 
 /** One file of a repository, as the hub's tree API lists it. */
 export interface HubFile {
@@ -92,15 +94,8 @@ export async function listRepoFiles(hub: string, repo: string, revision = 'main'
   return files;
 }
 
-export type Quantization = 'q4' | 'int8' | 'fp16' | 'fp32';
+export type { Quantization };
 
-/** ONNX file names per quantization, in the transformers.js layout (onnx/), best first (the engine's list). */
-const ONNX_NAMES: Record<Quantization, string[]> = {
-  q4: ['model_q4.onnx', 'model_q4f16.onnx', 'decoder_model_merged_q4.onnx', 'decoder_model_merged_q4f16.onnx'],
-  int8: ['model_quantized.onnx', 'model_int8.onnx', 'model_uint8.onnx', 'decoder_model_merged_quantized.onnx'],
-  fp16: ['model_fp16.onnx', 'decoder_model_merged_fp16.onnx'],
-  fp32: ['model.onnx', 'decoder_model_merged.onnx'],
-};
 const CONFIG_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 const REQUIRED_CONFIG = ['config.json', 'tokenizer.json'];
 
@@ -112,8 +107,11 @@ export function filesToDownload(files: HubFile[], preference: Quantization[] = [
   const byPath = new Map(files.map((file) => [file.path, file]));
   const missing = REQUIRED_CONFIG.filter((name) => !byPath.has(name));
   if (missing.length) throw new HubError(`The repository has no ${missing.join(' or ')}: it is not a model in the transformers.js layout`);
+  // Its decoder_model_merged.onnx is the decoder half of a sequence-to-sequence model (T5, BART), not a language model.
+  const encoder = files.find((file) => /(^|\/)encoder_model[^/]*\.onnx$/.test(file.path));
+  if (encoder) throw new HubError(`The repository is an encoder-decoder export (${encoder.path}): Attentive runs decoder-only language models`);
   for (const quantization of preference) {
-    for (const name of ONNX_NAMES[quantization]) {
+    for (const name of ONNX_FILES[quantization]) {
       const onnx = byPath.get(`onnx/${name}`);
       if (!onnx) continue;
       // External data: onnx/model_q4.onnx_data, onnx/model_q4.onnx_data_1, ...
@@ -121,5 +119,17 @@ export function filesToDownload(files: HubFile[], preference: Quantization[] = [
       return { files: [...CONFIG_FILES.flatMap((n) => byPath.get(n) ?? []), onnx, ...data], quantization };
     }
   }
-  throw new HubError(`The repository has no ONNX decoder (onnx/model*.onnx) in ${preference.join(', ')}`);
+  throw new HubError(unsupportedLayout(files.map((file) => file.path).filter((p) => /\.onnx$/.test(p)), preference));
+}
+
+/** Why none of a repository's ONNX files is one the engine runs, from their names alone (nothing is downloaded). */
+function unsupportedLayout(onnxPaths: string[], preference: Quantization[]): string {
+  const names = onnxPaths.map((p) => p.slice(p.lastIndexOf('/') + 1));
+  const listed = names.length > 6 ? `${names.slice(0, 6).join(', ')}, …` : names.join(', ');
+  if (names.length === 0) return 'The repository has no ONNX files: Attentive runs ONNX exports (onnx/model*.onnx, the transformers.js layout)';
+  if (!onnxPaths.some((p) => p.startsWith('onnx/'))) return `The repository's ONNX files are at its root (${listed}), Optimum's own layout: Attentive reads the transformers.js layout, onnx/model*.onnx`;
+  if (names.some((name) => name.startsWith('decoder_with_past_model'))) return `The repository has only Optimum's split decoder pair (${listed}): Attentive runs a single decoder, onnx/model*.onnx or decoder_model_merged*.onnx`;
+  const other = (Object.keys(ONNX_FILES) as Quantization[]).filter((q) => !preference.includes(q) && ONNX_FILES[q].some((name) => names.includes(name)));
+  if (other.length) return `The repository has its model only in ${other.join(', ')}, not in ${preference.join(', ')}`;
+  return `None of the repository's ONNX files (${listed}) is one Attentive loads (onnx/model.onnx, model_q4.onnx, model_quantized.onnx and the other transformers.js names)`;
 }

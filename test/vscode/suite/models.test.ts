@@ -4,6 +4,7 @@
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listDownloaded, deleteDownloaded } from '../../../src/extension/models/download';
@@ -31,14 +32,21 @@ export function modelsSuite(): void {
     const config = () => vscode.workspace.getConfiguration('attentive');
     const fixture = (name: string) => path.join(vscode.extensions.getExtension('attentive.attentive')!.extensionPath, 'test', 'fixtures', 'models', name);
 
+    // Optimum's split decoder pair, which the engine does not run: a real model's files under those names.
+    const splitDecoder = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-split-decoder-'));
+
     before(async () => {
-      hub = await startHubServer({ 'fixtures/attentive-tiny': fixture('attentive-tiny') });
+      for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(fixture(`gpt2-tiny/${file}`), path.join(splitDecoder, file));
+      fs.mkdirSync(path.join(splitDecoder, 'onnx'));
+      for (const file of ['decoder_model.onnx', 'decoder_with_past_model.onnx']) fs.copyFileSync(fixture('gpt2-tiny/onnx/model.onnx'), path.join(splitDecoder, 'onnx', file));
+      hub = await startHubServer({ 'fixtures/attentive-tiny': fixture('attentive-tiny'), 'fixtures/split-decoder': splitDecoder });
     });
     after(async () => {
       await config().update('model', undefined, vscode.ConfigurationTarget.Global);
       await config().update('hub.url', undefined, vscode.ConfigurationTarget.Global);
       await vscode.commands.executeCommand('attentive.reloadModel');
       await hub.close();
+      fs.rmSync(splitDecoder, { recursive: true, force: true });
     });
 
     it('a local model folder: selected, loaded, and the chat answers with it', async () => {
@@ -76,6 +84,18 @@ export function modelsSuite(): void {
       await config().update('model', undefined, vscode.ConfigurationTarget.Global);
       deleteDownloaded(storage, folder);
       assert.deepEqual(listDownloaded(storage), []);
+    });
+
+    it('a hub repository in a layout the engine does not run is refused from its listing: nothing downloaded, the model kept', async () => {
+      const { test } = await api();
+      await config().update('hub.url', hub.url, vscode.ConfigurationTarget.Global);
+      const before = config().get('model');
+      const requestsBefore = hub.requests.length;
+      await vscode.commands.executeCommand('attentive.selectModel', { repo: 'fixtures/split-decoder' });
+      const requests = hub.requests.slice(requestsBefore).map((r) => r.path);
+      assert.deepEqual(requests, ['/api/models/fixtures/split-decoder/tree/main'], 'only the listing was asked for');
+      assert.equal(config().get('model'), before);
+      assert.ok(!fs.existsSync(path.join(test!.globalStoragePath, 'models', 'fixtures', 'split-decoder')), 'a folder was created');
     });
   });
 }
