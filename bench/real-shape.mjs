@@ -110,7 +110,8 @@ function ensureModel() {
   if (fs.existsSync(path.join(folder, 'config.json'))) return;
   if (values.model) throw new Error(`${folder} has no config.json`);
   console.log(`Writing the ${SHAPE} shape model to ${folder} (once; several minutes)...`);
-  execFileSync('/usr/bin/python3', ['-m', 'training.fixtures.shape_model', '--shape', SHAPE, '--out', folder], { stdio: 'inherit', cwd: ROOT });
+  execFileSync('bash', [path.join(ROOT, 'scripts', 'setup-serve-venv.sh')], { stdio: 'inherit' });
+  execFileSync(path.join(ROOT, '.venv-serve', 'bin', 'python'), ['-m', 'training.fixtures.shape_model', '--shape', SHAPE, '--out', folder], { stdio: 'inherit', cwd: ROOT });
 }
 
 function parent() {

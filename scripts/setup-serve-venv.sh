@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The Python environment with genuine Hugging Face code: for the tests that need a real OpenAI-compatible model server
 # (Hugging Face's `transformers serve`, with torch, fastapi, uvicorn) and for the fixture maker
-# training/fixtures/hf_fixtures.py (transformers' own model classes exported with onnx), in .venv-serve/ (ignored by git). Installed offline from the
+# training/fixtures/ (transformers' own model classes exported with onnx) and its tests (training/tests_transformers/, pytest),
+# in .venv-serve/ (ignored by git). Installed offline from the
 # machine's local PyPI wheelhouse when pip is configured with one (these machines and CI are), else from PyPI.
 # Idempotent: a complete environment is left as it is.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV="$ROOT/.venv-serve"
-PACKAGES=(torch transformers fastapi uvicorn openai accelerate requests rich safetensors onnx onnxruntime onnx_ir)
-if [ -x "$VENV/bin/transformers" ] && "$VENV/bin/python" -c 'import torch, transformers, fastapi, uvicorn, requests, onnx, onnxruntime, onnx_ir' 2>/dev/null; then
+PACKAGES=(torch transformers fastapi uvicorn openai accelerate requests rich safetensors onnx onnxruntime onnx_ir pytest regex)
+if [ -x "$VENV/bin/transformers" ] && "$VENV/bin/python" -c 'import torch, transformers, fastapi, uvicorn, requests, onnx, onnxruntime, onnx_ir, pytest, regex' 2>/dev/null; then
   exit 0
 fi
 PYTHON=$(command -v python3)

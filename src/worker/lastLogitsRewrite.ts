@@ -3,8 +3,9 @@
 // quarter of the prompt's arithmetic (896 x 151,936 multiply-adds per position for Qwen2.5-Coder-0.5B). The rewrite
 // makes the LM head see only the last position: before the MatMul (or MatMulNBits) that produces `logits`, a Gather
 // of index -1 on the sequence axis, so the output is [batch, 1, vocab]; in older merged decoders, whose logits come out
-// of an If, in both of its branches. Nothing else changes. A graph whose logits come from another operator, or whose
-// head input may be flattened to [batch * seq, hidden], is not rewritten, nor one that returns its attentions (ours:
+// of an If, in both of its branches (a constant bias added after it stays as it is). Nothing else changes. A graph whose logits come from another operator, or whose
+// head input may be flattened to [batch * seq, hidden] (it comes from a Reshape, Flatten, Squeeze or Gemm; a Reshape
+// to three dimensions, as GPT-2's, is fine), is not rewritten, nor one that returns its attentions (ours:
 // small vocabularies, and Explain Attention needs every position's logits from that session). The engine runs a new
 // rewrite once before trusting it (openSession); a graph that does not fit or does not run is marked in the cache and
 // not tried again.
@@ -46,12 +47,12 @@ export function lastLogitsGraphsDir(cacheDir: string): string {
   return path.join(cacheDir, 'last-logits-graphs');
 }
 
-/** The operators whose first input is the hidden state [batch, seq, hidden] when they produce the logits. */
-const LM_HEADS = new Set(['MatMul', 'MatMulNBits']);
+/** The operators whose first input is the hidden state [batch, seq, hidden] (MatMulInteger: quantized) when they produce the logits. */
+const LM_HEADS = new Set(['MatMul', 'MatMulNBits', 'MatMulInteger']);
 /** Producers of that input that may have flattened it to [batch * seq, hidden], where axis 1 is not the sequence. */
 const MAY_FLATTEN = new Set(['Reshape', 'Flatten', 'Squeeze', 'Gemm']);
 /** Part of the cache folder's name: a new one whenever what the generation graph rewrite writes changes. */
-const GENERATION_GRAPH_VERSION = 'g1';
+const GENERATION_GRAPH_VERSION = 'g2';
 /** Left in a graph's cache folder when the rewrite does not fit it or its graph did not run: later loads skip it. */
 const UNUSABLE_MARKER = 'unusable.txt';
 
@@ -64,20 +65,46 @@ function outputNames(graph: Graph): string[] {
 function rewriteHead(graphBytes: Buffer, logits: string, tag: string): Buffer {
   const graph = parseGraph(graphBytes);
   const producing = (tensor: string) => graph.nodes.find((n) => n.outputs.includes(tensor));
-  // Through Identity nodes (merged decoders' branches end in them) to the head itself.
+  // Back from the logits to the head, through what acts on every position alike: Identity nodes (merged decoders'
+  // branches end in them), casts, a constant bias (CodeGen's LM head has one: [vocab]), and the scale of a dynamically
+  // quantized head (onnxruntime.quantization's 8-bit files: DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul).
+  const positionFree = (tensor: string): boolean => {
+    const node = producing(tensor);
+    if (!node || node.opType === 'Constant') return true; // an initializer or a constant
+    if (node.opType === 'DynamicQuantizeLinear') return node.outputs[0] !== tensor; // its scale or zero point: scalars
+    return node.opType === 'Mul' && node.inputs.every((input) => !producing(input) || ['Constant', 'DynamicQuantizeLinear'].includes(producing(input)!.opType) && producing(input)!.outputs[0] !== input);
+  };
+  const chain = [logits];
   let target = logits;
   let head = producing(target);
-  let hops = 0;
-  for (; head?.opType === 'Identity' && head.inputs[0] && hops < 3; hops++) head = producing((target = head.inputs[0]));
+  while (head && !LM_HEADS.has(head.opType) && chain.length <= 6) {
+    let next: string | undefined;
+    if (head.opType === 'Identity' || head.opType === 'Cast') next = head.inputs[0];
+    else if ((head.opType === 'Add' || head.opType === 'Mul') && head.inputs.length === 2) {
+      const [a, b] = head.inputs as [string, string];
+      next = positionFree(b) ? a : positionFree(a) ? b : undefined;
+    }
+    if (!next) break;
+    chain.push((target = next));
+    head = producing(target);
+  }
   if (!head || !LM_HEADS.has(head.opType) || head.outputs[0] !== target || !head.inputs[0]) {
     throw new EngineError(`The logits come from ${head ? head.opType : 'no node'}, not from a MatMul on the hidden state`, 'model-invalid');
   }
-  if (graph.nodes.filter((n) => n.inputs.includes(target)).length > (hops > 0 ? 1 : 0)) {
+  if (chain.some((tensor, i) => graph.nodes.filter((n) => n.inputs.includes(tensor)).length > (i === 0 ? 0 : 1))) {
     throw new EngineError('The LM head\'s output feeds other nodes than the logits', 'model-invalid');
   }
+  // The head's hidden-state input (for MatMulInteger: the quantized one, gathered after its per-tensor quantization, so
+  // the result is exactly the original's last row).
   const hidden = head.inputs[0];
-  const producer = graph.nodes.find((n) => n.outputs.includes(hidden));
-  if (producer && MAY_FLATTEN.has(producer.opType)) {
+  const quantizer = head.opType === 'MatMulInteger' ? producing(hidden) : undefined;
+  if (head.opType === 'MatMulInteger' && (quantizer?.opType !== 'DynamicQuantizeLinear' || !quantizer.inputs[0])) {
+    throw new EngineError('The quantized LM head\'s input does not come from DynamicQuantizeLinear', 'model-invalid');
+  }
+  const producer = producing(quantizer ? quantizer.inputs[0]! : hidden);
+  // A Reshape to a shape built of three parts is [batch, seq, hidden]: GPT-2's view after its last LayerNorm.
+  const toRank3 = producer?.opType === 'Reshape' && producer.inputs[1] !== undefined && producing(producer.inputs[1])?.opType === 'Concat' && producing(producer.inputs[1])!.inputs.length === 3;
+  if (producer && MAY_FLATTEN.has(producer.opType) && !toRank3) {
     throw new EngineError(`The LM head's input comes from ${producer.opType}, which may have flattened the sequence axis`, 'model-invalid');
   }
   const index = `attentive/last_position${tag}/index`;

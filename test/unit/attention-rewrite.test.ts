@@ -178,7 +178,7 @@ describe('the graph rewrite', () => {
 
   it('finds one probability tensor per layer in the order of the layers', () => {
     const { summary } = exposeAttention(fs.readFileSync(path.join(MODELS, 'llama-tiny', 'onnx', 'model.onnx')), 2);
-    expect(summary.sources).toEqual(['/model/layers.0/self_attn/Softmax_output_0', '/model/layers.1/self_attn/Softmax_output_0']);
+    expect(summary.sources).toEqual(['/model/model/model/layers.0/self_attn/Softmax_output_0', '/model/model/model/layers.1/self_attn/Softmax_output_0']);
     expect(() => exposeAttention(fs.readFileSync(path.join(MODELS, 'llama-tiny', 'onnx', 'model.onnx')), 3)).toThrow(/2 attention Softmax nodes .* 3 layers/);
   });
 

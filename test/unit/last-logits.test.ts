@@ -59,15 +59,26 @@ function expectClose(actual: Float32Array, expected: Float32Array): void {
 }
 
 describe('last-position logits', () => {
-  for (const [name, quantization] of [
+  for (const [name, quantization, onnxFile] of [
     ['llama-tiny', 'fp32'],
     ['gpt2-tiny', 'fp32'],
     ['gpt2-tiny', 'int8'],
     ['gpt2-tiny-merged', 'fp32'], // logits from an If: both branches rewritten
-  ] as const) {
-    it(`${name} (${quantization}): returns [1, 1, vocab], the original's last-position logits, for a prompt and a decoding step`, async () => {
-      const model = readModelFolder(path.join(FIXTURES, name), [quantization]);
-      const file = rewritten(model, `${name}-${quantization}`);
+    // Genuine transformers exports (test/fixtures/hf): a packed multi-query cache, a num_logits_to_keep input, float16
+    // logits, a 4-bit head (MatMulNBits), onnxruntime.quantization's 8-bit heads (DynamicQuantizeLinear ->
+    // MatMulInteger -> Cast -> Mul; CodeGen's with a bias after it), also in a merged decoder.
+    ['../hf/gpt-bigcode-tiny', 'fp32'],
+    ['../hf/llama-tiny', 'fp32'],
+    ['../hf/qwen2-tiny', 'fp16'],
+    ['../hf/qwen2-tiny', 'q4'],
+    ['../hf/qwen2-tiny', 'int8'],
+    ['../hf/codegen-tiny', 'int8'],
+    ['../hf/codegen-tiny', 'int8', 'decoder_model_merged_quantized.onnx'],
+  ] as [string, 'fp32' | 'fp16' | 'q4' | 'int8', string?][]) {
+    it(`${name} (${onnxFile ?? quantization}): returns [1, 1, vocab], the original's last-position logits, for a prompt and a decoding step`, async () => {
+      const picked = readModelFolder(path.join(FIXTURES, name), [quantization]);
+      const model = onnxFile ? { ...picked, onnxPath: path.join(path.dirname(picked.onnxPath), onnxFile) } : picked;
+      const file = rewritten(model, `${path.basename(name)}-${path.basename(model.onnxPath, '.onnx')}`);
       expectClose(await lastLogits(file, model, IDS, true), await lastLogits(model.onnxPath, model, IDS));
     });
   }

@@ -23,6 +23,7 @@ The helpers here (export_decoder_onnx, write_hf_folder) are also used by trainin
 
 import argparse
 import json
+import inspect
 import os
 import shutil
 
@@ -108,9 +109,11 @@ def export_decoder_onnx(model, path, n_layer, kv_heads, head_dim, vocab_size,
         elif n.startswith("attentions"):
             dyn[n] = {0: "batch_size", 2: "sequence_length", 3: "total_sequence_length"}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    # The TorchScript exporter: the default one in torch 2.x; newer versions default to dynamo (which needs onnxscript).
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     with torch.no_grad():
         torch.onnx.export(wrapper, args, path, input_names=in_names, output_names=out_names,
-                          dynamic_axes=dyn, opset_version=opset, do_constant_folding=True)
+                          dynamic_axes=dyn, opset_version=opset, do_constant_folding=True, **legacy)
     import onnx
     onnx.checker.check_model(path)  # by path: also for models over 2 GB, whose weights are external data
     return path

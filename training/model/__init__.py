@@ -1,1 +1,1 @@
-"""Models: Attentive's GPT (model.py) and the tiny Llama / GPT-2 style reference decoders (reference_models.py)."""
+"""Models: Attentive's GPT (model.py), and genuine transformers decoders behind the same interface (hf_decoders.py)."""
