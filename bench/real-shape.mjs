@@ -120,7 +120,7 @@ function parent() {
   const { readModelFolder, ModelTokenizer } = require(path.join(ROOT, 'dist', 'bench.js'));
   const model = readModelFolder(folder);
   const tokenizer = new ModelTokenizer(model.tokenizerJson, model.tokenizerConfig);
-  const source = fs.readFileSync(path.join(ROOT, 'src', 'engine', 'engine.ts'), 'utf8');
+  const source = fs.readFileSync(path.join(ROOT, 'src', 'worker', 'engine.ts'), 'utf8');
   const promptOf = (tokens) => tokenizer.decode(tokenizer.encode(source).slice(0, tokens), false);
   const prompts = JSON.stringify({ longPrompt: promptOf(Number(values['prompt-tokens'])), shortPrompt: promptOf(SHORT_PROMPT_TOKENS) });
   const rows = [];

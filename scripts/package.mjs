@@ -19,13 +19,13 @@ export const BUDGET_BYTES = 40 * 1024 * 1024;
 export const TARGETS = {
   'linux-x64': { dir: 'linux/x64', files: ['onnxruntime_binding.node', 'libonnxruntime.so.1'] },
   'linux-arm64': { dir: 'linux/arm64', files: ['onnxruntime_binding.node', 'libonnxruntime.so.1'] },
-  // The binding links @rpath/libonnxruntime.1.dylib; the package's libonnxruntime.1.30.0.dylib is a copy of it.
+  // The binding links @rpath/libonnxruntime.1.dylib; the package's libonnxruntime.1.31.1.dylib is a copy of it.
   'darwin-arm64': { dir: 'darwin/arm64', files: ['onnxruntime_binding.node', 'libonnxruntime.1.dylib'] },
-  // DirectML.dll, dxcompiler.dll and dxil.dll (37 MB) are delay-loaded by onnxruntime.dll for the DirectML execution
+  // DirectML.dll and dxcompiler.dll are delay-loaded by onnxruntime.dll for the DirectML execution
   // provider only; Attentive runs on the CPU provider.
   'win32-x64': { dir: 'win32/x64', files: ['onnxruntime_binding.node', 'onnxruntime.dll'] },
-  // onnxruntime-node 1.30.0 ships no macOS x64 binaries, so there is nothing to run the model with there.
-  'darwin-x64': { unavailable: 'onnxruntime-node 1.30.0 has no darwin/x64 binaries' },
+  // onnxruntime-node 1.31.1 ships no macOS x64 binaries, so there is nothing to run the model with there.
+  'darwin-x64': { unavailable: 'onnxruntime-node 1.31.1 has no darwin/x64 binaries' },
 };
 
 /** The bundled model's files that ship (models/<name>/...): configs, tokenizer, card, and the 4-bit ONNX file. */
