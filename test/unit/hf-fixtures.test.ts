@@ -167,12 +167,14 @@ interface Variant {
   /** Greedy tokens too: the same float32 weights as model.onnx. */
   exact?: boolean;
 }
+/** The fixtures with every plain file (GPT-BigCode and CodeGen, in the merged layout, have only model_quantized and model_q4). */
+const EVERY_PLAIN_FILE = ['qwen2-tiny', 'llama-tiny', 'gpt2-tiny', 'starcoder2-tiny', 'phi3-tiny'];
 const VARIANTS: Variant[] = [
   { file: 'model_quantized.onnx', minCosine: 0.99, maxAbsDiff: 0.5 },
-  { file: 'model_int8.onnx', minCosine: 0.99, maxAbsDiff: 0.5 },
+  { file: 'model_int8.onnx', minCosine: 0.99, maxAbsDiff: 0.5, only: EVERY_PLAIN_FILE },
   { file: 'model_uint8.onnx', bytesOf: 'model_quantized.onnx', minCosine: 0.99, maxAbsDiff: 0.5, only: ['qwen2-tiny'] },
   { file: 'model_q4.onnx', minCosine: 0.8, maxAbsDiff: 3.5 },
-  { file: 'model_bnb4.onnx', minCosine: 0.8, maxAbsDiff: 3.5 },
+  { file: 'model_bnb4.onnx', minCosine: 0.8, maxAbsDiff: 3.5, only: EVERY_PLAIN_FILE },
   // float16 weights and activations: Qwen2's as Optimum exports them (float16 cache and logits), Llama's as
   // transformers.js's script converts them (float32 inputs and outputs).
   { file: 'model_fp16.onnx', minCosine: 0.9999, maxAbsDiff: 0.05, only: ['qwen2-tiny', 'llama-tiny'] },
@@ -180,6 +182,7 @@ const VARIANTS: Variant[] = [
   // Optimum's older merged decoder (an If on use_cache_branch): the same float32 weights, so exact, greedy tokens too.
   { file: 'decoder_model_merged.onnx', minCosine: 0.99999, maxAbsDiff: 1e-4, only: ['starcoder2-tiny', 'gpt-bigcode-tiny', 'codegen-tiny'], exact: true },
   { file: 'decoder_model_merged_quantized.onnx', minCosine: 0.99, maxAbsDiff: 0.5, only: ['gpt-bigcode-tiny', 'codegen-tiny'] },
+  { file: 'decoder_model_merged_q4.onnx', minCosine: 0.8, maxAbsDiff: 3.5, only: ['gpt-bigcode-tiny', 'codegen-tiny'] },
 ];
 /** The fixtures whose float16 files keep their cache in float16 (Optimum's float16 export). */
 const FLOAT16_CACHE = new Set(['qwen2-tiny']);
@@ -196,7 +199,7 @@ it('every ONNX file of every fixture is checked against transformers below', () 
 it('the catalog is the contract: each entry\'s architecture has a checked fixture of every precision the engine would download for it', () => {
   // Every Hub repository in the transformers.js layout has model.onnx, which the quantized files are made from, so
   // the default preference (q4, int8, fp32, fp16) stops at fp32 at the latest. Older repositories (Xenova's
-  // GPT-BigCode and CodeGen exports) hold the merged decoder in fp32 and int8 instead.
+  // GPT-BigCode and CodeGen exports) hold the merged decoder instead, in fp32, int8 and 4-bit.
   const typeOf = (name: string) => (JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'config.json'), 'utf8')) as { model_type: string }).model_type;
   const reachable = DEFAULT_QUANTIZATION.slice(0, DEFAULT_QUANTIZATION.indexOf('fp32') + 1);
   for (const entry of CATALOG) {
@@ -208,7 +211,7 @@ it('the catalog is the contract: each entry\'s architecture has a checked fixtur
       expect(plain, `${entry.repo}: no ${quantization} fixture of ${entry.modelType}`).not.toHaveLength(0);
     }
     if (entry.modelType === 'gpt_bigcode' || entry.modelType === 'codegen') {
-      expect(checked).toEqual(expect.arrayContaining(['decoder_model_merged.onnx', 'decoder_model_merged_quantized.onnx']));
+      expect(checked).toEqual(expect.arrayContaining(['decoder_model_merged.onnx', 'decoder_model_merged_quantized.onnx', 'decoder_model_merged_q4.onnx']));
     }
   }
 });

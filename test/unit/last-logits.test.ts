@@ -74,6 +74,7 @@ describe('last-position logits', () => {
     ['../hf/qwen2-tiny', 'int8'],
     ['../hf/codegen-tiny', 'int8'],
     ['../hf/codegen-tiny', 'int8', 'decoder_model_merged_quantized.onnx'],
+    ['../hf/gpt-bigcode-tiny', 'q4', 'decoder_model_merged_q4.onnx'],
   ] as [string, 'fp32' | 'fp16' | 'q4' | 'int8', string?][]) {
     it(`${name} (${onnxFile ?? quantization}): returns [1, 1, vocab], the original's last-position logits, for a prompt and a decoding step`, async () => {
       const picked = readModelFolder(path.join(FIXTURES, name), [quantization]);
