@@ -3,7 +3,7 @@
 //   inputs  input_ids [batch, seq], attention_mask [batch, past+seq], position_ids [batch, seq] (optional),
 //           past_key_values.{i}.key / .value [batch, kv_heads, past, head_dim], or .key_value (GPT-BigCode:
 //           [batch, past, 2 * head_dim] multi-query), use_cache_branch [1] (merged exports),
-//           num_logits_to_keep [] (onnxruntime-genai exports: logits of the last k positions only, 0 for all)
+//           num_logits_to_keep or logits_to_keep [] (logits of the last k positions only, 0 for all)
 //   outputs logits [batch, seq, vocab], present.{i}.key / .value, attentions.{i} [batch, heads, seq, past+seq] (ours)
 
 import * as os from 'node:os';
@@ -51,8 +51,8 @@ export class DecoderSession {
   private readonly hasPositionIds: boolean;
   private readonly hasAttentionMask: boolean;
   private readonly hasCacheBranch: boolean;
-  /** The graph takes num_logits_to_keep: it is fed 1 unless every position's logits are wanted. */
-  private readonly hasLogitsToKeep: boolean;
+  /** The graph's num_logits_to_keep (onnxruntime-genai exports) or logits_to_keep input: fed 1 unless every position's logits are wanted. */
+  private readonly logitsToKeepInput: string | undefined;
   readonly attentionOutputs: string[];
   readonly kvHeads: number;
   readonly headDim: number;
@@ -81,7 +81,7 @@ export class DecoderSession {
     this.hasPositionIds = inputs.has('position_ids');
     this.hasAttentionMask = inputs.has('attention_mask');
     this.hasCacheBranch = inputs.has('use_cache_branch');
-    this.hasLogitsToKeep = inputs.has('num_logits_to_keep');
+    this.logitsToKeepInput = ['num_logits_to_keep', 'logits_to_keep'].find((name) => inputs.has(name));
     this.pastInputs = session.inputNames
       .filter((name) => name.startsWith('past_key_values.'))
       .map((input) => ({ input, present: input.replace('past_key_values.', 'present.') }));
@@ -122,7 +122,7 @@ export class DecoderSession {
     const logitsMeta = session.outputMetadata.find((m) => m.name === 'logits');
     const logitsShape = logitsMeta && logitsMeta.isTensor ? logitsMeta.shape : [];
     this.vocabSize = typeof logitsShape[2] === 'number' ? logitsShape[2] : config.vocabSize;
-    this.prefillChunkTokens = lastLogitsOnly || this.hasLogitsToKeep
+    this.prefillChunkTokens = lastLogitsOnly || this.logitsToKeepInput
       ? LAST_LOGITS_PREFILL_CHUNK
       : Math.max(MIN_PREFILL_CHUNK, Math.floor(LOGITS_BUDGET_BYTES / (4 * this.vocabSize)));
   }
@@ -206,8 +206,8 @@ export class DecoderSession {
       feeds['position_ids'] = new ort.Tensor('int64', BigInt64Array.from({ length: seq }, (_, i) => BigInt(cache.length + i)), [1, seq]); // [batch, seq]
     }
     if (this.hasCacheBranch) feeds['use_cache_branch'] = new ort.Tensor('bool', new Uint8Array([cache.length > 0 ? 1 : 0]), [1]);
-    const lastOnly = this.lastLogitsOnly || (this.hasLogitsToKeep && !options.wantAllLogits);
-    if (this.hasLogitsToKeep) feeds['num_logits_to_keep'] = new ort.Tensor('int64', new BigInt64Array([lastOnly ? 1n : 0n]), []); // a scalar
+    const lastOnly = this.lastLogitsOnly || (this.logitsToKeepInput !== undefined && !options.wantAllLogits);
+    if (this.logitsToKeepInput) feeds[this.logitsToKeepInput] = new ort.Tensor('int64', new BigInt64Array([lastOnly ? 1n : 0n]), []); // a scalar
     for (const [name, tensor] of cache.tensors) feeds[name] = tensor;
 
     const fetches = ['logits', ...this.pastInputs.map((p) => p.present)];

@@ -111,25 +111,27 @@ describe('graph layouts of real exports', () => {
     }
   });
 
-  it('num_logits_to_keep (Llama): fed 1 for generation, 0 when every position\'s logits are wanted', async () => {
-    const folder = path.join(FIXTURES, 'llama-tiny');
-    expect(await inputNames(path.join(folder, 'onnx', 'model.onnx'))).toContain('num_logits_to_keep');
-    const reference = JSON.parse(fs.readFileSync(path.join(folder, 'reference.json'), 'utf8')) as Reference;
-    const model = await LoadedModel.load(folder, { quantization: ['fp32'], threads: 1 });
-    try {
-      const ids = reference.prompts[1]!.ids;
-      const all = await model.session.step(ids, model.session.emptyCache(), { wantAllLogits: true });
-      const vocab = model.session.vocabSize;
-      expect(all.allLogits).toHaveLength(ids.length * vocab);
-      expect(maxAbsDiff(all.allLogits!.subarray((ids.length - 1) * vocab), reference.prompts[1]!.last_logits)).toBeLessThan(FP32_MAX_ABS_LOGIT_DIFF);
-      // Each row is its own position's: the first row is what the first token alone predicts.
-      const first = await model.session.step(ids.slice(0, 1), model.session.emptyCache());
-      expect(maxAbsDiff(all.allLogits!.subarray(0, vocab), first.lastLogits)).toBeLessThan(FP32_MAX_ABS_LOGIT_DIFF);
-      expect(maxAbsDiff(first.lastLogits, all.lastLogits)).toBeGreaterThan(0.1);
-    } finally {
-      await model.release();
-    }
-  });
+  for (const [name, input] of [['llama-tiny', 'num_logits_to_keep'], ['phi3-tiny', 'logits_to_keep']] as const) {
+    it(`${input} (${name}): fed 1 for generation, 0 when every position's logits are wanted`, async () => {
+      const folder = path.join(FIXTURES, name);
+      expect(await inputNames(path.join(folder, 'onnx', 'model.onnx'))).toContain(input);
+      const reference = JSON.parse(fs.readFileSync(path.join(folder, 'reference.json'), 'utf8')) as Reference;
+      const model = await LoadedModel.load(folder, { quantization: ['fp32'], threads: 1 });
+      try {
+        const ids = reference.prompts[1]!.ids;
+        const all = await model.session.step(ids, model.session.emptyCache(), { wantAllLogits: true });
+        const vocab = model.session.vocabSize;
+        expect(all.allLogits).toHaveLength(ids.length * vocab);
+        expect(maxAbsDiff(all.allLogits!.subarray((ids.length - 1) * vocab), reference.prompts[1]!.last_logits)).toBeLessThan(FP32_MAX_ABS_LOGIT_DIFF);
+        // Each row is its own position's: the first row is what the first token alone predicts.
+        const first = await model.session.step(ids.slice(0, 1), model.session.emptyCache());
+        expect(maxAbsDiff(all.allLogits!.subarray(0, vocab), first.lastLogits)).toBeLessThan(FP32_MAX_ABS_LOGIT_DIFF);
+        expect(maxAbsDiff(first.lastLogits, all.lastLogits)).toBeGreaterThan(0.1);
+      } finally {
+        await model.release();
+      }
+    });
+  }
 
   it('external data in two files (Phi-3\'s model.onnx_data, model.onnx_data_1): loaded, counted, and a missing part named', async () => {
     const source = path.join(FIXTURES, 'phi3-tiny');
