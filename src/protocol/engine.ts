@@ -20,6 +20,11 @@ export interface EngineOptions {
   cacheDir?: string;
   /** Bytes of memory to check the model's needs against (default: what the OS says is available). */
   availableMemoryBytes?: number;
+  /**
+   * Most bytes of attention maps one attention call may produce (default: ATTENTION_BUDGET_BYTES or an eighth of the
+   * memory free at load, whichever is smaller); longer texts are refused, saying how many tokens fit.
+   */
+  attentionBudgetBytes?: number;
 }
 
 export interface SamplingOptions {
@@ -147,6 +152,9 @@ export interface ModelInfo {
   hiddenSize: number;
   vocabSize: number;
   contextLength: number;
+  /** The most tokens one attention call takes: its maps (layers x heads x tokens^2 x 4 bytes) within attentionBudgetBytes. */
+  attentionTokenLimit: number;
+  attentionBudgetBytes: number;
   hasAttentionOutputs: boolean;
   hasChatTemplate: boolean;
   /**

@@ -20,3 +20,23 @@ export function memoryNeeded(weights: number): number {
  * characters per token of budget holds at least the budget.
  */
 export const CHARS_PER_TOKEN = 4;
+
+/**
+ * The most attention-map memory one Explain Attention run may take: every layer's and head's [seq, seq] float32
+ * probabilities, held by ONNX Runtime, the engine and the extension host (RSS grew ~4x the maps' size in a probe). The
+ * engine takes the smaller of this and an eighth of the memory free when the model loads.
+ */
+export const ATTENTION_BUDGET_BYTES = 256 * 1024 * 1024;
+
+/** Bytes of the attention maps of `tokens` tokens: layers x heads x tokens^2 x 4. */
+export function attentionMapBytes(layers: number, heads: number, tokens: number): number {
+  return layers * heads * tokens * tokens * 4;
+}
+
+/** The most tokens whose attention maps fit `budgetBytes`. */
+export function attentionTokenLimit(layers: number, heads: number, budgetBytes: number): number {
+  return Math.max(1, Math.floor(Math.sqrt(budgetBytes / (4 * Math.max(1, layers) * Math.max(1, heads)))));
+}
+
+/** "12.3 MB", "1.45 GB". */
+export const megabytes = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);

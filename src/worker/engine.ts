@@ -32,6 +32,7 @@ import { TextStream } from './textStream';
 import { checkMemory } from './memoryCheck';
 import { ModelTokenizer, PLAIN_CHAT_STOP } from './tokenizer';
 import { firstLines } from '../protocol/lines';
+import { ATTENTION_BUDGET_BYTES, attentionMapBytes, attentionTokenLimit, megabytes } from '../protocol/estimates';
 
 export const DEFAULT_MAX_NEW_TOKENS = 256;
 
@@ -72,6 +73,13 @@ const FIRST_TOKEN_SCORE: TokenScore = { bits: Number.NaN, top: [] };
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * Explain Attention runs the text in chunks of this many tokens through the KV cache, so that a cancel or a shutdown
+ * takes effect between chunks (a 512-token run of the Qwen2.5-Coder-0.5B shape is ~1.3 s in one piece; 32 tokens
+ * are ~0.1 s) and ONNX Runtime's buffers hold one chunk's rows of the maps at a time.
+ */
+const ATTENTION_CHUNK_TOKENS = 32;
+
 export class LoadedModel {
   private constructor(
     readonly folder: ModelFolder,
@@ -93,6 +101,8 @@ export class LoadedModel {
   private sessionPath = '';
   /** Where rewritten graphs with attention outputs are kept (under EngineOptions.cacheDir). */
   private attentionGraphsDir = '';
+  /** Most bytes of attention maps one call may produce (EngineOptions.attentionBudgetBytes). */
+  private attentionBudgetBytes = ATTENTION_BUDGET_BYTES;
   /**
    * For a model without attentions.{i}: a second session on the graph rewritten to expose them, created on the first
    * attention call and used for attention only (generation keeps the original, faster graph).
@@ -124,6 +134,7 @@ export class LoadedModel {
     loaded.reusePromptCache = options.reusePromptCache ?? true;
     loaded.sessionPath = sessionPath;
     loaded.attentionGraphsDir = attentionGraphsDir(cacheDir);
+    loaded.attentionBudgetBytes = options.attentionBudgetBytes ?? Math.min(ATTENTION_BUDGET_BYTES, Math.floor(os.freemem() / 8));
     return loaded;
   }
 
@@ -145,6 +156,8 @@ export class LoadedModel {
       hiddenSize: config.hiddenSize,
       vocabSize: this.session.vocabSize,
       contextLength: config.contextLength,
+      attentionTokenLimit: this.attentionTokenLimit(),
+      attentionBudgetBytes: this.attentionBudgetBytes,
       hasAttentionOutputs: this.session.hasAttention,
       hasChatTemplate: this.tokenizer.hasChatTemplate,
       fim: this.fim && {
@@ -331,22 +344,64 @@ export class LoadedModel {
   async attention(params: AttentionParams, context: RunContext = {}): Promise<AttentionResult> {
     const session = await this.attentionCapture();
     const input = this.textTokens(params);
-    if (context.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
-    const runStarted = performance.now();
-    const output = await session.step(input.ids, session.emptyCache(), { wantAttentions: true, wantAllLogits: true });
-    const runDone = performance.now();
-    const logits = output.allLogits!; // [seq, vocab]
-    const vocab = logits.length / input.ids.length;
-    const scores = input.ids.map((id, i) => (i === 0 ? FIRST_TOKEN_SCORE : this.scoreToken(logits.subarray((i - 1) * vocab, i * vocab), id)));
+    const seq = input.ids.length;
+    const limit = this.attentionTokenLimit();
+    if (seq > limit) {
+      const { layers, heads } = this.folder.config;
+      throw new EngineError(
+        `The text is ${seq} tokens; this model's attention maps fit ${limit}: ${layers} layers x ${heads} heads x tokens² x 4 bytes must stay within ${megabytes(this.attentionBudgetBytes)} (${megabytes(attentionMapBytes(layers, heads, seq))} for ${seq}). Select less code.`,
+        'bad-request',
+      );
+    }
+    const maps: Float32Array[] = []; // per layer [heads, seq, seq]
+    const scores: TokenScore[] = [FIRST_TOKEN_SCORE];
+    let cache = session.emptyCache();
+    let previousRow: Float32Array | undefined; // the last logits row of the chunk before
+    let runMs = 0;
+    let copyMs = 0;
+    for (let start = 0; start < seq; start += ATTENTION_CHUNK_TOKENS) {
+      if (context.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
+      const chunk = input.ids.slice(start, start + ATTENTION_CHUNK_TOKENS);
+      const runStarted = performance.now();
+      const output = await session.step(chunk, cache, { wantAttentions: true, wantAllLogits: true });
+      const runDone = performance.now();
+      runMs += runDone - runStarted;
+      const total = start + chunk.length; // keys so far
+      output.attentions!.forEach((attention, layer) => {
+        // [heads, chunk, total] rows into the layer's [heads, seq, seq] map; keys after `total` stay 0 (causal).
+        const heads = attention.length / (chunk.length * total);
+        maps[layer] ??= new Float32Array(heads * seq * seq);
+        for (let head = 0; head < heads; head++) {
+          for (let q = 0; q < chunk.length; q++) {
+            const row = (head * chunk.length + q) * total;
+            maps[layer]!.set(attention.subarray(row, row + total), (head * seq + start + q) * seq);
+          }
+        }
+      });
+      const logits = output.allLogits!; // [chunk, vocab]
+      const vocab = logits.length / chunk.length;
+      chunk.forEach((id, i) => {
+        const row = i === 0 ? previousRow : logits.subarray((i - 1) * vocab, i * vocab);
+        if (row) scores.push(this.scoreToken(row, id));
+      });
+      previousRow = output.lastLogits;
+      cache = output.cache;
+      copyMs += performance.now() - runDone;
+    }
     return {
       tokens: input.tokens,
-      layers: output.attentions!.length,
+      layers: maps.length,
       heads: this.folder.config.heads,
-      weights: output.attentions!, // per layer [heads, seq, seq] (batch 1, no past)
+      weights: maps,
       surprisal: scores.map((s) => s.bits),
       predictions: scores.map((s) => s.top),
-      timings: { runMs: Math.round(runDone - runStarted), afterRunMs: Math.round(performance.now() - runDone) },
+      timings: { runMs: Math.round(runMs), afterRunMs: Math.round(copyMs) },
     };
+  }
+
+  /** The most tokens whose attention maps fit the budget. */
+  private attentionTokenLimit(): number {
+    return attentionTokenLimit(this.folder.config.layers, this.folder.config.heads, this.attentionBudgetBytes);
   }
 
   /**

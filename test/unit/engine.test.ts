@@ -219,6 +219,36 @@ describe('attention capture (attentive-tiny)', () => {
     await expect(model.surprisal({ text }, { signal: controller.signal })).rejects.toMatchObject({ code: 'cancelled' });
   });
 
+  it('runs attention in chunks through the KV cache: a cancel ends it before the next chunk', async () => {
+    const text = 'def add(a, b):\n    return a + b\n\n'.repeat(10); // more than four chunks of 32 tokens
+    const whole = await model.attention({ text });
+    expect(whole.tokens.length).toBeGreaterThan(4 * 32);
+    const controller = new AbortController();
+    const running = model.attention({ text }, { signal: controller.signal });
+    setImmediate(() => controller.abort()); // while the first chunk runs
+    await expect(running).rejects.toMatchObject({ code: 'cancelled' });
+  });
+
+  it('keeps attention maps within a memory budget: a longer text is refused, saying how many tokens fit and why', async () => {
+    const { layers, heads } = model.info();
+    const budget = layers * heads * 4 * 20 * 20; // the maps of 20 tokens
+    const small = await LoadedModel.load(path.join(FIXTURES, 'attentive-tiny'), { quantization: ['fp32'], threads: 1, attentionBudgetBytes: budget });
+    try {
+      expect(small.info()).toMatchObject({ attentionTokenLimit: 20, attentionBudgetBytes: budget });
+      // The default: 256 MiB, or an eighth of the memory free at load when that is less.
+      expect(model.info().attentionBudgetBytes).toBeGreaterThan(0);
+      expect(model.info().attentionBudgetBytes).toBeLessThanOrEqual(256 * 1024 * 1024);
+      const text = 'def add(a, b):\n    return a + b\n\nprint(add(1, 2))\n';
+      const tokens = (await small.attention({ text: 'x = 1' })).tokens.length;
+      expect(tokens).toBeLessThanOrEqual(20);
+      const error = await small.attention({ text }).then(() => null, (e: unknown) => e as Error & { code: string });
+      expect(error).toMatchObject({ code: 'bad-request' });
+      expect(error!.message).toMatch(new RegExp(`^The text is \\d+ tokens; this model's attention maps fit 20: ${layers} layers x ${heads} heads x tokens² x 4 bytes must stay within`));
+    } finally {
+      await small.release();
+    }
+  });
+
   it('captures attention of a model without attention outputs through its rewritten graph (more in attention-rewrite.test.ts)', async () => {
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-engine-test-'));
     const llama = await LoadedModel.load(path.join(FIXTURES, 'llama-tiny'), { quantization: ['fp32'], threads: 1, cacheDir });

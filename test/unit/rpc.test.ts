@@ -66,4 +66,29 @@ describe('EngineClient over the real engine worker', () => {
     const output = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
     expect(output.trim()).toBe('rejected: The engine was shut down');
   });
+
+  it('shuts down in the middle of an Explain Attention run within a chunk, without taking the process down', () => {
+    // ~900 tokens of the bundled model: about a second of attention in one piece, ~30 ms a chunk of 32 tokens; the
+    // shutdown waits for the chunk that runs (never mid-step), so it is done well within 300 ms.
+    const script = `
+      const fs = require('node:fs');
+      const { EngineClient, workerTransport } = require(${JSON.stringify(path.join(ROOT, 'dist/bench.js'))});
+      (async () => {
+        const client = new EngineClient(workerTransport(${JSON.stringify(path.join(ROOT, 'dist/worker.js'))}));
+        await client.load({ folder: ${JSON.stringify(path.join(ROOT, 'models/attentive-code-14m'))} });
+        const text = fs.readFileSync(${JSON.stringify(path.join(ROOT, 'src/worker/engine.ts'))}, 'utf8').slice(0, 3000);
+        let started;
+        const running = new Promise((r) => (started = r));
+        const pending = client.call('attention', { text }, { onEvent: (event) => event.type === 'started' && started() })
+          .then(() => 'resolved', (e) => 'rejected: ' + e.message);
+        await running;
+        await new Promise((r) => setTimeout(r, 100));
+        const before = Date.now();
+        await client.dispose();
+        const took = Date.now() - before;
+        console.log(await pending, took < 300 ? 'at once' : 'after ' + took + ' ms');
+      })();`;
+    const output = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(output.trim()).toBe('rejected: The engine was shut down at once');
+  });
 });

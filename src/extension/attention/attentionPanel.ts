@@ -21,7 +21,7 @@ import {
 import type { AttentionResult, ModelInfo } from '../../protocol/engine';
 import { EngineError } from '../../protocol/engine';
 import type { Backend } from '../../backend/backend';
-import { contextCutNote } from '../shared/codeToExplain';
+import { attentionCutNote, contextCutNote } from '../shared/codeToExplain';
 import { headMatrix, maxOverHeads, meanOverHeads, rollout, summarizeHeads, thumbnail, type AttentionMaps } from './analysis';
 import { attentionJson, saveJson, savePng } from './exportFiles';
 import { tokenAtOffset, tokenRanges, type TokenRange } from './tokenRanges';
@@ -165,9 +165,11 @@ export class AttentionController implements vscode.Disposable {
       const notes: string[] = [];
       const server = this.chatServer();
       if (server) notes.push(`Attention maps need the model's weights, so these are the local model's (${model.name}); the chat runs on ${server}.`);
-      const fitted = await this.fitToContext(text, model, abort.signal);
+      // The model's context, or fewer tokens when their attention maps would not fit the engine's memory budget.
+      const byMemory = model.attentionTokenLimit < model.contextLength;
+      const fitted = await this.fitToTokens(text, byMemory ? model.attentionTokenLimit : model.contextLength, abort.signal);
       if (fitted.length < text.length) {
-        notes.push(contextCutNote(fitted, 'explained', model.contextLength));
+        notes.push(byMemory ? attentionCutNote(fitted, model) : contextCutNote(fitted, 'explained', model.contextLength));
         text = fitted;
       }
       const note = notes.length ? notes.join(' ') : undefined;
@@ -209,16 +211,16 @@ export class AttentionController implements vscode.Disposable {
     }
   }
 
-  /** The text, cut at a line end to fit the model's context when it does not. */
-  private async fitToContext(text: string, model: ModelInfo, signal: AbortSignal): Promise<string> {
+  /** The text, cut at a line end to fit `tokens` tokens when it does not. */
+  private async fitToTokens(text: string, tokens: number, signal: AbortSignal): Promise<string> {
     // A token covers at least one UTF-8 byte (byte-level BPE; SentencePiece with byte fallback), plus a few special
     // tokens: text this short fits without asking the engine to count.
-    if (Buffer.byteLength(text, 'utf8') + 8 <= model.contextLength) return text;
+    if (Buffer.byteLength(text, 'utf8') + 8 <= tokens) return text;
     let fitted = text;
     for (let attempt = 0; attempt < 8; attempt++) {
       const ids = await this.backend.tokenize(fitted, { signal });
       // One place is kept for the BOS the engine puts before the text.
-      const budget = model.contextLength - 1;
+      const budget = tokens - 1;
       if (ids.length <= budget) return fitted;
       const keep = Math.floor((fitted.length * budget * 0.95) / ids.length);
       const cut = fitted.lastIndexOf('\n', keep);

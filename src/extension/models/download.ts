@@ -5,6 +5,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { megabytes } from '../../protocol/estimates';
 import { filesToDownload, get, HubError, listRepoFiles, repoUrl, type HubFile, type Quantization } from './hub';
 
 /** What is written next to a downloaded model: where it came from and what it holds. */
@@ -203,7 +204,7 @@ export function deleteDownloaded(root: string, folder: string): void {
   if (owner !== path.resolve(root) && fs.existsSync(owner) && fs.readdirSync(owner).length === 0) fs.rmdirSync(owner);
 }
 
-export const megabytes = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
+export { megabytes };
 
 /** "12.0 MB of 480.0 MB · 3.4 MB/s · 2 min left": bytes, speed since the start (not counting resumed bytes), time left. */
 export function describeProgress(progress: DownloadProgress, startedAt: number, startedWith: number, now = Date.now()): string {

@@ -3,6 +3,8 @@
 
 import * as vscode from 'vscode';
 import { indentationBlock, innermostSymbol, type SymbolRange } from './enclosingBlock';
+import type { ModelInfo } from '../../protocol/engine';
+import { megabytes } from '../../protocol/estimates';
 
 function toSymbolRanges(symbols: readonly vscode.DocumentSymbol[]): SymbolRange[] {
   const functionKinds = new Set([vscode.SymbolKind.Function, vscode.SymbolKind.Method, vscode.SymbolKind.Constructor]);
@@ -35,6 +37,16 @@ export function commandEditor(uri: unknown): vscode.TextEditor | undefined {
 
 /** What a view says when only the start of the code fitted the model's context (`kept`: that start). */
 export function contextCutNote(kept: string, done: 'explained' | 'scored', contextLength: number): string {
+  return `Only ${firstLinesOf(kept)} were ${done}: the selection is longer than the model's context of ${contextLength} tokens.`;
+}
+
+/** "the first 12 lines" of `kept`. */
+function firstLinesOf(kept: string): string {
   const lines = kept.split('\n').length - (kept.endsWith('\n') ? 1 : 0);
-  return `Only the first ${lines} line${lines === 1 ? '' : 's'} were ${done}: the selection is longer than the model's context of ${contextLength} tokens.`;
+  return `the first ${lines} line${lines === 1 ? '' : 's'}`;
+}
+
+/** What Explain Attention says when only the start of the code fitted the engine's memory budget for attention maps. */
+export function attentionCutNote(kept: string, model: Pick<ModelInfo, 'attentionTokenLimit' | 'attentionBudgetBytes' | 'layers' | 'heads'>): string {
+  return `Only ${firstLinesOf(kept)} were explained: this model's attention maps fit ${model.attentionTokenLimit} tokens (${model.layers} layers x ${model.heads} heads x tokens² x 4 bytes within ${megabytes(model.attentionBudgetBytes)} of memory).`;
 }
