@@ -249,6 +249,8 @@ export type HostToWorker =
   | { kind: 'cancel'; id: number }
   /** Finish the running step, release the model, and exit (terminating mid-step aborts the whole process). */
   | { kind: 'shutdown' }
+  /** The host's watchdog asks whether the worker's thread still runs its event loop: it answers 'pong'. */
+  | { kind: 'ping' }
   /**
    * Test mode only: a worker started with test hooks throws from its message handler, as a bug in it would (between
    * decoding steps, never inside session.run). Any other server answers nothing and logs nothing: it is ignored.
@@ -289,7 +291,8 @@ export type EngineErrorCode =
 export type WorkerToHost =
   | { kind: 'result'; id: number; result: unknown }
   | { kind: 'error'; id: number; error: SerializedError }
-  | { kind: 'event'; id: number; event: EngineEvent };
+  | { kind: 'event'; id: number; event: EngineEvent }
+  | { kind: 'pong' };
 
 /** An error with a stable code, safe to show to users as one line. */
 export class EngineError extends Error {

@@ -6,8 +6,13 @@ import type { HostToWorker, WorkerToHost } from './engine';
 
 export interface Transport {
   post(message: HostToWorker): void;
-  /** Stops the server; pending calls are the client's to reject. */
-  terminate(): Promise<void>;
+  /**
+   * Stops the server; pending calls are the client's to reject. `force`: at once, without waiting for the running
+   * step (only for a server stuck in JavaScript: stopping a thread inside an ONNX Runtime run aborts the process).
+   */
+  terminate(options?: { force?: boolean }): Promise<void>;
+  /** True while the server may be inside an ONNX Runtime call, which blocks its thread and must not be interrupted. */
+  inNativeRun?(): boolean;
 }
 
 export interface TransportHandlers {

@@ -12,6 +12,7 @@ import './noTelemetry';
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../protocol/engine';
 import type { ModelConfig } from './modelFolder';
+import { duringNativeRun } from './nativeRuns';
 
 export interface KvCache {
   /** Number of positions already in the cache. */
@@ -130,14 +131,14 @@ export class DecoderSession {
   static async create(onnxPath: string, config: ModelConfig, threads = defaultThreads(), options: { lastLogitsOnly?: boolean } = {}): Promise<DecoderSession> {
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(onnxPath, {
+      session = await duringNativeRun(() => ort.InferenceSession.create(onnxPath, {
         executionProviders: ['cpu'],
         graphOptimizationLevel: 'all',
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         // An editor extension must not keep cores spinning between steps.
         extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-      });
+      }));
     } catch (error) {
       const reason = (error as Error).message.split('\n')[0];
       throw new EngineError(`ONNX Runtime could not load ${onnxPath}: ${reason}`, 'model-invalid');
@@ -212,7 +213,7 @@ export class DecoderSession {
 
     const fetches = ['logits', ...this.pastInputs.map((p) => p.present)];
     if (options.wantAttentions) fetches.push(...this.attentionOutputs);
-    const results = await this.session.run(feeds, fetches);
+    const results = await duringNativeRun(() => this.session.run(feeds, fetches));
 
     const logits = asFloat32(results['logits']!); // [batch, seq, vocab], or [batch, 1, vocab]
     const rows = lastOnly ? 1 : seq;

@@ -18,7 +18,6 @@ import {
   type GenerateResult,
   type ModelInfo,
   type SurprisalResult,
-  type TokenPrediction,
 } from '../protocol/engine';
 import { attentionGraphsDir, rewrittenModelPath } from './attentionRewrite';
 import { fitCompletionWindows } from './completionPrompt';
@@ -32,6 +31,7 @@ import { TextStream } from './textStream';
 import { checkMemory } from './memoryCheck';
 import { ModelTokenizer, PLAIN_CHAT_STOP } from './tokenizer';
 import { firstLines } from '../protocol/lines';
+import { scoreInChunks } from './tokenScores';
 import { ATTENTION_BUDGET_BYTES, attentionMapBytes, attentionTokenLimit, megabytes } from '../protocol/estimates';
 
 export const DEFAULT_MAX_NEW_TOKENS = 256;
@@ -63,14 +63,6 @@ interface ReusableCache {
 }
 
 /** Yields to the event loop so a cancel message can arrive between decoding steps. */
-interface TokenScore {
-  bits: number;
-  top: TokenPrediction[];
-}
-
-/** The first token has no context to be predicted from. */
-const FIRST_TOKEN_SCORE: TokenScore = { bits: Number.NaN, top: [] };
-
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -338,8 +330,8 @@ export class LoadedModel {
   }
 
   /**
-   * Runs `text` once and returns every layer's and head's attention probabilities over its tokens, with each token's
-   * surprisal and the model's top predictions at its position.
+   * Every layer's and head's attention probabilities over the tokens of `text`, with each token's surprisal and the
+   * model's top predictions at its position; run in chunks of ATTENTION_CHUNK_TOKENS, within the attention budget.
    */
   async attention(params: AttentionParams, context: RunContext = {}): Promise<AttentionResult> {
     const session = await this.attentionCapture();
@@ -354,40 +346,33 @@ export class LoadedModel {
       );
     }
     const maps: Float32Array[] = []; // per layer [heads, seq, seq]
-    const scores: TokenScore[] = [FIRST_TOKEN_SCORE];
-    let cache = session.emptyCache();
-    let previousRow: Float32Array | undefined; // the last logits row of the chunk before
     let runMs = 0;
-    let copyMs = 0;
-    for (let start = 0; start < seq; start += ATTENTION_CHUNK_TOKENS) {
-      if (context.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
-      const chunk = input.ids.slice(start, start + ATTENTION_CHUNK_TOKENS);
-      const runStarted = performance.now();
-      const output = await session.step(chunk, cache, { wantAttentions: true, wantAllLogits: true });
-      const runDone = performance.now();
-      runMs += runDone - runStarted;
-      const total = start + chunk.length; // keys so far
-      output.attentions!.forEach((attention, layer) => {
-        // [heads, chunk, total] rows into the layer's [heads, seq, seq] map; keys after `total` stay 0 (causal).
-        const heads = attention.length / (chunk.length * total);
-        maps[layer] ??= new Float32Array(heads * seq * seq);
-        for (let head = 0; head < heads; head++) {
-          for (let q = 0; q < chunk.length; q++) {
-            const row = (head * chunk.length + q) * total;
-            maps[layer]!.set(attention.subarray(row, row + total), (head * seq + start + q) * seq);
+    let lastStepDone = performance.now();
+    const started = lastStepDone;
+    const scores = await scoreInChunks({
+      session,
+      ids: input.ids,
+      chunkTokens: ATTENTION_CHUNK_TOKENS,
+      tokenText: (id) => this.tokenizer.tokenText(id),
+      wantAttentions: true,
+      ...(context.signal ? { signal: context.signal } : {}),
+      onChunk: (output, start, length) => {
+        runMs += performance.now() - lastStepDone;
+        const total = start + length; // keys so far
+        output.attentions!.forEach((attention, layer) => {
+          // [heads, chunk, total] rows into the layer's [heads, seq, seq] map; keys after `total` stay 0 (causal).
+          const heads = attention.length / (length * total);
+          maps[layer] ??= new Float32Array(heads * seq * seq);
+          for (let head = 0; head < heads; head++) {
+            for (let q = 0; q < length; q++) {
+              const row = (head * length + q) * total;
+              maps[layer]!.set(attention.subarray(row, row + total), (head * seq + start + q) * seq);
+            }
           }
-        }
-      });
-      const logits = output.allLogits!; // [chunk, vocab]
-      const vocab = logits.length / chunk.length;
-      chunk.forEach((id, i) => {
-        const row = i === 0 ? previousRow : logits.subarray((i - 1) * vocab, i * vocab);
-        if (row) scores.push(this.scoreToken(row, id));
-      });
-      previousRow = output.lastLogits;
-      cache = output.cache;
-      copyMs += performance.now() - runDone;
-    }
+        });
+        lastStepDone = performance.now();
+      },
+    });
     return {
       tokens: input.tokens,
       layers: maps.length,
@@ -395,7 +380,8 @@ export class LoadedModel {
       weights: maps,
       surprisal: scores.map((s) => s.bits),
       predictions: scores.map((s) => s.top),
-      timings: { runMs: Math.round(runMs), afterRunMs: Math.round(copyMs) },
+      // ONNX Runtime's time, and the rest (copying the rows, scoring the tokens).
+      timings: { runMs: Math.round(runMs), afterRunMs: Math.round(performance.now() - started - runMs) },
     };
   }
 
@@ -412,22 +398,13 @@ export class LoadedModel {
     // A large model's generation graph may return only the last position's logits; the attention graph has them all.
     const session = this.session.lastLogitsOnly ? await this.attentionCapture() : this.session;
     const input = this.textTokens(params);
-    const scores: TokenScore[] = [FIRST_TOKEN_SCORE];
-    let cache = session.emptyCache();
-    let previousRow: Float32Array | undefined; // the last logits row of the chunk before
-    for (let start = 0; start < input.ids.length; start += session.prefillChunkTokens) {
-      if (context.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
-      const chunk = input.ids.slice(start, start + session.prefillChunkTokens);
-      const output = await session.step(chunk, cache, { wantAllLogits: true });
-      const logits = output.allLogits!; // [chunk, vocab]
-      const vocab = logits.length / chunk.length;
-      chunk.forEach((id, i) => {
-        const row = i === 0 ? previousRow : logits.subarray((i - 1) * vocab, i * vocab);
-        if (row) scores.push(this.scoreToken(row, id));
-      });
-      previousRow = output.lastLogits;
-      cache = output.cache;
-    }
+    const scores = await scoreInChunks({
+      session,
+      ids: input.ids,
+      chunkTokens: session.prefillChunkTokens,
+      tokenText: (id) => this.tokenizer.tokenText(id),
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
     return { tokens: input.tokens, surprisal: scores.map((s) => s.bits), predictions: scores.map((s) => s.top) };
   }
 
@@ -485,35 +462,6 @@ export class LoadedModel {
       throw new EngineError(`The rewritten graph ${rewritten.path} lacks attention outputs for some of the ${layers} layers`, 'model-invalid');
     }
     return session;
-  }
-
-  /** Surprisal in bits of `id` under one position's logits (`row`: [vocab]), and the 5 likeliest tokens there. */
-  private scoreToken(row: Float32Array, id: number): TokenScore {
-    const TOP = 5;
-    const topIds = new Int32Array(TOP).fill(-1);
-    const topValues = new Float32Array(TOP).fill(-Infinity);
-    // One pass for the maximum and the top 5 (kept sorted, best first; most logits fail the first comparison).
-    for (let v = 0; v < row.length; v++) {
-      const x = row[v]!;
-      if (x <= topValues[TOP - 1]!) continue;
-      let k = TOP - 1;
-      while (k > 0 && x > topValues[k - 1]!) {
-        topValues[k] = topValues[k - 1]!;
-        topIds[k] = topIds[k - 1]!;
-        k--;
-      }
-      topValues[k] = x;
-      topIds[k] = v;
-    }
-    const max = topValues[0]!;
-    // Logits more than 30 below the maximum add under e^-30 each (< 1e-9 of the sum for 150k tokens): skip their exp.
-    const floor = max - 30;
-    let sum = 0;
-    for (let v = 0; v < row.length; v++) if (row[v]! > floor) sum += Math.exp(row[v]! - max);
-    const logSumExp = max + Math.log(sum);
-    const top: TokenPrediction[] = [];
-    for (let k = 0; k < TOP && topIds[k]! >= 0; k++) top.push({ text: this.tokenizer.tokenText(topIds[k]!), probability: Math.exp(topValues[k]! - logSumExp) });
-    return { bits: (logSumExp - row[id]!) / Math.LN2, top };
   }
 
   async release(): Promise<void> {

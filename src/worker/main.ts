@@ -2,13 +2,16 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { HostToWorker } from '../protocol/engine';
+import { shareNativeRunCounter } from './nativeRuns';
 import { EngineServer } from './server';
 
 if (!parentPort) throw new Error('The engine worker must run in a worker thread');
 const port = parentPort;
+const data = workerData as { testHooks?: boolean; nativeRuns?: SharedArrayBuffer } | null;
+if (data?.nativeRuns) shareNativeRunCounter(data.nativeRuns);
 const server = new EngineServer(
   (message, transfer) => port.postMessage(message, transfer ?? []),
   () => process.exit(0), // in a worker thread this ends the thread, not the extension host
-  { testHooks: (workerData as { testHooks?: boolean } | null)?.testHooks === true },
+  { testHooks: data?.testHooks === true },
 );
 port.on('message', (message: HostToWorker) => server.handle(message));

@@ -58,6 +58,9 @@ export class EngineServer {
       case 'shutdown':
         void this.dispose().finally(() => this.onShutdown?.());
         break;
+      case 'ping':
+        this.send({ kind: 'pong' });
+        break;
       case 'crash-for-test':
         if (this.options.testHooks) throw new Error('crash requested by a test');
         break;

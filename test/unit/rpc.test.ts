@@ -1,6 +1,8 @@
 // The host side of the engine RPC with real worker threads: a dying worker rejects every pending call with a
 // clear error and the next call starts a new worker (reloading the model); shutting down mid-generation is safe.
 
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -90,5 +92,66 @@ describe('EngineClient over the real engine worker', () => {
       })();`;
     const output = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
     expect(output.trim()).toBe('rejected: The engine was shut down at once');
+  });
+});
+
+describe('the watchdog', () => {
+  it('replaces a worker stuck in a chat template that never finishes; the next call gets a fresh one', () => {
+    // A model folder whose chat template loops 10^16 times: rendering it holds the worker's thread for good.
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-hostile-template-'));
+    try {
+      fs.cpSync(FIXTURE, folder, { recursive: true });
+      const config = JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+      config['chat_template'] = '{% for i in range(100000000) %}{% for j in range(100000000) %}{{ "" }}{% endfor %}{% endfor %}';
+      fs.writeFileSync(path.join(folder, 'tokenizer_config.json'), JSON.stringify(config));
+      const script = `
+        const { EngineClient, workerTransport } = require(${JSON.stringify(path.join(ROOT, 'dist/bench.js'))});
+        (async () => {
+          const client = new EngineClient(workerTransport(${JSON.stringify(path.join(ROOT, 'dist/worker.js'))}), { unresponsiveMs: 1000 });
+          await client.load({ folder: ${JSON.stringify(folder)} });
+          const started = Date.now();
+          const chat = await client.call('chat', { messages: [{ role: 'user', content: 'hi' }], maxNewTokens: 2 }).then(() => 'resolved', (e) => e.message);
+          console.log(chat);
+          console.log(Date.now() - started < 5000 ? 'within 5 s' : 'after ' + (Date.now() - started) + ' ms');
+          console.log(client.state.kind);
+          const next = await client.call('generate', { prompt: 'x = ', maxNewTokens: 2 });
+          console.log(next.tokenIds.length, client.state.kind);
+          await client.dispose();
+        })();`;
+      const output = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 }).trim().split('\n');
+      expect(output).toEqual([
+        'The engine stopped responding for 1 s (a chat template or a text that never finishes?) and was stopped; the next request starts a new engine',
+        'within 5 s',
+        'error',
+        '2 ready',
+      ]);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('never stops a worker inside an ONNX Runtime call, and leaves one that answers alone', async () => {
+    // A worker that holds its thread: it answers no ping and no call. While it says it is inside ONNX Runtime the
+    // watchdog waits (stopping it there would abort the process); once it is not, the watchdog stops it.
+    let native = true;
+    const terminated: Array<{ force?: boolean } | undefined> = [];
+    const client = new EngineClient(
+      () => ({ post: () => undefined, inNativeRun: () => native, terminate: async (options) => void terminated.push(options) }),
+      { unresponsiveMs: 100 },
+    );
+    const call = client.load({ folder: '/models/x' }).then(() => 'resolved', (e: Error) => e.message);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(terminated).toEqual([]);
+    expect(client.pendingCalls).toBe(1);
+    native = false;
+    expect(await call).toMatch(/^The engine stopped responding for 100 ms/);
+    expect(terminated).toEqual([{ force: true }]);
+    // The real worker answers its pings between steps: a generation longer than the window is never stopped.
+    const real = new EngineClient(workerTransport(path.join(ROOT, 'dist/worker.js')), { unresponsiveMs: 150 });
+    await real.load({ folder: FIXTURE });
+    const result = await real.call('generate', { prompt: 'class A:', maxNewTokens: 200, minNewTokens: 200 });
+    expect(result.tokenIds.length).toBeGreaterThan(100);
+    expect(real.state.kind).toBe('ready');
+    await real.dispose();
   });
 });

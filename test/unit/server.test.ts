@@ -20,7 +20,7 @@ class Harness {
 
   async settled(id: number): Promise<WorkerToHost> {
     for (;;) {
-      const done = this.messages.find((m) => m.id === id && m.kind !== 'event');
+      const done = this.messages.find((m) => m.kind !== 'pong' && m.id === id && m.kind !== 'event');
       if (done) return done;
       await new Promise((resolve) => setTimeout(resolve, 2));
     }

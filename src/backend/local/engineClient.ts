@@ -1,6 +1,6 @@
 // The host side of the engine RPC, under LocalBackend (in the extension host and the CLI; no `vscode` import).
-// Starts the server lazily, rejects every pending call with a clear error when the worker dies, and starts a new
-// one (reloading the last model) on the next call.
+// Starts the server lazily, rejects every pending call with a clear error when the worker dies or stops answering,
+// and starts a new one (reloading the last model) on the next call.
 
 import {
   EngineError,
@@ -19,6 +19,14 @@ import type { BackendState, RequestOptions } from '../backend';
 /** Calls that do not run the model (its info, the tokenizer, cache files): the model is not 'generating' meanwhile. */
 const TEXT_ONLY_METHODS: ReadonlySet<EngineMethod> = new Set<EngineMethod>(['info', 'tokenize', 'countTokens', 'truncateToTokens', 'deleteModelCaches']);
 
+/** How long a worker with calls in hand may go without answering before it is replaced. */
+const UNRESPONSIVE_MS = 30_000;
+
+export interface EngineClientOptions {
+  /** How long the worker may go without answering while calls are pending (default 30 s). */
+  unresponsiveMs?: number;
+}
+
 interface PendingCall {
   method: EngineMethod;
   resolve(result: unknown): void;
@@ -34,8 +42,21 @@ export class EngineClient {
   private loaded: Promise<ModelInfo> | null = null;
   private currentState: BackendState<ModelInfo> = { kind: 'not-loaded' };
   private readonly listeners = new Set<(state: BackendState<ModelInfo>) => void>();
+  /**
+   * The watchdog, running while calls are pending: it pings the worker, whose event loop answers unless something
+   * holds its thread. ONNX Runtime's runs do (a step at a time, and interrupting one aborts the process: never done);
+   * JavaScript that does not finish (a chat template that loops) is stopped, the worker replaced.
+   */
+  private watchdog: ReturnType<typeof setInterval> | null = null;
+  private lastHeard = 0;
+  private readonly unresponsiveMs: number;
 
-  constructor(private readonly createTransport: TransportFactory) {}
+  constructor(
+    private readonly createTransport: TransportFactory,
+    options: EngineClientOptions = {},
+  ) {
+    this.unresponsiveMs = options.unresponsiveMs ?? UNRESPONSIVE_MS;
+  }
 
   get state(): BackendState<ModelInfo> {
     return this.currentState;
@@ -92,6 +113,33 @@ export class EngineClient {
     await transport?.terminate();
   }
 
+  private watch(): void {
+    if (this.watchdog) return;
+    this.lastHeard = Date.now();
+    this.watchdog = setInterval(() => this.checkAlive(), Math.min(2000, Math.max(50, this.unresponsiveMs / 4)));
+  }
+
+  private checkAlive(): void {
+    const transport = this.transport;
+    if (!transport || this.pending.size === 0) {
+      if (this.watchdog) clearInterval(this.watchdog);
+      this.watchdog = null;
+      return;
+    }
+    if (Date.now() - this.lastHeard < this.unresponsiveMs) {
+      transport.post({ kind: 'ping' });
+      return;
+    }
+    if (transport.inNativeRun?.()) return; // a long ONNX Runtime step: it ends, and must not be interrupted
+    const waited = this.unresponsiveMs < 1000 ? `${this.unresponsiveMs} ms` : `${Math.round(this.unresponsiveMs / 1000)} s`;
+    const reason = `The engine stopped responding for ${waited} (a chat template or a text that never finishes?) and was stopped`;
+    this.transport = null;
+    this.loaded = null;
+    void transport.terminate({ force: true });
+    this.rejectAll(`${reason}; the next request starts a new engine`);
+    this.setState({ kind: 'error', message: reason });
+  }
+
   private activeGenerations(): number {
     let count = 0;
     for (const call of this.pending.values()) if (!TEXT_ONLY_METHODS.has(call.method)) count++;
@@ -120,6 +168,7 @@ export class EngineClient {
       const call: PendingCall = { method, resolve, reject };
       if (options.onEvent) call.onEvent = options.onEvent;
       this.pending.set(id, call);
+      this.watch();
       options.signal?.addEventListener('abort', () => this.transport?.post({ kind: 'cancel', id }), { once: true });
       transport.post({ kind: 'call', id, method, params, priority: options.priority ?? 'normal' });
     });
@@ -141,6 +190,8 @@ export class EngineClient {
   }
 
   private receive(message: WorkerToHost): void {
+    this.lastHeard = Date.now();
+    if (message.kind === 'pong') return;
     const call = this.pending.get(message.id);
     if (!call) return;
     switch (message.kind) {

@@ -26,10 +26,13 @@ export interface WorkerOptions {
 /** Runs the engine in a worker thread so `session.run` never blocks the extension host. */
 export function workerTransport(workerScript: string, options: WorkerOptions = {}): TransportFactory {
   return (handlers) => {
+    // How many ONNX Runtime calls the worker is inside (src/worker/nativeRuns.ts).
+    const nativeRuns = new SharedArrayBuffer(4);
     const worker = new Worker(workerScript, {
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-      workerData: { testHooks: options.testHooks === true },
+      workerData: { testHooks: options.testHooks === true, nativeRuns },
     });
+    const nativeRunCount = new Int32Array(nativeRuns);
     let exited = false;
     const exit = (reason: string) => {
       if (exited) return;
@@ -41,8 +44,13 @@ export function workerTransport(workerScript: string, options: WorkerOptions = {
     worker.on('exit', (code) => exit(`the engine worker exited with code ${code}`));
     return {
       post: (message) => worker.postMessage(message),
-      terminate: async () => {
+      inNativeRun: () => Atomics.load(nativeRunCount, 0) > 0,
+      terminate: async ({ force = false } = {}) => {
         exited = true;
+        if (force) {
+          await worker.terminate();
+          return;
+        }
         // worker.terminate() during session.run aborts the whole process (ORT's callback throws into a dead
         // environment), so ask the worker to finish its step and exit; force it only if it does not.
         const gone = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
