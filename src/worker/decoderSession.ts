@@ -120,6 +120,16 @@ export class DecoderSession {
       this.emptyDims = [1, this.kvHeads, 0, packed ? 2 * this.headDim : this.headDim]; // [batch, kv_heads, past, head_dim]
       this.pastAxis = 2;
     }
+    // config.json must describe this graph: its numbers size the attention maps, the budgets and the views.
+    if (this.layers !== config.layers) {
+      throw new EngineError(`config.json says ${config.layers} layers, but the ONNX graph has ${this.layers}: they do not belong together`, 'model-invalid');
+    }
+    if (this.kvHeads !== config.kvHeads || this.headDim !== config.headDim) {
+      throw new EngineError(
+        `config.json says ${config.kvHeads} key/value heads of ${config.headDim}, but the ONNX graph's cache has ${this.kvHeads} of ${this.headDim}: they do not belong together`,
+        'model-invalid',
+      );
+    }
     const logitsMeta = session.outputMetadata.find((m) => m.name === 'logits');
     const logitsShape = logitsMeta && logitsMeta.isTensor ? logitsMeta.shape : [];
     this.vocabSize = typeof logitsShape[2] === 'number' ? logitsShape[2] : config.vocabSize;
@@ -143,7 +153,12 @@ export class DecoderSession {
       const reason = (error as Error).message.split('\n')[0];
       throw new EngineError(`ONNX Runtime could not load ${onnxPath}: ${reason}`, 'model-invalid');
     }
-    return new DecoderSession(session, config, threads, options.lastLogitsOnly ?? false);
+    try {
+      return new DecoderSession(session, config, threads, options.lastLogitsOnly ?? false);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
   }
 
   get hasAttention(): boolean {

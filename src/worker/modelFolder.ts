@@ -55,12 +55,24 @@ function readOptionalJson(file: string, what: string): Record<string, unknown> {
   return fs.existsSync(file) ? readJson(file, what) : {};
 }
 
-function firstNumber(raw: Record<string, unknown>, keys: string[]): number | undefined {
+/** The first of `keys` that config.json gives as a number (NaN and Infinity do not parse from JSON). */
+function firstField(raw: Record<string, unknown>, keys: string[]): { key: string; value: number } | undefined {
   for (const key of keys) {
     const value = raw[key];
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return { key, value };
   }
   return undefined;
+}
+
+/** Beyond every released model (the longest contexts are a few million tokens), so surely a typo or an attack. */
+const LIMITS = { layers: 1024, heads: 4096, hiddenSize: 1 << 20, vocabSize: 1 << 24, contextLength: 1 << 24 };
+
+/** `field`'s value when it is a whole number from 1 to `max`; else a one-line error naming the key. */
+function count(field: { key: string; value: number }, max: number): number {
+  if (!Number.isInteger(field.value) || field.value < 1 || field.value > max) {
+    throw new EngineError(`config.json's ${field.key} is ${field.value}: it must be a whole number from 1 to ${max.toLocaleString('en-US')}`, 'model-invalid');
+  }
+  return field.value;
 }
 
 function tokenIds(value: unknown): number[] {
@@ -71,15 +83,28 @@ function tokenIds(value: unknown): number[] {
 
 /** Normalises the field names of the model families we run (GPT-2, Llama/Qwen2, ours). */
 export function parseModelConfig(raw: Record<string, unknown>, generationConfig: Record<string, unknown>): ModelConfig {
-  const layers = firstNumber(raw, ['num_hidden_layers', 'n_layer', 'num_layers']);
-  const heads = firstNumber(raw, ['num_attention_heads', 'n_head']);
-  const hiddenSize = firstNumber(raw, ['hidden_size', 'n_embd', 'd_model']);
-  const vocabSize = firstNumber(raw, ['vocab_size']);
-  if (layers === undefined || heads === undefined || hiddenSize === undefined || vocabSize === undefined) {
+  const layersField = firstField(raw, ['num_hidden_layers', 'n_layer', 'num_layers']);
+  const headsField = firstField(raw, ['num_attention_heads', 'n_head']);
+  const hiddenField = firstField(raw, ['hidden_size', 'n_embd', 'd_model']);
+  const vocabField = firstField(raw, ['vocab_size']);
+  if (!layersField || !headsField || !hiddenField || !vocabField) {
     throw new EngineError('config.json lacks the layer count, head count, hidden size or vocabulary size', 'model-invalid');
   }
+  const layers = count(layersField, LIMITS.layers);
+  const heads = count(headsField, LIMITS.heads);
+  const hiddenSize = count(hiddenField, LIMITS.hiddenSize);
+  const vocabSize = count(vocabField, LIMITS.vocabSize);
   const multiQuery = raw['multi_query'] === true;
-  const kvHeads = firstNumber(raw, ['num_key_value_heads']) ?? (multiQuery ? 1 : heads);
+  const kvHeadsField = firstField(raw, ['num_key_value_heads']);
+  const kvHeads = kvHeadsField ? count(kvHeadsField, heads) : multiQuery ? 1 : heads;
+  if (heads % kvHeads !== 0) throw new EngineError(`config.json's ${headsField.key} (${heads}) is not a multiple of num_key_value_heads (${kvHeads})`, 'model-invalid');
+  const headDimField = firstField(raw, ['head_dim']);
+  if (!headDimField && hiddenSize % heads !== 0) {
+    throw new EngineError(`config.json's ${hiddenField.key} (${hiddenSize}) is not a multiple of ${headsField.key} (${heads}), and it gives no head_dim`, 'model-invalid');
+  }
+  const headDim = headDimField ? count(headDimField, hiddenSize) : hiddenSize / heads;
+  const contextField = firstField(raw, ['max_position_embeddings', 'n_positions', 'n_ctx', 'seq_length']);
+  const contextLength = contextField ? count(contextField, LIMITS.contextLength) : 2048;
   const architectures = raw['architectures'];
   return {
     modelType: typeof raw['model_type'] === 'string' ? raw['model_type'] : 'unknown',
@@ -89,8 +114,8 @@ export function parseModelConfig(raw: Record<string, unknown>, generationConfig:
     heads,
     kvHeads,
     hiddenSize,
-    headDim: firstNumber(raw, ['head_dim']) ?? hiddenSize / heads,
-    contextLength: firstNumber(raw, ['max_position_embeddings', 'n_positions', 'n_ctx', 'seq_length']) ?? 2048,
+    headDim,
+    contextLength,
     eosTokenIds: [...new Set([...tokenIds(generationConfig['eos_token_id']), ...tokenIds(raw['eos_token_id'])])],
     raw,
   };
