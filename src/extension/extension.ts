@@ -8,7 +8,7 @@ import { registerAttention } from './attention/registerAttention';
 import type { ChatController } from './chat/chatController';
 import { registerChat } from './chat/registerChat';
 import { registerCompletion, type AttentiveInlineCompletionProvider } from './completion/registerCompletion';
-import { registerModels } from './models/registerModels';
+import { registerModels, type ModelFlows } from './models/registerModels';
 import { Backends } from './shared/backends';
 import { DisplayedState } from './shared/displayedState';
 import { createLocalEngine } from './shared/localEngine';
@@ -36,6 +36,8 @@ export interface AttentiveApi {
     globalStoragePath: string;
     /** "Add Model Server..." and "Set Model Server API Key..." with the questions answered by the test. */
     servers: ServerFlows;
+    /** "Select Model" with arguments ({ folder } or { repo }), its confirmation answered by the test. */
+    models: ModelFlows;
   };
 }
 
@@ -52,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   const chatDisplayed = new DisplayedState(servers.chat);
   context.subscriptions.push(output, displayed, servers, chatDisplayed);
   registerStatus(context, backend, displayed, servers, output);
-  registerModels(context, local.backend, output);
+  const modelFlows = registerModels(context, local.backend, output);
   const serverFlows = registerServers(context, servers);
   const chat = registerChat(context, servers, chatDisplayed, { current: () => servers.where('chat'), onDidChange: servers.onDidChange }, output);
   const completion = registerCompletion(context, servers.completion, output);
@@ -65,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   const surprise = registerSurprise(context, { backend: servers.explain, describe: () => servers.describe('explain') }, backend, output);
   const api = { backend, displayed, servers, chat, completion, attention, surprise };
   if (!local.crashWorker) return api;
-  return { ...api, test: { crashEngineWorker: local.crashWorker, globalStoragePath: context.globalStorageUri.fsPath, servers: serverFlows } };
+  return { ...api, test: { crashEngineWorker: local.crashWorker, globalStoragePath: context.globalStorageUri.fsPath, servers: serverFlows, models: modelFlows } };
 }
 
 export function deactivate(): void {

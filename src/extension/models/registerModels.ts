@@ -20,6 +20,16 @@ const DEFAULT_HUB = settingDefault('attentive.hub.url');
 /** A Select Model entry: what picking it does (resolves to the new attentive.model value, or undefined). */
 type ModelChoice = vscode.QuickPickItem & { action: () => Promise<string | undefined> };
 
+/** Asks the user a yes/no question before something is downloaded or a setting changes: true to go ahead. */
+export type Confirm = (question: string, detail: string, go: string) => Promise<boolean>;
+
+const modalConfirm: Confirm = async (question, detail, go) => (await vscode.window.showInformationMessage(question, { modal: true, detail }, go)) === go;
+
+/** Select Model with its arguments, the confirmation answered by the caller: the extension's tests drive it so. */
+export interface ModelFlows {
+  select(args: { folder?: unknown; repo?: unknown }, confirm: Confirm): Promise<void>;
+}
+
 /** The hub address: user settings always; a workspace's value only in a trusted workspace (VS Code enforces it). */
 function hubUrl(): string {
   const value = vscode.workspace.getConfiguration(SECTION).get<string>('hub.url', DEFAULT_HUB) || DEFAULT_HUB;
@@ -34,20 +44,18 @@ async function useModel(value: string): Promise<void> {
 }
 
 /** Downloads `repo` with a cancellable progress notification; resolves to its folder (undefined if cancelled). */
-async function downloadWithProgress(storage: string, repo: string, log: vscode.OutputChannel, confirm = true): Promise<string | undefined> {
+async function downloadWithProgress(storage: string, repo: string, log: vscode.OutputChannel, confirm: Confirm = modalConfirm): Promise<string | undefined> {
   const hub = hubUrl();
   // The listing says what will be fetched and how much: the user confirms the exact size first.
   const listed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Attentive: looking up ${repo} on ${new URL(hub).host}…` }, () => listRepoFiles(hub, repo));
   const { files, quantization } = filesToDownload(listed);
   const total = files.reduce((sum, file) => sum + file.size, 0);
-  const go = !confirm
-    ? 'Download'
-    : await vscode.window.showInformationMessage(
-        `Download ${repo} (${quantization}, ${files.length} files, ${megabytes(total)}) from ${new URL(hub).host}?`,
-        { modal: true, detail: `It is stored in the extension's storage (${storage}) and can be deleted with "Attentive: Manage Models".` },
-        'Download',
-      );
-  if (go !== 'Download') return undefined;
+  const go = await confirm(
+    `Download ${repo} (${quantization}, ${files.length} files, ${megabytes(total)}) from ${new URL(hub).host}?`,
+    `It is stored in the extension's storage (${storage}) and can be deleted with "Attentive: Manage Models".`,
+    'Download',
+  );
+  if (!go) return undefined;
   const root = storage;
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Attentive: downloading ${repo}`, cancellable: true },
@@ -83,7 +91,7 @@ async function downloadWithProgress(storage: string, repo: string, log: vscode.O
   );
 }
 
-export function registerModels(context: vscode.ExtensionContext, local: LocalBackend, log: vscode.OutputChannel): void {
+export function registerModels(context: vscode.ExtensionContext, local: LocalBackend, log: vscode.OutputChannel): ModelFlows {
   const storage = path.join(context.globalStorageUri.fsPath, 'models');
 
   const run = async (body: () => Promise<void>) => {
@@ -96,17 +104,24 @@ export function registerModels(context: vscode.ExtensionContext, local: LocalBac
     }
   };
 
+  // With `{ folder }` or `{ repo }` the command was not started from its own picker (a command link in a document,
+  // another extension, a script): the user is asked before the setting changes or anything is downloaded.
+  const selectWithArguments = async (args: { folder?: unknown; repo?: unknown }, confirm: Confirm): Promise<void> => {
+    if (typeof args.folder === 'string') {
+      const detail = 'Asked because the request named the folder itself instead of coming from "Attentive: Select Model".';
+      if (await confirm(`Use the model in ${args.folder} for Attentive?`, detail, 'Use It')) await useModel(args.folder);
+      return;
+    }
+    if (typeof args.repo !== 'string') throw new HubError('Select Model takes { folder } or { repo }');
+    if (!REPO_ID.test(args.repo)) throw new HubError(`Not a Hugging Face repository id: ${args.repo}`);
+    const folder = await downloadWithProgress(storage, args.repo, log, confirm);
+    if (folder) await useModel(folder);
+  };
+
   context.subscriptions.push(
-    // With `{ folder }` or `{ repo }` (scripts, tests) it uses that folder or downloads that repository without asking.
     vscode.commands.registerCommand(COMMAND_SELECT_MODEL, (args?: { folder?: unknown; repo?: unknown }) =>
       run(async () => {
-        if (typeof args?.folder === 'string') return useModel(args.folder);
-        if (typeof args?.repo === 'string') {
-          if (!REPO_ID.test(args.repo)) throw new HubError(`Not a Hugging Face repository id: ${args.repo}`);
-          const folder = await downloadWithProgress(storage, args.repo, log, false);
-          if (folder) await useModel(folder);
-          return;
-        }
+        if (args && typeof args === 'object') return selectWithArguments(args, modalConfirm);
         const current = vscode.workspace.getConfiguration(SECTION).get<string>('model', 'bundled') || 'bundled';
         const downloaded = listDownloaded(storage);
         const items: Array<ModelChoice | vscode.QuickPickItem> = [
@@ -183,4 +198,5 @@ export function registerModels(context: vscode.ExtensionContext, local: LocalBac
       }),
     ),
   );
+  return { select: (args, confirm) => run(() => selectWithArguments(args, confirm)) };
 }

@@ -50,9 +50,14 @@ export function modelsSuite(): void {
     });
 
     it('a local model folder: selected, loaded, and the chat answers with it', async () => {
-      const { chat } = await api();
+      const { chat, test } = await api();
       const folder = fixture('llama-tiny');
-      await vscode.commands.executeCommand('attentive.selectModel', { folder });
+      // Named by the caller, not picked in Select Model: the user is asked first, and nothing changes on a no.
+      const questions: string[] = [];
+      await test!.models.select({ folder }, async (question) => (questions.push(question), false));
+      assert.deepEqual(questions, [`Use the model in ${folder} for Attentive?`]);
+      assert.notEqual(config().get('model'), folder);
+      await test!.models.select({ folder }, async () => true);
       assert.equal(config().get('model'), folder);
       const info = await loadedFrom(folder);
       assert.equal(info.name, 'llama-tiny');
@@ -67,12 +72,18 @@ export function modelsSuite(): void {
       assert.equal(reply.stats.model, info.name);
     });
 
-    it('a hub repository: downloaded into global storage over HTTP, loaded, listed, deleted', async () => {
+    it('a hub repository: downloaded into global storage over HTTP after the user said yes to its size, loaded, listed, deleted', async () => {
       const { test } = await api();
       await config().update('hub.url', hub.url, vscode.ConfigurationTarget.Global);
-      await vscode.commands.executeCommand('attentive.selectModel', { repo: 'fixtures/attentive-tiny' });
       const storage = path.join(test!.globalStoragePath, 'models');
       const folder = path.join(storage, 'fixtures', 'attentive-tiny');
+      // A no: only the listing was read (for the size in the question), nothing downloaded, the setting kept.
+      const questions: string[] = [];
+      await test!.models.select({ repo: 'fixtures/attentive-tiny' }, async (question) => (questions.push(question), false));
+      assert.match(questions[0] ?? '', /^Download fixtures\/attentive-tiny \(int8, 6 files, [\d.]+ MB\) from 127\.0\.0\.1:\d+\?$/);
+      assert.ok(!fs.existsSync(folder), 'downloaded without a yes');
+      assert.ok(!hub.requests.some((r) => r.path.includes('/resolve/')), 'a file was requested without a yes');
+      await test!.models.select({ repo: 'fixtures/attentive-tiny' }, async () => true);
       assert.equal(config().get('model'), folder);
       assert.ok(fs.existsSync(path.join(folder, 'onnx')), 'nothing downloaded');
       assert.ok(hub.requests.some((r) => r.path === '/api/models/fixtures/attentive-tiny/tree/main'));
@@ -91,7 +102,7 @@ export function modelsSuite(): void {
       await config().update('hub.url', hub.url, vscode.ConfigurationTarget.Global);
       const before = config().get('model');
       const requestsBefore = hub.requests.length;
-      await vscode.commands.executeCommand('attentive.selectModel', { repo: 'fixtures/split-decoder' });
+      await test!.models.select({ repo: 'fixtures/split-decoder' }, async () => true);
       const requests = hub.requests.slice(requestsBefore).map((r) => r.path);
       assert.deepEqual(requests, ['/api/models/fixtures/split-decoder/tree/main'], 'only the listing was asked for');
       assert.equal(config().get('model'), before);
