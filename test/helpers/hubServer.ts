@@ -17,6 +17,14 @@ export interface HubFaults {
   slowMs?: number;
   /** Extra tree entries (e.g. hostile paths) listed for every repository. */
   extraEntries?: Array<Record<string, unknown>>;
+  /** Serve these paths with 1 MB more than the file (no content-length), as a hostile server could. */
+  oversize?: Set<string>;
+  /** Send this many body bytes of a path, then nothing more, keeping the connection open. */
+  stallAfter?: Map<string, number>;
+  /** Redirect these paths (resolve/ requests) to the given address. */
+  redirectTo?: Map<string, string>;
+  /** Answer tree listings with ~40 MB of entries. */
+  hugeListing?: boolean;
 }
 
 export interface RequestLog {
@@ -52,6 +60,13 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
     requests.push(log);
     const tree = url.pathname.match(/^\/api\/models\/([^/]+\/[^/]+)\/tree\/main$/);
     if (tree) {
+      if (faults.hugeListing) {
+        const entry = JSON.stringify({ type: 'file', path: `padding/${'x'.repeat(200)}.txt`, size: 1, oid: '0'.repeat(40) });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('[');
+        for (let i = 0; i < 160_000; i++) res.write(i ? `,${entry}` : entry);
+        return void res.end(']');
+      }
       const folder = repos[tree[1]!];
       if (!folder) return void res.writeHead(404).end('{"error":"Repository not found"}');
       const entries = listFiles(folder).map((file) => {
@@ -68,6 +83,8 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
     if (resolve) {
       const [, repo, file] = resolve;
       const decoded = decodeURIComponent(file!);
+      const redirect = faults.redirectTo?.get(decoded);
+      if (redirect) return void res.writeHead(302, { location: redirect }).end();
       // LFS files are served elsewhere (the hub redirects them to its CDN).
       if (isLfs(decoded)) return void res.writeHead(302, { location: `/cdn/${repo}/${file}` }).end();
       return void serveFile(req, res, repos[repo!], decoded);
@@ -85,6 +102,11 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
       bytes = Buffer.from(bytes);
       bytes[Math.floor(bytes.length / 2)] ^= 0xff;
     }
+    if (faults.oversize?.has(file)) {
+      res.writeHead(200); // no content-length: the body ends when the server says so
+      res.write(bytes);
+      return void res.end(Buffer.alloc(1024 * 1024, 0x41));
+    }
     const etag = `"${createHash('sha256').update(bytes).digest('hex')}"`;
     const range = req.headers.range?.match(/^bytes=(\d+)-$/);
     let start = 0;
@@ -96,6 +118,11 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
       res.writeHead(200, { 'content-length': bytes.length, etag, 'accept-ranges': 'bytes' });
     }
     const body = bytes.subarray(start);
+    const stall = faults.stallAfter?.get(file);
+    if (stall !== undefined) {
+      faults.stallAfter!.delete(file);
+      return void res.write(body.subarray(0, stall)); // and never ends
+    }
     const drop = faults.dropAfter?.get(file);
     if (drop !== undefined) {
       faults.dropAfter!.delete(file);

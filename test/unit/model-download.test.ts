@@ -25,6 +25,10 @@ afterEach(() => {
   hub.faults.corrupt = undefined;
   hub.faults.slowMs = undefined;
   hub.faults.extraEntries = undefined;
+  hub.faults.oversize = undefined;
+  hub.faults.stallAfter = undefined;
+  hub.faults.redirectTo = undefined;
+  hub.faults.hugeListing = undefined;
   hub.requests.length = 0;
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
@@ -186,5 +190,56 @@ describe('downloading a model', () => {
     await expect(downloadModel({ hub: hub.url, repo: REPO, root })).rejects.toThrow(/Refusing the file name/);
     expect(fs.existsSync(path.join(root, '..', 'escaped'))).toBe(false);
     expect(fs.readdirSync(path.dirname(root)).includes('escaped')).toBe(false);
+  });
+
+  it('stops a server that sends more than the listed size, and deletes what it sent', async () => {
+    freshRoot();
+    hub.faults.oversize = new Set(['onnx/model_quantized.onnx']);
+    const listed = fs.statSync(path.join(FIXTURES, 'llama-tiny', 'onnx', 'model_quantized.onnx')).size;
+    await expect(downloadModel({ hub: hub.url, repo: REPO, root })).rejects.toThrow(`The hub sent more than the ${listed} bytes listed for onnx/model_quantized.onnx: stopped, and what it sent deleted`);
+    const folder = path.join(root, 'fixtures', 'llama-tiny');
+    expect(fs.existsSync(onnxOf(folder))).toBe(false);
+    expect(fs.existsSync(`${onnxOf(folder)}.partial`)).toBe(false);
+  });
+
+  it('gives up a stalled connection after its idle time, keeping what came for the next attempt', async () => {
+    freshRoot();
+    hub.faults.stallAfter = new Map([['onnx/model_quantized.onnx', 10_000]]);
+    const started = Date.now();
+    await expect(downloadModel({ hub: hub.url, repo: REPO, root, idleMs: 300 })).rejects.toThrow(/Download of onnx\/model_quantized\.onnx interrupted \(nothing from 127\.0\.0\.1:\d+ for 300 ms\); it resumes where it stopped next time/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const folder = path.join(root, 'fixtures', 'llama-tiny');
+    expect(fs.statSync(`${onnxOf(folder)}.partial`).size).toBe(10_000);
+    await downloadModel({ hub: hub.url, repo: REPO, root, idleMs: 300 });
+    expect(fs.readFileSync(onnxOf(folder))).toEqual(fs.readFileSync(path.join(FIXTURES, 'llama-tiny', 'onnx', 'model_quantized.onnx')));
+  });
+
+  it('follows redirects only to https (or this machine), and refuses an oversized listing', async () => {
+    freshRoot();
+    hub.faults.redirectTo = new Map([['config.json', 'http://example.invalid/config.json']]);
+    await expect(downloadModel({ hub: hub.url, repo: REPO, root })).rejects.toThrow('The hub sent /fixtures/llama-tiny/resolve/main/config.json on to http://example.invalid, which is not https: refused');
+    hub.faults.redirectTo = undefined;
+    hub.faults.hugeListing = true;
+    await expect(listRepoFiles(hub.url, REPO)).rejects.toThrow(/^The hub's answer for .* is over 32 MB: refused$/);
+  });
+
+  it('runs one download per repository: a second request joins the first', async () => {
+    freshRoot();
+    const [first, second] = await Promise.all([downloadModel({ hub: hub.url, repo: REPO, root }), downloadModel({ hub: hub.url, repo: REPO, root })]);
+    expect(second).toBe(first);
+    expect(hub.requests.filter((r) => r.path.startsWith('/cdn/') && r.path.endsWith('model_quantized.onnx'))).toHaveLength(1);
+  });
+
+  it('downloads again a file on disk whose content was changed since, even at the same size', async () => {
+    freshRoot();
+    const { folder } = await downloadModel({ hub: hub.url, repo: REPO, root });
+    const bytes = fs.readFileSync(onnxOf(folder));
+    bytes[100] ^= 0xff;
+    fs.writeFileSync(onnxOf(folder), bytes);
+    hub.requests.length = 0;
+    await downloadModel({ hub: hub.url, repo: REPO, root });
+    expect(hub.requests.filter((r) => r.path.endsWith('model_quantized.onnx')).length).toBeGreaterThan(0);
+    expect(hub.requests.some((r) => r.path.endsWith('tokenizer.json'))).toBe(false); // unchanged files are kept
+    expect(fs.readFileSync(onnxOf(folder))).toEqual(fs.readFileSync(path.join(FIXTURES, 'llama-tiny', 'onnx', 'model_quantized.onnx')));
   });
 });

@@ -6,7 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { megabytes } from '../../protocol/estimates';
-import { filesToDownload, get, HubError, listRepoFiles, repoUrl, type HubFile, type Quantization } from './hub';
+import { filesToDownload, get, HubError, listRepoFiles, repoUrl, type GetOptions, type HubFile, type Quantization } from './hub';
 
 /** What is written next to a downloaded model: where it came from and what it holds. */
 export const DOWNLOAD_RECORD = 'attentive-download.json';
@@ -67,9 +67,11 @@ function hashExisting(file: string, hash: Hash): Promise<void> {
 
 /**
  * Downloads one file to `dest`, resuming "<dest>.partial" if an earlier attempt left one. `onBytes` gets the bytes
- * on disk as they grow. Throws HubError('Cancelled') when `signal` aborts (the partial file stays for a resume).
+ * on disk as they grow. Throws HubError('Cancelled') when the signal aborts (the partial file stays for a resume);
+ * a server that sends more than the listed size is stopped and what it sent deleted.
  */
-export async function downloadFile(url: string, dest: string, file: HubFile, onBytes: (bytes: number) => void, signal?: AbortSignal): Promise<void> {
+export async function downloadFile(url: string, dest: string, file: HubFile, onBytes: (bytes: number) => void, options: GetOptions = {}): Promise<void> {
+  const { signal } = options;
   const partial = `${dest}.partial`;
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   const { hash, expected, kind } = verifier(file);
@@ -78,7 +80,7 @@ export async function downloadFile(url: string, dest: string, file: HubFile, onB
     fs.rmSync(partial);
     have = 0;
   }
-  const response = await get(url, have > 0 && have < file.size ? { range: `bytes=${have}-` } : {}, signal);
+  const response = await get(url, have > 0 && have < file.size ? { range: `bytes=${have}-` } : {}, options);
   const status = response.statusCode ?? 0;
   if (status === 206 && have > 0) {
     await hashExisting(partial, hash);
@@ -96,9 +98,15 @@ export async function downloadFile(url: string, dest: string, file: HubFile, onB
     await new Promise<void>((resolve, reject) => {
       const out = fs.createWriteStream(partial, { flags: have > 0 ? 'a' : 'w' });
       let bytes = have;
+      let oversize = false;
       response.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
         bytes += chunk.length;
+        if (bytes > file.size) {
+          oversize = true;
+          response.destroy(new Error('more bytes than listed')); // fail() below
+          return;
+        }
+        hash.update(chunk);
         onBytes(bytes);
       });
       let failed = false;
@@ -107,11 +115,19 @@ export async function downloadFile(url: string, dest: string, file: HubFile, onB
         failed = true;
         // Keep every byte that arrived (flushed, not dropped), so the next attempt resumes after them.
         response.unpipe(out);
+        if (oversize) {
+          out.end(() => {
+            fs.rmSync(partial, { force: true });
+            reject(new HubError(`The hub sent more than the ${file.size} bytes listed for ${file.path}: stopped, and what it sent deleted`));
+          });
+          return;
+        }
         const reason = signal?.aborted ? new HubError('Cancelled') : new HubError(`Download of ${file.path} interrupted (${error.message}); it resumes where it stopped next time`);
         out.end(() => reject(reason));
       };
       response.on('error', fail);
-      response.on('aborted', () => fail(new Error('connection closed')));
+      // A moment later: when the connection was given up, the 'error' with its reason comes right after this.
+      response.on('aborted', () => setImmediate(() => fail(new Error('connection closed'))));
       out.on('error', fail);
       out.on('finish', () => {
         if (!failed) resolve();
@@ -139,10 +155,39 @@ export interface ModelDownload {
   quantization?: Quantization[];
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
+  /** Give up a connection after this long without a byte (default: hub.ts's IDLE_TIMEOUT_MS). */
+  idleMs?: number;
 }
 
-/** Lists the repository, downloads the files the engine needs (skipping verified ones already there), records it. */
-export async function downloadModel(options: ModelDownload): Promise<{ folder: string; record: DownloadRecord }> {
+/** Whether a file on disk has the content the hub lists for it. */
+async function matchesHub(dest: string, file: HubFile): Promise<boolean> {
+  const { hash, expected } = verifier(file);
+  await hashExisting(dest, hash);
+  return hash.digest('hex') === expected;
+}
+
+/** Downloads under way, by model folder: a second request for the same repository joins the first. */
+const inFlight = new Map<string, Promise<{ folder: string; record: DownloadRecord }>>();
+
+/**
+ * Lists the repository, downloads the files the engine needs (keeping ones already there that match the hub's
+ * hashes), records it. One download per repository at a time: a second call while one runs gets the first's result.
+ */
+export function downloadModel(options: ModelDownload): Promise<{ folder: string; record: DownloadRecord }> {
+  let folder: string;
+  try {
+    folder = modelFolderFor(options.root, options.repo);
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+  const running = inFlight.get(folder);
+  if (running) return running;
+  const download = runDownload(options).finally(() => inFlight.delete(folder));
+  inFlight.set(folder, download);
+  return download;
+}
+
+async function runDownload(options: ModelDownload): Promise<{ folder: string; record: DownloadRecord }> {
   const revision = options.revision ?? 'main';
   const listed = await listRepoFiles(options.hub, options.repo, revision, options.signal);
   const { files, quantization } = filesToDownload(listed, options.quantization);
@@ -151,12 +196,15 @@ export async function downloadModel(options: ModelDownload): Promise<{ folder: s
   let finished = 0;
   for (const file of files) {
     const dest = confinedPath(folder, file.path);
-    if (fs.existsSync(dest) && fs.statSync(dest).size === file.size) {
-      finished += file.size; // verified when it was downloaded (a partial file never has the final name)
+    // A file already there is kept only if it still matches the hub's hash (it may have been changed since).
+    if (fs.existsSync(dest) && fs.statSync(dest).size === file.size && (await matchesHub(dest, file))) {
+      finished += file.size;
       options.onProgress?.({ done: finished, total, file: file.path });
       continue;
     }
-    await downloadFile(repoUrl(options.hub, options.repo, file.path, revision), dest, file, (bytes) => options.onProgress?.({ done: finished + bytes, total, file: file.path }), options.signal);
+    fs.rmSync(dest, { force: true });
+    const fetch = { ...(options.signal ? { signal: options.signal } : {}), ...(options.idleMs ? { idleMs: options.idleMs } : {}) };
+    await downloadFile(repoUrl(options.hub, options.repo, file.path, revision), dest, file, (bytes) => options.onProgress?.({ done: finished + bytes, total, file: file.path }), fetch);
     finished += file.size;
   }
   const record: DownloadRecord = {

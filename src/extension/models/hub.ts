@@ -38,29 +38,76 @@ export function repoUrl(hub: string, repo: string, file: string, revision = 'mai
   return `${hub.replace(/\/+$/, '')}/${repo}/resolve/${encodeURIComponent(revision)}/${encoded}`;
 }
 
-/** A GET (with extra headers, e.g. a Range) after up to 5 redirects; resolves to the final response. */
-export function get(url: string, headers: Record<string, string>, signal?: AbortSignal, redirects = 5): Promise<IncomingMessage> {
+/** A connection that sends nothing for this long (connecting, or in the middle of a body) is given up. */
+export const IDLE_TIMEOUT_MS = 30_000;
+/** The most a JSON answer (a repository's file list) may weigh: a listing of ~150,000 files. */
+export const MAX_JSON_BYTES = 32 * 1024 * 1024;
+
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** Give up after this long without a byte (default IDLE_TIMEOUT_MS). */
+  idleMs?: number;
+}
+
+/** 127.0.0.1, ::1, localhost: plain http there never leaves the machine (a local mirror, the tests' server). */
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/**
+ * A GET (with extra headers, e.g. a Range) after up to 5 redirects, only to https addresses (or loopback ones), with
+ * no Authorization header sent to another origin; resolves to the final response. Its socket is given up after
+ * `idleMs` without a byte, body included: the response then ends with an error.
+ */
+export function get(url: string, headers: Record<string, string>, options: GetOptions = {}, redirects = 5): Promise<IncomingMessage> {
+  const { signal, idleMs = IDLE_TIMEOUT_MS } = options;
   return new Promise((resolve, reject) => {
+    const from = new URL(url);
+    let received: IncomingMessage | undefined;
     const request = client(url).get(url, { headers, signal }, (response) => {
+      received = response;
       const status = response.statusCode ?? 0;
       if (status >= 300 && status < 400 && response.headers.location) {
         response.resume();
-        if (redirects === 0) reject(new HubError(`Too many redirects for ${url}`));
-        else resolve(get(new URL(response.headers.location, url).toString(), headers, signal, redirects - 1));
+        const next = new URL(response.headers.location, url);
+        if (redirects === 0) return reject(new HubError(`Too many redirects for ${url}`));
+        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopback(next.hostname))) {
+          return reject(new HubError(`The hub sent ${from.pathname} on to ${next.origin}, which is not https: refused`));
+        }
+        const { authorization: _key, ...rest } = headers;
+        resolve(get(next.toString(), next.origin === from.origin ? headers : rest, options, redirects - 1));
         return;
       }
       resolve(response);
+    });
+    const waited = idleMs < 1000 ? `${idleMs} ms` : `${Math.round(idleMs / 1000)} s`;
+    request.setTimeout(idleMs, () => {
+      const error = new Error(`nothing from ${from.host} for ${waited}`);
+      received?.destroy(error); // a body that stalled ends with this reason
+      request.destroy(error);
     });
     request.on('error', (error) => reject(signal?.aborted ? new HubError('Cancelled') : new HubError(`Cannot reach the hub (${error.message})`)));
   });
 }
 
-/** GET a JSON document, or throw a HubError that says what went wrong. */
+/** GET a JSON document (at most MAX_JSON_BYTES), or throw a HubError that says what went wrong. */
 export async function getJson(url: string, signal?: AbortSignal): Promise<unknown> {
-  const response = await get(url, { accept: 'application/json' }, signal);
+  const response = await get(url, { accept: 'application/json' }, signal ? { signal } : {});
   const status = response.statusCode ?? 0;
   const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
+  let bytes = 0;
+  try {
+    for await (const chunk of response) {
+      bytes += (chunk as Buffer).length;
+      if (bytes > MAX_JSON_BYTES) {
+        response.destroy();
+        throw new HubError(`The hub's answer for ${url} is over ${MAX_JSON_BYTES / 1024 / 1024} MB: refused`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    throw error instanceof HubError ? error : new HubError(`The hub's answer for ${url} broke off (${(error as Error).message})`);
+  }
   if (status !== 200) throw new HubError(status === 404 ? `Not found on the hub: ${url}` : `The hub answered ${status} for ${url}`, status);
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));

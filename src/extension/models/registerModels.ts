@@ -10,7 +10,7 @@ import { modelCacheDir } from '../shared/localEngine';
 import { SECTION } from '../shared/settings';
 import { CATALOG, describeEntry } from './catalog';
 import { deleteDownloaded, describeProgress, downloadModel, listDownloaded, megabytes } from './download';
-import { filesToDownload, HubError, listRepoFiles, REPO_ID } from './hub';
+import { filesToDownload, HubError, isLoopback, listRepoFiles, REPO_ID } from './hub';
 import { settingDefault } from '../shared/settingDefaults';
 
 export const COMMAND_SELECT_MODEL = 'attentive.selectModel';
@@ -46,6 +46,11 @@ async function useModel(value: string): Promise<void> {
 /** Downloads `repo` with a cancellable progress notification; resolves to its folder (undefined if cancelled). */
 async function downloadWithProgress(storage: string, repo: string, log: vscode.OutputChannel, confirm: Confirm = modalConfirm): Promise<string | undefined> {
   const hub = hubUrl();
+  const { protocol, hostname } = new URL(hub);
+  if (protocol === 'http:' && !isLoopback(hostname)) {
+    const warning = `attentive.hub.url (${hub}) is plain http: anyone on the way could read what you download or change it (the hashes it is checked against come over the same connection).`;
+    if (!(await confirm(`Download ${repo} over plain http?`, warning, 'Download over http'))) return undefined;
+  }
   // The listing says what will be fetched and how much: the user confirms the exact size first.
   const listed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Attentive: looking up ${repo} on ${new URL(hub).host}…` }, () => listRepoFiles(hub, repo));
   const { files, quantization } = filesToDownload(listed);
