@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// ONNX Runtime's usage telemetry off before its first session, as the engine does (src/worker/noTelemetry.ts).
+process.env.ORT_DISABLE_TELEMETRY = '1';
 const ort = require('onnxruntime-node');
 const { EngineClient, workerTransport, readModelFolder, bundledModelFolder, ModelTokenizer } = require(path.join(ROOT, 'dist', 'bench.js'));
 

@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
 const require = createRequire(import.meta.url);
+// ONNX Runtime's usage telemetry off before its first session, as the engine does (src/worker/noTelemetry.ts).
+process.env.ORT_DISABLE_TELEMETRY = '1';
 const ort = require('onnxruntime-node');
 
 const { values, positionals } = parseArgs({

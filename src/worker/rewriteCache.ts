@@ -33,12 +33,24 @@ export function cachedRewrite(source: string, cacheDir: string, rewrite: (model:
   if (fs.existsSync(target)) return { path: target, created: false };
   const bytes = rewrite(fs.readFileSync(source));
   fs.mkdirSync(folder, { recursive: true });
-  for (const location of externalDataLocations(bytes)) linkExternalData(path.join(path.dirname(source), location), path.join(folder, location));
+  for (const location of externalDataLocations(bytes)) linkExternalData(path.join(path.dirname(source), confined(location)), path.join(folder, location));
   // Write then rename, so a crash never leaves a half-written file that the next run would trust.
   const temporary = `${target}.${process.pid}.tmp`;
   fs.writeFileSync(temporary, bytes);
   fs.renameSync(temporary, target);
   return { path: target, created: true };
+}
+
+/**
+ * An external-data location as ONNX allows it: a file in the model's folder or below. Anything else (absolute, "..",
+ * a drive or backslashes) would make the link reach outside the cache folder, or read outside the model's.
+ */
+function confined(location: string): string {
+  const parts = location.split('/');
+  if (path.isAbsolute(location) || /[\\:]/.test(location) || parts.some((part) => part === '' || part === '.' || part === '..')) {
+    throw new EngineError(`The model's external data location ${JSON.stringify(location)} is not a file beside the model: refused`, 'model-invalid');
+  }
+  return location;
 }
 
 function linkExternalData(from: string, to: string): void {

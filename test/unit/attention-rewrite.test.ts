@@ -127,6 +127,21 @@ describe('the graph rewrite', () => {
     expect(fs.statSync(cached.path).size).toBeGreaterThan(100_000);
   });
 
+  it('refuses external data that would be linked outside the cache folder', () => {
+    // The Phi-3 fixture keeps its weights in model.onnx_data and model.onnx_data_1; the same bytes with both
+    // locations pointing two folders up (same length, so the protobuf stays valid).
+    const folder = path.join(cacheDir, 'escaping');
+    fs.mkdirSync(folder, { recursive: true });
+    const source = path.join(folder, 'model.onnx');
+    const bytes = fs.readFileSync(path.join(MODELS, '..', 'hf', 'phi3-tiny', 'onnx', 'model.onnx'));
+    const escaping = Buffer.from(bytes.toString('latin1').replaceAll('model.onnx_data', '../../evil_data'), 'latin1');
+    expect(escaping.length).toBe(bytes.length);
+    fs.writeFileSync(source, escaping);
+    expect(() => rewrittenModelPath(source, attentionGraphs(), 2)).toThrow('The model\'s external data location "../../evil_data" is not a file beside the model: refused');
+    expect(fs.existsSync(path.join(attentionGraphs(), '..', 'evil_data'))).toBe(false);
+    expect(fs.readdirSync(path.dirname(attentionGraphs())).some((name) => name.startsWith('evil'))).toBe(false);
+  });
+
   it.skipIf(!pythonOnnx)('keeps external data (.onnx_data) reachable: linked next to the rewritten file', async () => {
     // gpt2-tiny saved with its weights in an external data file (python3-onnx, as large Optimum exports are).
     const folder = path.join(cacheDir, 'gpt2-external');

@@ -1,6 +1,8 @@
 // Peer check: @huggingface/transformers (the reference JS implementation, a devDependency only) loads the same
 // fixture folders and generates the same greedy tokens as our engine and as PyTorch.
 
+// First: ONNX Runtime's usage telemetry off before transformers.js or the engine starts it (as the engine does).
+import '../../src/worker/noTelemetry';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AutoModelForCausalLM, Tensor, env } from '@huggingface/transformers';
