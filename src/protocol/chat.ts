@@ -12,6 +12,9 @@ export const SLASH_COMMANDS: ReadonlyArray<{ name: SlashCommand; description: st
 ];
 
 /** Code attached to a request: the editor selection or a whole file. */
+/** An attached file or selection keeps at most this many characters (~50,000 tokens), cut at a line end. */
+export const MAX_ATTACHMENT_CHARS = 200_000;
+
 export interface Attachment {
   id: string;
   kind: 'selection' | 'file';
@@ -20,6 +23,8 @@ export interface Attachment {
   fileName: string;
   language: string;
   text: string;
+  /** Only the first `keptLines` lines are in `text` (a file over the attachment cap, or stored history over its cap). */
+  cut?: { keptLines: number; totalLines: number };
 }
 
 export type EntryStatus = 'queued' | 'streaming' | 'done' | 'stopped' | 'error';

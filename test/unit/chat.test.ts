@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { HistoryStore, titleFrom } from '../../src/extension/chat/historyStore';
+import { describe, expect, it, vi } from 'vitest';
+import { HistoryStore, MAX_CONVERSATION_BYTES, titleFrom } from '../../src/extension/chat/historyStore';
 import { buildPrompt, requestText, SYSTEM_PROMPT, type TokenCounter } from '../../src/extension/chat/promptBuilder';
 import { indentationBlock, innermostSymbol } from '../../src/extension/shared/enclosingBlock';
 import { parseSlashCommand, validateWebviewMessage, type ChatEntry, type Conversation } from '../../src/protocol/chat';
@@ -126,18 +126,56 @@ describe('HistoryStore', () => {
   const folder = () => fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-history-'));
   const conversation = (id: string, updatedAt: number): Conversation => ({ id, title: id, createdAt: 1, updatedAt, entries: [entry('user', `hello ${id}`)] });
 
-  it('persists conversations across instances, newest first, and deletes them', () => {
+  it('persists conversations across instances, newest first, and deletes them', async () => {
     const dir = folder();
     const store = new HistoryStore(dir);
     store.save(conversation('a', 10));
     store.save(conversation('b', 20));
     store.save({ ...conversation('empty', 30), entries: [] }); // empty chats are not kept
+    await store.flushed();
     const reopened = new HistoryStore(dir);
     expect(reopened.list().map((c) => c.id)).toEqual(['b', 'a']);
     expect(reopened.latest()?.id).toBe('b');
     expect(reopened.get('a')?.entries[0]?.content).toBe('hello a');
     reopened.delete('b');
+    await reopened.flushed();
     expect(new HistoryStore(dir).list().map((c) => c.id)).toEqual(['a']);
+  });
+
+  it('writes off the caller\'s path: a burst of saves is one write of the newest state, then renamed into place', async () => {
+    const dir = folder();
+    const store = new HistoryStore(dir);
+    const file = path.join(dir, 'chat-history.json');
+    const rename = vi.spyOn(fs.promises, 'rename');
+    try {
+      for (let i = 0; i < 50; i++) store.save(conversation('a', i));
+      expect(fs.existsSync(file)).toBe(false); // nothing written synchronously
+      await store.flushed();
+      expect(rename).toHaveBeenCalledTimes(1);
+      expect(rename.mock.calls[0]![1]).toBe(file);
+    } finally {
+      rename.mockRestore();
+    }
+    expect(new HistoryStore(dir).get('a')?.updatedAt).toBe(49);
+    expect(fs.readdirSync(dir)).toEqual(['chat-history.json']); // no temporary file left
+  });
+
+  it('stores a conversation within its size cap: older attachments lose their text first, then the oldest turns', async () => {
+    const dir = folder();
+    const store = new HistoryStore(dir);
+    const big = 'x = 1\n'.repeat(200_000); // 1.2 MB
+    const attachment = (id: string) => ({ id, kind: 'file' as const, label: `${id}.py`, fileName: `${id}.py`, language: 'python', text: big });
+    const turns: ChatEntry[] = [];
+    for (let i = 0; i < 3; i++) turns.push({ ...entry('user', `request ${i}`), attachments: [attachment(`f${i}`)] }, entry('assistant', `reply ${i}`));
+    const long: Conversation = { id: 'long', title: 'long', createdAt: 1, updatedAt: 2, entries: turns };
+    store.save(long);
+    await store.flushed();
+    expect(fs.statSync(path.join(dir, 'chat-history.json')).size).toBeLessThan(MAX_CONVERSATION_BYTES);
+    const stored = new HistoryStore(dir).get('long')!;
+    expect(stored.entries.map((e) => e.content)).toEqual(['request 0', 'reply 0', 'request 1', 'reply 1', 'request 2', 'reply 2']);
+    expect(stored.entries[0]!.attachments![0]).toMatchObject({ text: '', cut: { keptLines: 0, totalLines: 200_001 } });
+    expect(stored.entries[4]!.attachments![0]!.text).toBe(big); // the newest request keeps its attachment
+    expect(long.entries[0]!.attachments![0]!.text).toBe(big); // the conversation on screen keeps everything
   });
 
   it('sets a corrupt file aside, starts clean and says so', () => {

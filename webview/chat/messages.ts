@@ -3,7 +3,7 @@
 // bottom only while the user is at the bottom.
 
 import type { Attachment, ChatBackendInfo, ChatEntry, ReplyStats, WebviewMessage } from '../../src/protocol/chat';
-import { SLASH_COMMANDS } from '../../src/protocol/chat';
+import { MAX_ATTACHMENT_CHARS, SLASH_COMMANDS } from '../../src/protocol/chat';
 import { button, el, icon } from './dom';
 import { flashCopied, renderMarkdown, type CodeActionHandler } from './markdown';
 
@@ -21,12 +21,20 @@ export function formatStats(stats: ReplyStats): string {
   return parts.filter(Boolean).join(' · ');
 }
 
+function chipTitle(attachment: Attachment): string {
+  const what = attachment.kind === 'file' ? attachment.fileName : `${attachment.fileName} (selection)`;
+  if (!attachment.cut) return what;
+  return attachment.cut.keptLines === 0
+    ? `${what}: its text was not kept in the saved history`
+    : `${what}: only its first ${attachment.cut.keptLines} of ${attachment.cut.totalLines} lines are sent (attachments are cut at ${MAX_ATTACHMENT_CHARS.toLocaleString('en-US')} characters)`;
+}
+
 export function attachmentChip(attachment: Attachment, onRemove?: () => void): HTMLElement {
   const chip = el(
     'span',
-    { className: onRemove ? 'chip' : 'chip compact', title: attachment.kind === 'file' ? attachment.fileName : `${attachment.fileName} (selection)` },
+    { className: onRemove ? 'chip' : 'chip compact', title: chipTitle(attachment) },
     icon(attachment.kind === 'file' ? 'file' : 'selection'),
-    el('span', { className: 'chip-label', text: attachment.label }),
+    el('span', { className: 'chip-label', text: attachment.cut ? `${attachment.label} (${attachment.cut.keptLines} of ${attachment.cut.totalLines} lines)` : attachment.label }),
   );
   if (onRemove) chip.append(button({ label: `Remove ${attachment.label}`, icon: 'close', className: 'chip-remove', onClick: onRemove }));
   return chip;

@@ -6,6 +6,7 @@ import type { Backend } from '../../backend/backend';
 import { assertNever } from '../../protocol/assertNever';
 import { EngineError, type EngineEvent, type GenerateResult, type Usage } from '../../protocol/engine';
 import {
+  MAX_ATTACHMENT_CHARS,
   parseSlashCommand,
   type Attachment,
   type ChatBackendInfo,
@@ -54,6 +55,9 @@ export interface ChatLocation {
   current(): ChatBackendInfo;
   readonly onDidChange: vscode.Event<void>;
 }
+
+/** Requests that may wait behind the running reply; one more is refused, its text kept in the input. */
+export const MAX_WAITING_REQUESTS = 8;
 
 export class ChatController implements vscode.Disposable {
   private conversation: Conversation;
@@ -195,14 +199,21 @@ export class ChatController implements vscode.Disposable {
     }
     const document = editor.document;
     const fileName = vscode.workspace.asRelativePath(document.uri);
+    const whole = document.getText(range);
     const attachment: Attachment = {
       id: newId(),
       kind: range ? 'selection' : 'file',
       label: range ? `${fileName}:${range.start.line + 1}-${range.end.line + 1}` : fileName,
       fileName,
       language: document.languageId,
-      text: document.getText(range),
+      text: whole,
     };
+    if (whole.length > MAX_ATTACHMENT_CHARS) {
+      // A 10 MB file would cost seconds of tokenizing for each request and more than any model's context.
+      const end = whole.lastIndexOf('\n', MAX_ATTACHMENT_CHARS);
+      attachment.text = whole.slice(0, end > 0 ? end + 1 : MAX_ATTACHMENT_CHARS);
+      attachment.cut = { keptLines: attachment.text.split('\n').length - 1 || 1, totalLines: document.lineCount };
+    }
     this.attachments = [...this.attachments.filter((a) => a.label !== attachment.label), attachment];
     this.pushState();
     return attachment;
@@ -212,6 +223,13 @@ export class ChatController implements vscode.Disposable {
   sendRequest(text: string): void {
     if (parseSlashCommand(text).command === 'clear') {
       this.newChat();
+      return;
+    }
+    if (this.waiting.length >= MAX_WAITING_REQUESTS) {
+      // Nothing is lost: the text stays in the input, the attachments on it.
+      this.draft = text;
+      this.pushState();
+      void vscode.window.showWarningMessage(`Attentive: ${MAX_WAITING_REQUESTS} requests are already waiting for the current reply. Send this one when they are done, or Stop them.`);
       return;
     }
     const user: ChatEntry = { id: newId(), role: 'user', content: text, status: 'done' };

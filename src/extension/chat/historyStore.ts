@@ -1,5 +1,7 @@
-// Conversations on disk, one JSON file per workspace (the extension's workspace storage), written atomically.
-// A corrupt file is never lost: it is renamed to a backup, the store starts clean and says so once.
+// Conversations on disk, one JSON file per workspace (the extension's workspace storage), written atomically
+// (write, then rename) and asynchronously: saves return at once and a burst of them costs one write of the newest
+// state. Each conversation is stored within a size cap. A corrupt file is never lost: it is renamed to a backup, the
+// store starts clean and says so once.
 // No vscode import: the folder is passed in, so the store is unit-tested on a real temporary folder.
 
 import * as fs from 'node:fs';
@@ -10,6 +12,11 @@ const FILE_NAME = 'chat-history.json';
 const FORMAT_VERSION = 1;
 /** Most conversations kept; the oldest beyond this are dropped. */
 const MAX_CONVERSATIONS = 200;
+/**
+ * Most bytes of JSON stored per conversation: beyond it the attachments of all but the newest request lose their
+ * text (their chips stay, marked), then the oldest messages go. The conversation on screen keeps everything.
+ */
+export const MAX_CONVERSATION_BYTES = 2 * 1024 * 1024;
 
 interface StoreFile {
   version: number;
@@ -34,6 +41,11 @@ export class HistoryStore {
   private conversations: Conversation[] = [];
   /** Set when loading found a corrupt file; shown once to the user. */
   notice: string | undefined;
+  /** The write in progress (or done), and whether another is queued behind it. */
+  private writing: Promise<void> = Promise.resolve();
+  private writeQueued = false;
+  /** Why the last write failed (a full disk), until one succeeds. */
+  writeError: string | undefined;
 
   constructor(folder: string) {
     this.file = path.join(folder, FILE_NAME);
@@ -91,12 +103,43 @@ export class HistoryStore {
     this.write();
   }
 
-  private write(): void {
-    const data: StoreFile = { version: FORMAT_VERSION, conversations: this.conversations };
-    const temporary = `${this.file}.tmp`;
-    fs.writeFileSync(temporary, JSON.stringify(data));
-    fs.renameSync(temporary, this.file); // atomic: a crash mid-write leaves the old file intact
+  /** Resolves once everything saved so far is on disk. */
+  flushed(): Promise<void> {
+    return this.writing;
   }
+
+  private write(): void {
+    if (this.writeQueued) return; // the queued write will take the newest state
+    this.writeQueued = true;
+    this.writing = this.writing.then(async () => {
+      this.writeQueued = false;
+      const data: StoreFile = { version: FORMAT_VERSION, conversations: this.conversations.map(withinCap) };
+      const temporary = `${this.file}.${process.pid}.tmp`;
+      try {
+        await fs.promises.writeFile(temporary, JSON.stringify(data));
+        await fs.promises.rename(temporary, this.file); // atomic: a crash mid-write leaves the old file intact
+        this.writeError = undefined;
+      } catch (error) {
+        this.writeError = (error as Error).message;
+        await fs.promises.rm(temporary, { force: true }).catch(() => undefined);
+      }
+    });
+  }
+}
+
+/** The conversation as stored: itself when its JSON is within MAX_CONVERSATION_BYTES, else a smaller copy. */
+function withinCap(conversation: Conversation): Conversation {
+  const size = (c: Conversation) => Buffer.byteLength(JSON.stringify(c), 'utf8');
+  if (size(conversation) <= MAX_CONVERSATION_BYTES) return conversation;
+  const lastRequest = conversation.entries.map((e) => e.role).lastIndexOf('user');
+  const entries = conversation.entries.map((entry, index) =>
+    index === lastRequest || !entry.attachments
+      ? entry
+      : { ...entry, attachments: entry.attachments.map((a) => ({ ...a, text: '', cut: { keptLines: 0, totalLines: a.cut?.totalLines ?? a.text.split('\n').length } })) },
+  );
+  const stored = { ...conversation, entries };
+  while (stored.entries.length > 2 && size(stored) > MAX_CONVERSATION_BYTES) stored.entries = stored.entries.slice(2); // a request and its reply
+  return stored;
 }
 
 /** A conversation's title: the first request, on one line, shortened. */

@@ -23,7 +23,8 @@ export function requestText(input: string): string {
 
 export function formatAttachment(attachment: Attachment): string {
   const fence = attachment.text.includes('```') ? '````' : '```';
-  return `${attachment.label} (${attachment.language}):\n${fence}${attachment.language}\n${attachment.text}\n${fence}`;
+  const cut = attachment.cut ? `, only its first ${attachment.cut.keptLines} of ${attachment.cut.totalLines} lines` : '';
+  return `${attachment.label} (${attachment.language}${cut}):\n${fence}${attachment.language}\n${attachment.text}\n${fence}`;
 }
 
 export function userMessageContent(entry: Pick<ChatEntry, 'content' | 'attachments'>): string {

@@ -197,6 +197,43 @@ export function chatSuite(): void {
       assert.ok(tested, 'every reply ended before New Chat');
     });
 
+    it('keeps at most 8 requests waiting: one more is refused with its text left in the input', async () => {
+      const { chat } = await api();
+      await setLongReplies(true);
+      let tested = false;
+      try {
+        for (const request of LONG_REQUESTS) {
+          const pair = await queuedPair(chat, request, 'waiting 1');
+          if (!pair) continue;
+          for (let i = 2; i <= 8; i++) chat.sendRequest(`waiting ${i}`);
+          const entries = pair.conversation.entries.length;
+          if (statusOf(pair.first) !== 'streaming') continue; // it ended meanwhile: the queue moved on
+          chat.sendRequest('one too many');
+          assert.equal(pair.conversation.entries.length, entries, 'the ninth waiting request was queued');
+          assert.equal(chat.state().draft, 'one too many');
+          assert.equal(pair.conversation.entries.filter((e) => e.role === 'assistant' && e.status === 'queued').length, 8);
+          chat.newChat();
+          tested = true;
+          break;
+        }
+      } finally {
+        await setLongReplies(false);
+      }
+      assert.ok(tested, 'every reply ended before the queue filled');
+    });
+
+    it('attaches at most 200,000 characters of a file, cut at a line end, and says so on the chip', async () => {
+      const { chat } = await api();
+      chat.newChat();
+      const { editor } = await openFile('big.py', 'x = 1\n'.repeat(50_000)); // 300,000 characters
+      const attachment = chat.attachFile(editor)!;
+      assert.ok(attachment.text.length <= 200_000 && attachment.text.endsWith('x = 1\n'));
+      assert.deepEqual(attachment.cut, { keptLines: 33_333, totalLines: 50_001 });
+      assert.deepEqual(chat.state().attachments.map((a) => a.cut), [{ keptLines: 33_333, totalLines: 50_001 }]);
+      chat.newChat();
+      await closeAll();
+    });
+
     it('closing the chat view cancels its running and queued requests', async () => {
       const { chat, backend } = await api();
       await setLongReplies(true);
