@@ -22,6 +22,12 @@ export function memoryNeeded(weights: number): number {
 export const CHARS_PER_TOKEN = 4;
 
 /**
+ * Longer than any token of the vocabularies we run (long runs of spaces are the longest, a few dozen characters): the
+ * first maxTokens x this many characters always hold at least maxTokens tokens, so nothing after them need be tokenized.
+ */
+export const MAX_TOKEN_CHARS = 64;
+
+/**
  * The most attention-map memory one Explain Attention run may take: every layer's and head's [seq, seq] float32
  * probabilities, held by ONNX Runtime, the engine and the extension host (RSS grew ~4x the maps' size in a probe). The
  * engine takes the smaller of this and an eighth of the memory free when the model loads.

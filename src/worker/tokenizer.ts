@@ -4,6 +4,7 @@
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { EngineError, type ChatMessage } from '../protocol/engine';
+import { MAX_TOKEN_CHARS } from '../protocol/estimates';
 
 function tokenContent(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
@@ -86,6 +87,13 @@ export class ModelTokenizer {
 
   /** The longest prefix of `text` within `maxTokens` tokens, cut at a line end where that keeps over half of it. */
   truncate(text: string, maxTokens: number): string {
+    // Only the start can be kept: tokenizing more than MAX_TOKEN_CHARS characters a token cannot change the answer,
+    // and a 10 MB text costs seconds (the tokenizer is superlinear on long lines).
+    if (text.length > maxTokens * MAX_TOKEN_CHARS) {
+      const head = text.slice(0, maxTokens * MAX_TOKEN_CHARS);
+      const kept = this.truncate(head, maxTokens);
+      return kept === head ? cutAtLineEnd(head) : kept; // the text goes on: cut at a line end all the same
+    }
     const ids = this.encode(text);
     if (ids.length <= maxTokens) return text;
     // One tokenization: the text of the first maxTokens tokens, when decoding gives the text back (no normaliser).

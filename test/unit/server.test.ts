@@ -116,6 +116,14 @@ describe('EngineServer', () => {
     expect(prefixCount).toBeGreaterThan(Math.floor(total / 3) - 20); // no more than a line short
     const whole = (await harness.settled(harness.call('truncateToTokens', { text, maxTokens: total }))) as Extract<WorkerToHost, { kind: 'result' }>;
     expect(whole.result).toEqual({ text });
+    // 4 MB on one line (superlinear to tokenize whole: seconds): only the start that can matter is tokenized.
+    const huge = 'a'.repeat(4_000_000);
+    const started = performance.now();
+    const start = (((await harness.settled(harness.call('truncateToTokens', { text: huge, maxTokens: 100 }))) as Extract<WorkerToHost, { kind: 'result' }>).result as { text: string }).text;
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(huge.startsWith(start) && start.length > 0).toBe(true);
+    const startCount = (((await harness.settled(harness.call('countTokens', { texts: [start] }))) as Extract<WorkerToHost, { kind: 'result' }>).result as { counts: number[] }).counts[0]!;
+    expect(startCount).toBeLessThanOrEqual(100);
 
     for (const params of [{ texts: 'x' }, { texts: [1] }, {}]) {
       expect(await harness.settled(harness.call('countTokens', params))).toMatchObject({ kind: 'error', error: { code: 'bad-request' } });

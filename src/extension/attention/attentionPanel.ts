@@ -22,6 +22,7 @@ import type { AttentionResult, ModelInfo } from '../../protocol/engine';
 import { EngineError } from '../../protocol/engine';
 import type { Backend } from '../../backend/backend';
 import { attentionCutNote, contextCutNote } from '../shared/codeToExplain';
+import { MAX_TOKEN_CHARS } from '../../protocol/estimates';
 import { headMatrix, maxOverHeads, meanOverHeads, rollout, summarizeHeads, thumbnail, type AttentionMaps } from './analysis';
 import { attentionJson, saveJson, savePng } from './exportFiles';
 import { tokenAtOffset, tokenRanges, type TokenRange } from './tokenRanges';
@@ -216,7 +217,8 @@ export class AttentionController implements vscode.Disposable {
     // A token covers at least one UTF-8 byte (byte-level BPE; SentencePiece with byte fallback), plus a few special
     // tokens: text this short fits without asking the engine to count.
     if (Buffer.byteLength(text, 'utf8') + 8 <= tokens) return text;
-    let fitted = text;
+    // Never more than can matter to the tokenizer (a 10 MB selection would take seconds).
+    let fitted = text.length > tokens * MAX_TOKEN_CHARS ? text.slice(0, tokens * MAX_TOKEN_CHARS) : text;
     for (let attempt = 0; attempt < 8; attempt++) {
       const ids = await this.backend.tokenize(fitted, { signal });
       // One place is kept for the BOS the engine puts before the text.
