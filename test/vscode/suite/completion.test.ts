@@ -51,9 +51,15 @@ export function completionSuite(): void {
     });
 
     it('suggests and inserts code in a TypeScript file, several lines after an opening brace', async () => {
+      // Time enough for several lines even on a cold engine (the default limit keeps completions quick).
+      const settings = vscode.workspace.getConfiguration('attentive.completion');
+      await settings.update('timeLimitMs', 5000, vscode.ConfigurationTarget.Global);
       const { editor } = await openFile('complete_me.ts', 'export function sum(values: number[]): number {\n  let total = 0;\n  for (const value of values) {\n');
-      const inserted = await suggestAndAccept(editor);
-      assert.ok(inserted.length > 0);
+      const inserted = await suggestAndAccept(editor).finally(() => settings.update('timeLimitMs', undefined, vscode.ConfigurationTarget.Global));
+      // Several lines, starting with the loop's body inside the `for` (4 spaces: the file's indentation, one deeper).
+      const lines = inserted.split('\n');
+      assert.ok(lines.length >= 2, `one line only: ${JSON.stringify(inserted)}`);
+      assert.match(lines[0]!, /^ {4}\S/, `not the loop's body: ${JSON.stringify(inserted)}`);
     });
 
     it('works in a CRLF file: the inserted text keeps the file\'s line endings', async () => {
