@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { GenerateResult, ModelInfo } from '../../../src/protocol/engine';
 import { SHOW_GENERATING_AFTER_MS } from '../../../src/extension/shared/displayedState';
+import { webviewPageHtml } from '../../../src/extension/shared/webviewPage';
 import { api } from './harness';
 
 async function setModel(value: string | undefined): Promise<void> {
@@ -28,6 +29,26 @@ export function engineSuite(): void {
       assert.ok(contributed.length > 10, `only ${contributed.length} contributed commands`);
       const missing = contributed.map((c) => c.command).filter((command) => !commands.has(command));
       assert.deepEqual(missing, [], 'contributed but not registered');
+    });
+
+    it('builds every webview page under a strict Content Security Policy, with a fresh nonce for its one script', () => {
+      const panel = vscode.window.createWebviewPanel('attentive.cspTest', 'CSP test', vscode.ViewColumn.One, { enableScripts: true });
+      try {
+        const extensionUri = vscode.extensions.getExtension('attentive.attentive')!.extensionUri;
+        const page = () => webviewPageHtml(panel.webview, extensionUri, { script: 'chat.js', style: 'chat.css', title: 'Chat' });
+        const html = page();
+        const nonce = /script-src 'nonce-([A-Za-z0-9+/=]{24})'/.exec(html)?.[1];
+        assert.ok(nonce, 'no nonce in the policy');
+        const source = panel.webview.cspSource;
+        const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html)?.[1];
+        assert.equal(csp, `default-src 'none'; style-src ${source}; img-src ${source} data:; font-src ${source}; script-src 'nonce-${nonce}'`);
+        const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+        assert.deepEqual(scripts, [`<script nonce="${nonce}" src="${panel.webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'chat.js'))}">`]);
+        assert.ok(!/\sstyle=|<style/.test(html), 'inline styles');
+        assert.notEqual(/nonce-([^']+)'/.exec(page())?.[1], nonce, 'the nonce was reused');
+      } finally {
+        panel.dispose();
+      }
     });
 
     it('loads no ONNX Runtime into the extension host before the first model use', async () => {
