@@ -66,11 +66,15 @@ interface ReusableCache {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Explain Attention runs the text in chunks of this many tokens through the KV cache, so that a cancel or a shutdown
- * takes effect between chunks (a 512-token run of the Qwen2.5-Coder-0.5B shape is ~1.3 s in one piece; 32 tokens
- * are ~0.1 s) and ONNX Runtime's buffers hold one chunk's rows of the maps at a time.
+ * Explain Attention runs the text in chunks through the KV cache, so that a cancel or a shutdown takes effect between
+ * chunks and ONNX Runtime's buffers hold one chunk's rows of the maps at a time: at most this many tokens a chunk...
  */
 const ATTENTION_CHUNK_TOKENS = 32;
+/**
+ * ...and after the first, as many as take about this long (32 tokens of the Qwen2.5-Coder-0.5B shape take ~0.4 s with
+ * every position's logits; of the bundled model ~30 ms): bench/attention-edge.mjs measures the time a cancel waits.
+ */
+const ATTENTION_CHUNK_MS = 100;
 
 export class LoadedModel {
   private constructor(
@@ -353,6 +357,7 @@ export class LoadedModel {
       session,
       ids: input.ids,
       chunkTokens: ATTENTION_CHUNK_TOKENS,
+      targetChunkMs: ATTENTION_CHUNK_MS,
       tokenText: (id) => this.tokenizer.tokenText(id),
       wantAttentions: true,
       ...(context.signal ? { signal: context.signal } : {}),

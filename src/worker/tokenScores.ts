@@ -13,6 +13,8 @@ export interface TokenScore {
 /** The first token has no context to be predicted from. */
 const FIRST_TOKEN_SCORE: TokenScore = { bits: Number.NaN, top: [] };
 const TOP = 5;
+/** The smallest chunk a timed run takes: below it the per-run overhead would dominate. */
+const MIN_TIMED_CHUNK = 4;
 
 /** Surprisal in bits of `id` under one position's logits (`row`: [vocab]), and the 5 likeliest tokens there. */
 export function scoreToken(row: Float32Array, id: number, tokenText: (id: number) => string): TokenScore {
@@ -45,7 +47,13 @@ export function scoreToken(row: Float32Array, id: number, tokenText: (id: number
 export interface ChunkedRun {
   session: DecoderSession;
   ids: readonly number[];
+  /** Tokens per chunk at most (and at first, unless timed). */
   chunkTokens: number;
+  /**
+   * With this, the first chunk is MIN_TIMED_CHUNK tokens and each later one is sized from the time the last one took,
+   * to take about this long: a cancel then waits no longer than that, whatever the model's size.
+   */
+  targetChunkMs?: number;
   tokenText: (id: number) => string;
   signal?: AbortSignal;
   wantAttentions?: boolean;
@@ -59,10 +67,16 @@ export async function scoreInChunks(run: ChunkedRun): Promise<TokenScore[]> {
   const scores: TokenScore[] = [FIRST_TOKEN_SCORE];
   let cache = session.emptyCache();
   let previousRow: Float32Array | undefined; // the last logits row of the chunk before
-  for (let start = 0; start < ids.length; start += run.chunkTokens) {
+  let size = run.targetChunkMs ? Math.min(MIN_TIMED_CHUNK, run.chunkTokens) : run.chunkTokens;
+  for (let start = 0; start < ids.length; ) {
     if (run.signal?.aborted) throw new EngineError('Cancelled', 'cancelled');
-    const chunk = ids.slice(start, start + run.chunkTokens);
+    const chunk = ids.slice(start, start + size);
+    const began = performance.now();
     const output = await session.step(chunk, cache, { wantAllLogits: true, wantAttentions: run.wantAttentions === true });
+    if (run.targetChunkMs) {
+      const perToken = (performance.now() - began) / chunk.length;
+      size = Math.max(MIN_TIMED_CHUNK, Math.min(run.chunkTokens, Math.floor(run.targetChunkMs / Math.max(perToken, 1e-3))));
+    }
     run.onChunk?.(output, start, chunk.length);
     const logits = output.allLogits!; // [chunk, vocab]
     const vocab = logits.length / chunk.length;
@@ -72,6 +86,7 @@ export async function scoreInChunks(run: ChunkedRun): Promise<TokenScore[]> {
     });
     previousRow = output.lastLogits;
     cache = output.cache;
+    start += chunk.length;
   }
   return scores;
 }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/worker/engine';
 import { argmax } from '../../src/worker/sampling';
+import { scoreInChunks } from '../../src/worker/tokenScores';
 import { cosine, maxAbsDiff } from '../helpers/logits';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/models');
@@ -231,6 +232,23 @@ describe('attention capture (attentive-tiny)', () => {
     const running = model.attention({ text }, { signal: controller.signal });
     setImmediate(() => controller.abort()); // while the first chunk runs
     await expect(running).rejects.toMatchObject({ code: 'cancelled' });
+  });
+
+  it('sizes chunks by time when asked: contiguous chunks of at least 4 tokens, the same scores as one piece', async () => {
+    const ids = model.tokenizer.encode('def add(a, b):\n    return a + b\n\n'.repeat(6));
+    const tokenText = (id: number) => model.tokenizer.tokenText(id);
+    const whole = await scoreInChunks({ session: model.session, ids, chunkTokens: 1000, tokenText });
+    const chunks: Array<[number, number]> = [];
+    const timed = await scoreInChunks({ session: model.session, ids, chunkTokens: 32, targetChunkMs: 1e-6, tokenText, onChunk: (_, start, length) => chunks.push([start, length]) });
+    expect(chunks.every(([, length]) => length <= 4)).toBe(true); // a first chunk of 4, then the floor (a 1e-6 ms target)
+    chunks.forEach(([start], i) => expect(start).toBe(i === 0 ? 0 : chunks[i - 1]![0] + chunks[i - 1]![1]));
+    // With a generous target the chunks grow from 4 to the most allowed.
+    const grown: number[] = [];
+    await scoreInChunks({ session: model.session, ids, chunkTokens: 32, targetChunkMs: 60_000, tokenText, onChunk: (_, _start, length) => grown.push(length) });
+    expect(grown.slice(0, 2)).toEqual([4, 32]);
+    expect(chunks.at(-1)![0] + chunks.at(-1)![1]).toBe(ids.length);
+    expect(timed).toHaveLength(ids.length);
+    timed.slice(1).forEach((score, i) => expect(score.bits).toBeCloseTo(whole[i + 1]!.bits, 3));
   });
 
   it('keeps attention maps within a memory budget: a longer text is refused, saying how many tokens fit and why', async () => {
