@@ -1,9 +1,11 @@
 // Chat logic without VS Code: prompt building within the context by token count, slash commands, validation of
 // webview messages (fuzzed), the history store on a real folder, and the enclosing-block finder.
 
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { build } from 'esbuild';
 import { describe, expect, it, vi } from 'vitest';
 import { HistoryStore, MAX_CONVERSATION_BYTES, titleFrom } from '../../src/extension/chat/historyStore';
 import { buildPrompt, requestText, SYSTEM_PROMPT, type TokenCounter } from '../../src/extension/chat/promptBuilder';
@@ -158,6 +160,35 @@ describe('HistoryStore', () => {
     }
     expect(new HistoryStore(dir).get('a')?.updatedAt).toBe(49);
     expect(fs.readdirSync(dir)).toEqual(['chat-history.json']); // no temporary file left
+  });
+
+  it('never leaves a half-written file: a process killed while it writes leaves the old history or the new, whole', async () => {
+    // The store bundled alone (it imports no vscode), in a child process that saves a 1 MB conversation in a loop.
+    const dir = folder();
+    const bundle = path.join(dir, 'store.cjs');
+    await build({ entryPoints: [path.resolve(__dirname, '../../src/extension/chat/historyStore.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'error' });
+    const script = `
+      const { HistoryStore } = require(${JSON.stringify(bundle)});
+      const store = new HistoryStore(${JSON.stringify(dir)});
+      const text = 'y = 2\\n'.repeat(170000);
+      let i = 0;
+      (async () => {
+        for (;;) {
+          store.save({ id: 'big', title: 'big', createdAt: 1, updatedAt: ++i, entries: [{ id: 'u', role: 'user', content: text, status: 'done' }] });
+          await store.flushed();
+          if (i === 2) process.stdout.write('writing\\n');
+        }
+      })();`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const writer = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => writer.stdout.once('data', () => resolve()));
+      await new Promise((resolve) => setTimeout(resolve, 50 + 40 * attempt));
+      writer.kill('SIGKILL');
+      await new Promise((resolve) => writer.once('exit', resolve));
+      const reopened = new HistoryStore(dir);
+      expect(reopened.notice).toBeUndefined(); // the file parsed: never set aside as corrupt
+      expect(reopened.get('big')?.entries[0]?.content).toHaveLength(170000 * 6);
+    }
   });
 
   it('stores a conversation within its size cap: older attachments lose their text first, then the oldest turns', async () => {
