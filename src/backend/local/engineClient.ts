@@ -117,6 +117,7 @@ export class EngineClient {
     if (this.watchdog) return;
     this.lastHeard = Date.now();
     this.watchdog = setInterval(() => this.checkAlive(), Math.min(2000, Math.max(50, this.unresponsiveMs / 4)));
+    this.watchdog.unref(); // never what keeps a process (the CLI) alive
   }
 
   private checkAlive(): void {
