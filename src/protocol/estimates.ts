@@ -44,5 +44,8 @@ export function attentionTokenLimit(layers: number, heads: number, budgetBytes: 
   return Math.max(1, Math.floor(Math.sqrt(budgetBytes / (4 * Math.max(1, layers) * Math.max(1, heads)))));
 }
 
+/** "300 ms", "30 s": a wait, in messages. */
+export const durationText = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
+
 /** "12.3 MB", "1.45 GB". */
 export const megabytes = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);

@@ -72,7 +72,11 @@ function rewriteHead(graphBytes: Buffer, logits: string, tag: string): Buffer {
     const node = producing(tensor);
     if (!node || node.opType === 'Constant') return true; // an initializer or a constant
     if (node.opType === 'DynamicQuantizeLinear') return node.outputs[0] !== tensor; // its scale or zero point: scalars
-    return node.opType === 'Mul' && node.inputs.every((input) => !producing(input) || ['Constant', 'DynamicQuantizeLinear'].includes(producing(input)!.opType) && producing(input)!.outputs[0] !== input);
+    // A quantized head's scale: the product of the input's scale (DynamicQuantizeLinear's) and the weights' (an initializer).
+    return node.opType === 'Mul' && node.inputs.every((input) => {
+      const source = producing(input);
+      return !source || (['Constant', 'DynamicQuantizeLinear'].includes(source.opType) && source.outputs[0] !== input);
+    });
   };
   const chain = [logits];
   let target = logits;

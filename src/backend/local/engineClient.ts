@@ -13,6 +13,7 @@ import {
   type WorkerToHost,
 } from '../../protocol/engine';
 import { assertNever } from '../../protocol/assertNever';
+import { durationText } from '../../protocol/estimates';
 import type { Transport, TransportFactory } from '../../protocol/transport';
 import type { BackendState, RequestOptions } from '../backend';
 
@@ -132,8 +133,7 @@ export class EngineClient {
       return;
     }
     if (transport.inNativeRun?.()) return; // a long ONNX Runtime step: it ends, and must not be interrupted
-    const waited = this.unresponsiveMs < 1000 ? `${this.unresponsiveMs} ms` : `${Math.round(this.unresponsiveMs / 1000)} s`;
-    const reason = `The engine stopped responding for ${waited} (a chat template or a text that never finishes?) and was stopped`;
+    const reason = `The engine stopped responding for ${durationText(this.unresponsiveMs)} (a chat template or a text that never finishes?) and was stopped`;
     this.transport = null;
     this.loaded = null;
     void transport.terminate({ force: true });

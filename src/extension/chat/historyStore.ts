@@ -113,10 +113,11 @@ export class HistoryStore {
     this.writeQueued = true;
     this.writing = this.writing.then(async () => {
       this.writeQueued = false;
-      const data: StoreFile = { version: FORMAT_VERSION, conversations: this.conversations.map(withinCap) };
+      // What JSON.stringify of the StoreFile gives, each conversation serialized once (also to measure it).
+      const data = `{"version":${FORMAT_VERSION},"conversations":[${this.conversations.map(storedJson).join(',')}]}`;
       const temporary = `${this.file}.${process.pid}.tmp`;
       try {
-        await fs.promises.writeFile(temporary, JSON.stringify(data));
+        await fs.promises.writeFile(temporary, data);
         await fs.promises.rename(temporary, this.file); // atomic: a crash mid-write leaves the old file intact
         this.writeError = undefined;
       } catch (error) {
@@ -127,10 +128,10 @@ export class HistoryStore {
   }
 }
 
-/** The conversation as stored: itself when its JSON is within MAX_CONVERSATION_BYTES, else a smaller copy. */
-function withinCap(conversation: Conversation): Conversation {
-  const size = (c: Conversation) => Buffer.byteLength(JSON.stringify(c), 'utf8');
-  if (size(conversation) <= MAX_CONVERSATION_BYTES) return conversation;
+/** The conversation's JSON as stored: its own when within MAX_CONVERSATION_BYTES, else a smaller copy's. */
+function storedJson(conversation: Conversation): string {
+  const json = JSON.stringify(conversation);
+  if (Buffer.byteLength(json, 'utf8') <= MAX_CONVERSATION_BYTES) return json;
   const lastRequest = conversation.entries.map((e) => e.role).lastIndexOf('user');
   const entries = conversation.entries.map((entry, index) =>
     index === lastRequest || !entry.attachments
@@ -138,8 +139,12 @@ function withinCap(conversation: Conversation): Conversation {
       : { ...entry, attachments: entry.attachments.map((a) => ({ ...a, text: '', cut: { keptLines: 0, totalLines: a.cut?.totalLines ?? a.text.split('\n').length } })) },
   );
   const stored = { ...conversation, entries };
-  while (stored.entries.length > 2 && size(stored) > MAX_CONVERSATION_BYTES) stored.entries = stored.entries.slice(2); // a request and its reply
-  return stored;
+  let text = JSON.stringify(stored);
+  while (stored.entries.length > 2 && Buffer.byteLength(text, 'utf8') > MAX_CONVERSATION_BYTES) {
+    stored.entries = stored.entries.slice(2); // a request and its reply
+    text = JSON.stringify(stored);
+  }
+  return text;
 }
 
 /** A conversation's title: the first request, on one line, shortened. */

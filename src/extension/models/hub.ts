@@ -7,7 +7,9 @@
 import * as http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import * as https from 'node:https';
+import { isLoopback } from '../../backend/endpoint/endpointBackend';
 import type { Quantization } from '../../protocol/engine';
+import { durationText } from '../../protocol/estimates';
 import { ONNX_FILES } from '../../protocol/onnxFiles';
 
 /** One file of a repository, as the hub's tree API lists it. */
@@ -49,11 +51,6 @@ export interface GetOptions {
   idleMs?: number;
 }
 
-/** 127.0.0.1, ::1, localhost: plain http there never leaves the machine (a local mirror, the tests' server). */
-export function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
-
 /**
  * A GET (with extra headers, e.g. a Range) after up to 5 redirects, only to https addresses (or loopback ones), with
  * no Authorization header sent to another origin; resolves to the final response. Its socket is given up after
@@ -80,9 +77,8 @@ export function get(url: string, headers: Record<string, string>, options: GetOp
       }
       resolve(response);
     });
-    const waited = idleMs < 1000 ? `${idleMs} ms` : `${Math.round(idleMs / 1000)} s`;
     request.setTimeout(idleMs, () => {
-      const error = new Error(`nothing from ${from.host} for ${waited}`);
+      const error = new Error(`nothing from ${from.host} for ${durationText(idleMs)}`);
       received?.destroy(error); // a body that stalled ends with this reason
       request.destroy(error);
     });

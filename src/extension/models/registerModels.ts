@@ -10,7 +10,8 @@ import { modelCacheDir } from '../shared/localEngine';
 import { SECTION } from '../shared/settings';
 import { CATALOG, describeEntry } from './catalog';
 import { deleteDownloaded, describeProgress, downloadModel, listDownloaded, megabytes } from './download';
-import { filesToDownload, HubError, isLoopback, listRepoFiles, REPO_ID } from './hub';
+import { isLoopback } from '../../backend/endpoint/endpointBackend';
+import { filesToDownload, HubError, listRepoFiles, REPO_ID } from './hub';
 import { settingDefault } from '../shared/settingDefaults';
 
 export const COMMAND_SELECT_MODEL = 'attentive.selectModel';
