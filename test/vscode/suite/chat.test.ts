@@ -57,6 +57,35 @@ async function queuedPair(chat: ChatController, request: string, followUp: strin
   return { conversation, first, second };
 }
 
+/**
+ * With long greedy replies, for each long request in turn (`before` it, if given): a queued pair, and `check` on it,
+ * until a check returns true; false means the reply ended too soon to test, so a longer one is tried. Fails with
+ * `failure` when none could be tested.
+ */
+async function withQueuedPair(
+  chat: ChatController,
+  followUp: string,
+  failure: string,
+  check: (pair: { conversation: Conversation; first: ChatEntry; second: ChatEntry }, request: string) => Promise<boolean> | boolean,
+  before?: () => Promise<void>,
+): Promise<void> {
+  await setLongReplies(true);
+  let tested = false;
+  try {
+    for (const request of LONG_REQUESTS) {
+      await before?.();
+      const pair = await queuedPair(chat, request, followUp);
+      if (pair && (await check(pair, request))) {
+        tested = true;
+        break;
+      }
+    }
+  } finally {
+    await setLongReplies(false);
+  }
+  assert.ok(tested, failure);
+}
+
 export function chatSuite(): void {
   describe('Attentive chat', () => {
     it('answers a request, streaming, with stats, and saves it', async () => {
@@ -162,64 +191,43 @@ export function chatSuite(): void {
 
     it('queues a request sent while a reply runs, and New Chat cancels both', async () => {
       const { chat, backend } = await api();
-      await setLongReplies(true);
-      let tested = false;
-      try {
-        // A reply can end on its own before New Chat: then try a longer one.
-        for (const request of LONG_REQUESTS) {
-          const pair = await queuedPair(chat, request, 'Now the same in JavaScript.');
-          if (!pair) continue;
-          const { conversation, first, second } = pair;
-          for (const deadline = Date.now() + 150; Date.now() < deadline && statusOf(first) === 'streaming'; await sleep(10)) {
-            assert.equal(statusOf(second), 'queued', 'the second request started while the first ran');
-          }
-          if (statusOf(first) !== 'streaming') {
-            console.log(`[attentive] the reply to ${JSON.stringify(request)} ended before New Chat; trying another`);
-            continue;
-          }
-          chat.newChat();
-          assert.notEqual(chat.state().conversation.id, conversation.id);
-          await until('both requests ended', () => finished(first) && finished(second), 5_000);
-          // The running reply keeps its text; the queued one never reached the engine.
-          assert.equal(statusOf(second), 'stopped');
-          assert.equal(second.content, '');
-          if (statusOf(first) !== 'done') assert.equal(statusOf(first), 'stopped');
-          await until('the engine idle', () => backend.pendingCalls === 0 && backend.state.kind === 'ready', 5_000);
-          await sleep(300);
-          assert.equal(backend.pendingCalls, 0, 'a cancelled request was sent to the engine');
-          assert.equal(chat.state().busy, false);
-          tested = true;
-          break;
+      // A reply can end on its own before New Chat: then try a longer one.
+      await withQueuedPair(chat, 'Now the same in JavaScript.', 'every reply ended before New Chat', async ({ conversation, first, second }, request) => {
+        for (const deadline = Date.now() + 150; Date.now() < deadline && statusOf(first) === 'streaming'; await sleep(10)) {
+          assert.equal(statusOf(second), 'queued', 'the second request started while the first ran');
         }
-      } finally {
-        await setLongReplies(false);
-      }
-      assert.ok(tested, 'every reply ended before New Chat');
+        if (statusOf(first) !== 'streaming') {
+          console.log(`[attentive] the reply to ${JSON.stringify(request)} ended before New Chat; trying another`);
+          return false;
+        }
+        chat.newChat();
+        assert.notEqual(chat.state().conversation.id, conversation.id);
+        await until('both requests ended', () => finished(first) && finished(second), 5_000);
+        // The running reply keeps its text; the queued one never reached the engine.
+        assert.equal(statusOf(second), 'stopped');
+        assert.equal(second.content, '');
+        if (statusOf(first) !== 'done') assert.equal(statusOf(first), 'stopped');
+        await until('the engine idle', () => backend.pendingCalls === 0 && backend.state.kind === 'ready', 5_000);
+        await sleep(300);
+        assert.equal(backend.pendingCalls, 0, 'a cancelled request was sent to the engine');
+        assert.equal(chat.state().busy, false);
+        return true;
+      });
     });
 
     it('keeps at most 8 requests waiting: one more is refused with its text left in the input', async () => {
       const { chat } = await api();
-      await setLongReplies(true);
-      let tested = false;
-      try {
-        for (const request of LONG_REQUESTS) {
-          const pair = await queuedPair(chat, request, 'waiting 1');
-          if (!pair) continue;
-          for (let i = 2; i <= 8; i++) chat.sendRequest(`waiting ${i}`);
-          const entries = pair.conversation.entries.length;
-          if (statusOf(pair.first) !== 'streaming') continue; // it ended meanwhile: the queue moved on
-          chat.sendRequest('one too many');
-          assert.equal(pair.conversation.entries.length, entries, 'the ninth waiting request was queued');
-          assert.equal(chat.state().draft, 'one too many');
-          assert.equal(pair.conversation.entries.filter((e) => e.role === 'assistant' && e.status === 'queued').length, 8);
-          chat.newChat();
-          tested = true;
-          break;
-        }
-      } finally {
-        await setLongReplies(false);
-      }
-      assert.ok(tested, 'every reply ended before the queue filled');
+      await withQueuedPair(chat, 'waiting 1', 'every reply ended before the queue filled', ({ conversation, first }) => {
+        for (let i = 2; i <= 8; i++) chat.sendRequest(`waiting ${i}`);
+        const entries = conversation.entries.length;
+        if (statusOf(first) !== 'streaming') return false; // it ended meanwhile: the queue moved on
+        chat.sendRequest('one too many');
+        assert.equal(conversation.entries.length, entries, 'the ninth waiting request was queued');
+        assert.equal(chat.state().draft, 'one too many');
+        assert.equal(conversation.entries.filter((e) => e.role === 'assistant' && e.status === 'queued').length, 8);
+        chat.newChat();
+        return true;
+      });
     });
 
     it('attaches at most 200,000 characters of a file, cut at a line end, and says so on the chip', async () => {
@@ -236,35 +244,34 @@ export function chatSuite(): void {
 
     it('closing the chat view cancels its running and queued requests', async () => {
       const { chat, backend } = await api();
-      await setLongReplies(true);
-      let tested = false;
-      try {
-        for (const request of LONG_REQUESTS) {
-          await vscode.commands.executeCommand('attentive.focusChat');
-          await until('the chat view', () => chat.hasView, 30_000);
-          const pair = await queuedPair(chat, request, 'Add type hints.');
-          if (!pair) continue;
-          const { first, second } = pair;
-          // "Hide 'Chat'" in the view's context menu: VS Code disposes the webview view.
-          await vscode.commands.executeCommand('attentive.chat.removeView');
-          await until('the view disposed', () => !chat.hasView, 10_000);
-          await until('both requests ended', () => finished(first) && finished(second), 5_000);
-          if (statusOf(second) === 'done') {
-            console.log(`[attentive] both replies ended before the view closed; trying another`);
-            continue;
-          }
-          assert.equal(statusOf(second), 'stopped');
-          if (statusOf(first) !== 'done') assert.equal(statusOf(first), 'stopped');
-          await until('the engine idle', () => backend.pendingCalls === 0, 5_000);
-          tested = true;
-          break;
-        }
-      } finally {
-        await setLongReplies(false);
+      const showView = async () => {
         await vscode.commands.executeCommand('attentive.focusChat');
-        await until('the chat view back', () => chat.hasView, 30_000);
+        await until('the chat view', () => chat.hasView, 30_000);
+      };
+      try {
+        await withQueuedPair(
+          chat,
+          'Add type hints.',
+          'every reply ended before the view closed',
+          async ({ first, second }) => {
+            // "Hide 'Chat'" in the view's context menu: VS Code disposes the webview view.
+            await vscode.commands.executeCommand('attentive.chat.removeView');
+            await until('the view disposed', () => !chat.hasView, 10_000);
+            await until('both requests ended', () => finished(first) && finished(second), 5_000);
+            if (statusOf(second) === 'done') {
+              console.log(`[attentive] both replies ended before the view closed; trying another`);
+              return false;
+            }
+            assert.equal(statusOf(second), 'stopped');
+            if (statusOf(first) !== 'done') assert.equal(statusOf(first), 'stopped');
+            await until('the engine idle', () => backend.pendingCalls === 0, 5_000);
+            return true;
+          },
+          showView,
+        );
+      } finally {
+        await showView();
       }
-      assert.ok(tested, 'every reply ended before the view closed');
     });
 
     it('an engine crash mid-reply shows the error with Retry, keeps the history, and Retry restarts the engine', async () => {
