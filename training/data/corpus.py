@@ -326,14 +326,15 @@ def read_doc(entry: dict) -> str | None:
     return raw.decode("utf-8")
 
 
-def main() -> list[dict]:
-    entries, skipped, rejected = build_manifest()
-    os.makedirs(os.path.dirname(MANIFEST), exist_ok=True)
-    with open(MANIFEST, "w", encoding="utf-8") as f:
+def main(candidates=None, manifest: str = MANIFEST, summary_path: str = SUMMARY) -> list[dict]:
+    """Write the manifest of candidates (default: this machine's files) and its summary."""
+    entries, skipped, rejected = build_manifest(candidates)
+    os.makedirs(os.path.dirname(manifest), exist_ok=True)
+    with open(manifest, "w", encoding="utf-8") as f:
         for e in entries:
             f.write(json.dumps(e) + "\n")
     summary = summarize(entries, skipped, rejected)
-    with open(SUMMARY, "w", encoding="utf-8") as f:
+    with open(summary_path, "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1)
     print_summary(summary)
     return entries

@@ -150,7 +150,7 @@ def write_sft(prefix: str, docs: list[dict], tok: BPETokenizer, seed: int, max_t
     return {"tokens": len(ids), "loss_tokens": int(sum(mask)), **stats}
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--force", action="store_true", help="rebuild the manifest and retrain the tokenizer")
     ap.add_argument("--vocab-size", type=int, default=8192)
@@ -160,6 +160,9 @@ def main():
     ap.add_argument("--js-share", type=float, default=0.4, help="most of the pretraining budget given to JS/TS")
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--out", default=None, help="output directory (default training/.data)")
+    ap.add_argument("--manifest", default=corpus.MANIFEST,
+                    help="corpus manifest to read (default training/.data/corpus/manifest.jsonl; "
+                         "built from this machine's files when missing or with --force)")
     ap.add_argument("--fim-mode", choices=["charlevel", "editor"], default="charlevel",
                     help="charlevel: Bavarian et al. spans over ~3000-char pieces; editor: short middles at a "
                          "cursor (rest of line, a few lines, empty) in a window of the file (see fim.py)")
@@ -172,16 +175,18 @@ def main():
     ap.add_argument("--sft-from", default=None,
                     help="copy sft_*.bin from this data directory instead of building them")
     ap.add_argument("--val-tokens", type=int, default=None, help="cap on val.bin tokens")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     global DATA
     if args.out:
         DATA = os.path.abspath(args.out)
     os.makedirs(DATA, exist_ok=True)
 
-    if args.force or not os.path.exists(corpus.MANIFEST):
+    if args.force or not os.path.exists(args.manifest):
         log("building corpus manifest")
-        corpus.main()
-    entries = corpus.read_manifest()
+        # the summary beside the manifest's folder, as corpus.SUMMARY is beside corpus.MANIFEST's
+        corpus.main(manifest=args.manifest,
+                    summary_path=os.path.join(os.path.dirname(os.path.dirname(args.manifest)), "corpus_summary.json"))
+    entries = corpus.read_manifest(args.manifest)
     train_docs = load_docs([e for e in entries if e["split"] == "train"])
     val_docs = load_docs([e for e in entries if e["split"] == "val"])
     log(f"corpus: {len(train_docs)} train files, {len(val_docs)} val files")

@@ -1,11 +1,14 @@
 import hashlib
+import itertools
 import json
 import os
+import random
 
 import numpy as np
 import pytest
 
-from training.data import corpus
+from training.data import corpus, prepare
+from training.data.bpe import BPETokenizer
 from training.data.corpus import build_manifest, classify_licence, content_key, npm_packages, split_of
 
 
@@ -69,20 +72,78 @@ def test_npm_licences(tmp_path):
     assert found == {"ok": "MIT", "@s/scoped": "ISC", "inner": "GPL-3.0"}
 
 
-@pytest.mark.skipif(not all(os.path.exists(os.path.join(corpus.DATA_DIR, n)) for n in ("val_docs.jsonl", "meta.json")),
-                    reason="training/.data not prepared")
-def test_prepared_data_has_no_held_out_file_in_training():
-    """On a machine where prepare.py ran: no held-out file's content is among the training files."""
-    manifest = corpus.read_manifest()
-    train = [e for e in manifest if e["split"] == "train"]
-    with open(os.path.join(corpus.DATA_DIR, "val_docs.jsonl"), encoding="utf-8") as f:
+def check_no_held_out_file_in_training(data_dir: str, manifest_path: str) -> list[dict]:
+    """What prepare.py wrote in data_dir: no held-out file (by path, bytes or whitespace-normalised content) is
+    among the manifest's training files, and train.bin is a well-formed stream. Returns the held-out docs."""
+    train = [e for e in corpus.read_manifest(manifest_path) if e["split"] == "train"]
+    with open(os.path.join(data_dir, "val_docs.jsonl"), encoding="utf-8") as f:
         val = [json.loads(line) for line in f]
     assert val
     assert not {v["path"] for v in val} & {e["path"] for e in train}
     assert not {hashlib.sha256(v["text"].encode()).hexdigest() for v in val} & {e["sha256"] for e in train}
     train_keys = {content_key(t) for t in map(corpus.read_doc, train) if t is not None}
     assert not {content_key(v["text"]) for v in val} & train_keys
-    with open(os.path.join(corpus.DATA_DIR, "meta.json")) as f:
+    with open(os.path.join(data_dir, "meta.json")) as f:
         meta = json.load(f)
-    ids = np.memmap(os.path.join(corpus.DATA_DIR, "train.bin"), dtype=np.uint16, mode="r")
+    ids = np.memmap(os.path.join(data_dir, "train.bin"), dtype=np.uint16, mode="r")
     assert len(ids) == meta["tokens"]["train"] and ids.max() < meta["vocab_size"] and ids[-1] == meta["eot_id"]
+    return val
+
+
+def py_file(i: int) -> str:  # documented, so chat_data mines a conversation from it too
+    return (f"def scale_{i}(values):\n"
+            f'    """Multiply each value by {i} and return the new list."""\n'
+            f"    return [v * {i} for v in values]\n")
+
+
+def js_file(i: int) -> str:
+    return (f"/**\n * Add {i} to every number in the array.\n */\n"
+            f"function shift{i}(xs) {{\n  return xs.map((x) => x + {i});\n}}\n")
+
+
+def texts_in_split(make, split: str, n: int) -> list[str]:
+    """The first n of make(0), make(1), ... that the content hash puts in split."""
+    texts = (make(i) for i in itertools.count())
+    return list(itertools.islice((t for t in texts if split_of(content_key(t)) == split), n))
+
+
+def test_prepare_keeps_held_out_files_out_of_training(tmp_path, monkeypatch):
+    """The real pipeline (corpus manifest -> prepare.py) on a small corpus that holds copies of its held-out files."""
+    files = {}
+    # val needs both languages too: prepare.py sizes the train sample by val's bytes/token per language
+    for ext, make in ((".py", py_file), (".js", js_file)):
+        for split, n in (("train", 12), ("val", 2)):
+            files.update({f"pkg/{split}_{k}{ext}": text for k, text in enumerate(texts_in_split(make, split, n))})
+    held_out = {path: text for path, text in files.items() if "/val_" in path}
+    for path, text in held_out.items():  # what must not leak: copies, exact or reformatted, in other packages
+        files["vendored/" + path] = text
+        files["reformatted/" + path] = text.replace(" ", "  ").replace("\n", "\n\n")
+    candidates = [(_write(tmp_path / "src" / path, text), path.split("/")[0], "MIT", False)
+                  for path, text in files.items()]
+    random.Random(0).shuffle(candidates)  # some copies come before their original
+
+    data = tmp_path / "data"
+    manifest = str(data / "corpus" / "manifest.jsonl")
+    corpus.main(candidates, manifest=manifest, summary_path=str(data / "corpus_summary.json"))
+    summary = json.loads((data / "corpus_summary.json").read_text())
+    assert summary["skipped_files"] == {"duplicate": 2 * len(held_out)}  # every copy reached dedup
+    monkeypatch.setattr(prepare, "DATA", prepare.DATA)  # main() points the module's DATA at --out: restore it after
+    # tiny vocabulary for speed; no FIM, so train.bin decodes back to whole files
+    prepare.main(["--out", str(data), "--manifest", manifest, "--vocab-size", "300", "--fim-rate", "0"])
+
+    val = check_no_held_out_file_in_training(str(data), manifest)
+    held_out_keys = {content_key(t) for t in held_out.values()}
+    assert {content_key(v["text"]) for v in val} == held_out_keys  # one copy of each held-out file, in val
+    tok = BPETokenizer.load_hf(str(data / "tokenizer.json"))
+    train_bin = np.fromfile(data / "train.bin", dtype=np.uint16).tolist()
+    train_docs = tok.decode(train_bin).split("<|endoftext|>")[:-1]
+    # beyond the manifest: what reached train.bin is every training file and no held-out one
+    assert len(train_docs) == len(files) - 3 * len(held_out)
+    assert not {content_key(d) for d in train_docs} & held_out_keys
+
+
+@pytest.mark.skipif(not all(os.path.exists(os.path.join(corpus.DATA_DIR, n)) for n in ("val_docs.jsonl", "meta.json")),
+                    reason="training/.data not prepared")
+def test_prepared_data_has_no_held_out_file_in_training():
+    """On a machine where prepare.py ran, the same checks on the real corpus."""
+    check_no_held_out_file_in_training(corpus.DATA_DIR, corpus.MANIFEST)
