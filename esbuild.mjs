@@ -1,4 +1,5 @@
-// One bundle per entry point: the extension host, the engine worker, the CLI, and each webview.
+// One bundle per entry point: the extension host, the engine worker, the attention analysis thread, the CLI, and
+// each webview.
 // `node esbuild.mjs [--production] [--watch]`; scripts/package.mjs calls buildProduct() for the VSIX.
 import * as esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -30,13 +31,14 @@ function webviewCommon(production) {
   };
 }
 
-/** What users get: the extension host, the engine worker and the webviews (not the CLI), under `outRoot`. */
+/** What users get: the extension host, the engine worker, the analysis thread and the webviews (not the CLI), under `outRoot`. */
 function productBuilds(production, outRoot) {
   return [
     { ...webviewCommon(production), entryPoints: { chat: 'webview/chat/main.ts' }, outdir: `${outRoot}/webview` },
     { ...webviewCommon(production), entryPoints: { attention: 'webview/attention/main.ts' }, outdir: `${outRoot}/webview` },
     { ...nodeCommon(production), entryPoints: { extension: 'src/extension/extension.ts' }, outdir: outRoot },
     { ...nodeCommon(production), entryPoints: { worker: 'src/worker/main.ts' }, outdir: outRoot },
+    { ...nodeCommon(production), entryPoints: { analysis: 'src/extension/attention/analysisThread.ts' }, outdir: outRoot },
   ];
 }
 

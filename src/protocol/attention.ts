@@ -69,7 +69,7 @@ export interface AttentionData {
 
 /** Every head at a glance: computed from all the maps after the first paint, so sent after `data`. */
 export interface HeadDetails {
-  /** Thumbnail edge in pixels (max-pooled cells; equal to the token count when that is smaller). */
+  /** Thumbnail edge in pixels (max-pooled cells; the nearest cell when there are fewer tokens). */
   thumbnailSize: number;
   /** layers x heads thumbnails, [layer][head][size][size] row-major. */
   thumbnails: Float32Array;

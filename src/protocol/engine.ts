@@ -197,7 +197,10 @@ export interface SurprisalResult {
 export interface AttentionResult extends SurprisalResult {
   layers: number;
   heads: number;
-  /** One array per layer, [heads, seq, seq] row-major: weights[l][h*seq*seq + q*seq + k]. */
+  /**
+   * One array per layer, [heads, seq, seq] row-major: weights[l][h*seq*seq + q*seq + k]. The engine allocates them on
+   * SharedArrayBuffers so that passing them between threads shares rather than copies them.
+   */
   weights: Float32Array[];
   /** Milliseconds inside the engine: the ONNX Runtime run, and surprisal, predictions and offsets after it. */
   timings?: { runMs: number; afterRunMs: number };

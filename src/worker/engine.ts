@@ -367,7 +367,9 @@ export class LoadedModel {
         output.attentions!.forEach((attention, layer) => {
           // [heads, chunk, total] rows into the layer's [heads, seq, seq] map; keys after `total` stay 0 (causal).
           const heads = attention.length / (length * total);
-          maps[layer] ??= new Float32Array(heads * seq * seq);
+          // Shared memory: posting the result to the host shares it instead of copying, and the host's analysis
+          // thread (src/extension/attention/analysisThread.ts) reads the same bytes.
+          maps[layer] ??= new Float32Array(new SharedArrayBuffer(heads * seq * seq * Float32Array.BYTES_PER_ELEMENT));
           for (let head = 0; head < heads; head++) {
             for (let q = 0; q < length; q++) {
               const row = (head * length + q) * total;

@@ -172,5 +172,6 @@ export class EngineServer {
 function transferables(result: unknown): ArrayBuffer[] {
   const weights = (result as Partial<EngineMethods['attention']['result']> | null)?.weights;
   if (!Array.isArray(weights)) return [];
-  return weights.map((w) => w.buffer as ArrayBuffer).filter((b, i, all) => all.indexOf(b) === i);
+  // Attention maps live in SharedArrayBuffers (shared by postMessage, never transferred); anything else is moved.
+  return weights.map((w) => w.buffer).filter((b, i, all): b is ArrayBuffer => b instanceof ArrayBuffer && all.indexOf(b) === i);
 }

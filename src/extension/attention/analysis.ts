@@ -1,7 +1,8 @@
 // What the attention view computes from the engine's attention probabilities: a head's matrix, aggregations over
-// heads and layers, per-head statistics with labels for recognisable heads, and thumbnails. Pure (no `vscode`).
+// heads and layers, per-head statistics with labels for recognisable heads, and thumbnails. Pure (no `vscode`): the
+// aggregations run in the analysis thread (analysisThread.ts), off the extension host's event loop.
 
-import type { HeadStats } from '../../protocol/attention';
+import type { AttentionView, HeadDetails, HeadStats } from '../../protocol/attention';
 
 export interface AttentionMaps {
   seq: number;
@@ -15,6 +16,20 @@ export interface AttentionMaps {
 export function headMatrix(maps: AttentionMaps, layer: number, head: number): Float32Array {
   const size = maps.seq * maps.seq;
   return maps.weights[layer]!.subarray(head * size, (head + 1) * size);
+}
+
+/** The [seq, seq] matrix of a view, as a new array. */
+export function viewMatrix(maps: AttentionMaps, view: AttentionView): Float32Array {
+  switch (view.kind) {
+    case 'head':
+      return headMatrix(maps, view.layer, view.head).slice();
+    case 'mean':
+      return meanOverHeads(maps, view.layer);
+    case 'max':
+      return maxOverHeads(maps, view.layer);
+    case 'rollout':
+      return rollout(maps, view.layer);
+  }
 }
 
 /** Mean over the layer's heads: [seq, seq]; rows still sum to 1. */
@@ -192,4 +207,16 @@ export function thumbnail(matrix: Float32Array, seq: number, size: number): Floa
     }
   }
   return out;
+}
+
+/** Every head's thumbnail ([size, size], max-pooled) and statistics with labels. */
+export function headDetails(maps: AttentionMaps, tokens: readonly string[], size: number): HeadDetails {
+  const { seq, layers, heads } = maps;
+  const thumbnails = new Float32Array(layers * heads * size * size);
+  for (let layer = 0; layer < layers; layer++) {
+    for (let head = 0; head < heads; head++) {
+      thumbnails.set(thumbnail(headMatrix(maps, layer, head), seq, size), (layer * heads + head) * size * size);
+    }
+  }
+  return { thumbnailSize: size, thumbnails, summaries: summarizeHeads(maps, tokens) };
 }

@@ -1,5 +1,6 @@
 // The attention view: a WebviewPanel beside the editor that renders webview/attention/ under a strict CSP. The host
-// keeps the engine's full maps and answers the webview's requests for the one matrix it shows; it links the view to
+// keeps the engine's full maps and answers the webview's requests for the one matrix it shows (aggregations computed
+// in the analysis thread, analysisClient.ts, off the extension host's event loop); it links the view to
 // the code: hovering a token decorates, in the editor, the tokens it attends to, and moving the cursor in the
 // explained code selects that token in the view.
 
@@ -23,17 +24,14 @@ import { EngineError } from '../../protocol/engine';
 import type { Backend } from '../../backend/backend';
 import { attentionCutNote, contextCutNote } from '../shared/codeToExplain';
 import { MAX_TOKEN_CHARS } from '../../protocol/estimates';
-import { headMatrix, maxOverHeads, meanOverHeads, rollout, summarizeHeads, thumbnail, type AttentionMaps } from './analysis';
+import { headMatrix, type AttentionMaps } from './analysis';
+import { AnalysisClient } from './analysisClient';
 import { attentionJson, saveJson, savePng } from './exportFiles';
 import { tokenAtOffset, tokenRanges, type TokenRange } from './tokenRanges';
+import { KeyDecorations, editorsOf, toRange, type AppliedDecoration } from './keyDecorations';
 
 export const ATTENTION_PANEL_TYPE = 'attentive.attention';
 export const THUMBNAIL_SIZE = 48;
-/** Decoration intensities: a key's weight picks the nearest of these levels (one decoration type each). */
-/** Attention weight levels in the editor, one contributed theme colour each (attentive.attention.levelNBackground). */
-const LEVELS = 5;
-/** Keys with less weight than this are not decorated. */
-const MIN_DECORATED_WEIGHT = 0.02;
 /** Matrices kept for the view (each is seq x seq floats: 4 MB at 1,024 tokens). */
 const CACHED_MATRICES = 6;
 
@@ -47,6 +45,8 @@ interface Explained {
   text: string;
   ranges: Array<TokenRange | null>;
   maps: AttentionMaps;
+  /** Computes the maps' aggregations off the extension host's thread; disposed with this. */
+  analysis: AnalysisClient;
   data: AttentionData;
   /** Thumbnails and statistics of every head, computed after the first paint's data is sent. */
   details?: HeadDetails;
@@ -66,24 +66,19 @@ export interface ExplainTimings {
   matrixWithData: boolean;
 }
 
-/** One decorated key. */
-export interface AppliedDecoration {
-  token: number;
-  range: vscode.Range;
-  weight: number;
-}
-
 export class AttentionController implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private webviewReady = false;
   private explained: Explained | undefined;
   private pendingMessage: AttentionHostMessage | undefined;
   private abort: AbortController | undefined;
-  private readonly cache = new Map<string, Float32Array>();
-  private readonly levels: vscode.TextEditorDecorationType[];
-  private readonly queryDecoration: vscode.TextEditorDecorationType;
+  /** Matrices by view key, most recently used last; a promise while the analysis thread computes it. */
+  private readonly cache = new Map<string, Promise<Float32Array>>();
+  private readonly keyDecorations = new KeyDecorations();
   private readonly subscriptions: vscode.Disposable[] = [];
   private lastSelected = -1;
+  /** Counts hovers, so that a decoration computed after a later hover is dropped. */
+  private hovers = 0;
   /** The view the webview shows (from its ready message and its requests), whose matrix goes out with the data. */
   private shownView: AttentionView = { kind: 'head', layer: 0, head: 0 };
   private readonly decorated = new vscode.EventEmitter<AppliedDecoration[]>();
@@ -100,18 +95,6 @@ export class AttentionController implements vscode.Disposable {
     /** Where the chat runs when that is a model server ("<model> at <host>"): the view says its maps are the local model's. */
     private readonly chatServer: () => string | undefined = () => undefined,
   ) {
-    this.levels = Array.from({ length: LEVELS }, (_, i) =>
-      vscode.window.createTextEditorDecorationType({
-        // Theme colours (orange by default, at most 0.8 alpha so the text stays legible); themes may change them.
-        backgroundColor: new vscode.ThemeColor(`attentive.attention.level${i + 1}Background`),
-        borderRadius: '2px',
-      }),
-    );
-    this.queryDecoration = vscode.window.createTextEditorDecorationType({
-      border: '1px solid',
-      borderColor: new vscode.ThemeColor('focusBorder'),
-      borderRadius: '2px',
-    });
     this.subscriptions.push(
       vscode.window.onDidChangeTextEditorSelection((event) => this.cursorMoved(event)),
       vscode.workspace.onDidChangeTextDocument((event) => {
@@ -154,8 +137,7 @@ export class AttentionController implements vscode.Disposable {
     this.abort?.abort();
     const abort = new AbortController();
     this.abort = abort;
-    this.explained = undefined;
-    this.cache.clear();
+    this.forgetExplained();
     this.clearDecorations();
     this.openPanel(label);
     void this.post({ type: 'loading', label });
@@ -182,7 +164,8 @@ export class AttentionController implements vscode.Disposable {
       this.explained = explained;
       this.lastSelected = -1;
       // The matrix on screen goes with the data: the heatmap paints without asking first.
-      const matrix = this.packedMatrix(this.shownView);
+      const matrix = await this.packedMatrix(this.shownView).catch(() => undefined);
+      if (abort.signal.aborted || this.explained !== explained) return;
       const delivered = this.post({ type: 'data', data: explained.data, ...(matrix ? { matrix } : {}) });
       const dataPostedAt = Date.now();
       const timings: ExplainTimings = {
@@ -195,12 +178,17 @@ export class AttentionController implements vscode.Disposable {
       this.log.appendLine(
         `[attention] ${label}: ${explained.data.tokens.length} tokens; before the engine ${timings.beforeEngineMs} ms, engine ${timings.engineMs} ms (ONNX Runtime ${result.timings?.runMs ?? '?'} ms, then ${result.timings?.afterRunMs ?? '?'} ms), data${matrix ? ' and first matrix' : ''} ${timings.prepareMs} ms (command at ${commandAt}, data posted at ${dataPostedAt})`,
       );
-      // Every head's thumbnail and statistics read all the maps (~0.1 s at 256 tokens, ~0.4 s at 1,000): only once
-      // VS Code has passed the data on, so that this busy stretch of the extension host never holds up the first paint.
+      // Every head's thumbnail and statistics read all the maps (~0.1 s at 256 tokens, ~0.4 s at 1,000; in the analysis
+      // thread): only once VS Code has passed the data on, so that they never compete with the first paint.
       await delivered;
       if (abort.signal.aborted || this.explained !== explained) return;
       const detailsStarted = performance.now();
-      explained.details = headDetails(explained.maps, result.tokens.map((t) => t.text));
+      const details = await explained.analysis.details(
+        result.tokens.map((t) => t.text),
+        THUMBNAIL_SIZE,
+      );
+      if (abort.signal.aborted || this.explained !== explained) return;
+      explained.details = details;
       timings.detailsMs = Math.round(performance.now() - detailsStarted);
       void this.post({ type: 'details', details: explained.details });
       this.log.appendLine(`[attention] ${label}: head thumbnails and statistics ${timings.detailsMs} ms`);
@@ -247,7 +235,8 @@ export class AttentionController implements vscode.Disposable {
     if (result.surprisal) data.surprisal = result.surprisal.map((s) => (Number.isFinite(s) ? s : null));
     if (result.predictions) data.predictions = result.predictions;
     if (note) data.note = note;
-    return { uri: document.uri, baseOffset: document.offsetAt(range.start), text, ranges, maps, data, stale: false };
+    const analysis = new AnalysisClient(vscode.Uri.joinPath(this.extensionUri, 'dist', 'analysis.js').fsPath, maps);
+    return { uri: document.uri, baseOffset: document.offsetAt(range.start), text, ranges, maps, analysis, data, stale: false };
   }
 
   private openPanel(label: string): void {
@@ -283,8 +272,7 @@ export class AttentionController implements vscode.Disposable {
       this.abort?.abort();
       this.clearDecorations();
       this.panel = undefined;
-      this.explained = undefined;
-      this.cache.clear();
+      this.forgetExplained();
     });
   }
 
@@ -302,7 +290,8 @@ export class AttentionController implements vscode.Disposable {
         if (message.view) this.shownView = message.view;
         const explained = this.explained;
         if (explained) {
-          const matrix = this.packedMatrix(this.shownView);
+          const matrix = await this.packedMatrix(this.shownView);
+          if (this.explained !== explained) return;
           void this.post({ type: 'data', data: explained.data, ...(matrix ? { matrix } : {}) });
           if (explained.details) this.post({ type: 'details', details: explained.details });
           if (this.lastSelected >= 0) this.post({ type: 'selectToken', index: this.lastSelected });
@@ -311,7 +300,7 @@ export class AttentionController implements vscode.Disposable {
       }
       case 'requestMatrix': {
         this.shownView = message.view;
-        const matrix = this.packedMatrix(message.view);
+        const matrix = await this.packedMatrix(message.view);
         if (matrix) this.post({ type: 'matrix', requestId: message.requestId, ...matrix });
         return;
       }
@@ -330,7 +319,7 @@ export class AttentionController implements vscode.Disposable {
         return;
       }
       case 'hoverToken':
-        this.decorate(message.index, message.view);
+        await this.decorate(message.index, message.view);
         return;
       case 'revealToken':
         await this.reveal(message.index);
@@ -345,17 +334,21 @@ export class AttentionController implements vscode.Disposable {
   }
 
   /** A view's matrix packed for the webview, or undefined when nothing is explained or the view is not in the model. */
-  private packedMatrix(view: AttentionView): PackedMatrix | undefined {
+  private async packedMatrix(view: AttentionView): Promise<PackedMatrix | undefined> {
     const explained = this.explained;
     if (!explained || !viewInRange(view, explained.maps.layers, explained.maps.heads)) return undefined;
     const seq = explained.maps.seq;
-    return { view, seq, data: packMatrix(this.matrix(view), seq) };
+    const matrix = await this.matrix(view);
+    return this.explained === explained ? { view, seq, data: packMatrix(matrix, seq) } : undefined;
   }
 
-  /** The [seq, seq] matrix of a view (a copy the webview may keep), computed once per view. */
-  matrix(view: AttentionView): Float32Array {
+  /**
+   * The [seq, seq] matrix of a view (an array of its own), computed once per view: a head's is a copy made here,
+   * aggregations come from the analysis thread.
+   */
+  matrix(view: AttentionView): Promise<Float32Array> {
     const explained = this.explained;
-    if (!explained) throw new Error('Nothing is explained');
+    if (!explained) return Promise.reject(new Error('Nothing is explained'));
     const key = viewKey(view);
     const cached = this.cache.get(key);
     if (cached) {
@@ -363,51 +356,42 @@ export class AttentionController implements vscode.Disposable {
       this.cache.set(key, cached);
       return cached;
     }
-    const maps = explained.maps;
-    const matrix =
-      view.kind === 'head' ? headMatrix(maps, view.layer, view.head).slice() : view.kind === 'mean' ? meanOverHeads(maps, view.layer) : view.kind === 'max' ? maxOverHeads(maps, view.layer) : rollout(maps, view.layer);
+    const matrix = view.kind === 'head' ? Promise.resolve(headMatrix(explained.maps, view.layer, view.head).slice()) : explained.analysis.matrix(view);
     this.cache.set(key, matrix);
+    // A failed computation is not kept: the next request tries again.
+    matrix.catch(() => {
+      if (this.cache.get(key) === matrix) this.cache.delete(key);
+    });
     while (this.cache.size > CACHED_MATRICES) this.cache.delete(this.cache.keys().next().value!);
     return matrix;
   }
 
+  /** Drops what is explained: its matrices, and its analysis thread with whatever that computes. */
+  private forgetExplained(): void {
+    this.explained?.analysis.dispose();
+    this.explained = undefined;
+    this.cache.clear();
+  }
+
   /** Decorates, in every editor of the explained document, the keys token `index` attends to in `view`. */
-  private decorate(index: number | null, view: AttentionView): void {
+  private async decorate(index: number | null, view: AttentionView): Promise<void> {
+    const hover = ++this.hovers;
     const explained = this.explained;
     if (index === null || !explained || explained.stale || index >= explained.maps.seq || !viewInRange(view, explained.maps.layers, explained.maps.heads)) {
       this.clearDecorations();
       return;
     }
     const seq = explained.maps.seq;
-    const row = this.matrix(view).subarray(index * seq, index * seq + index + 1);
-    const byLevel: vscode.Range[][] = this.levels.map(() => []);
-    const applied: AppliedDecoration[] = [];
-    for (let key = 0; key <= index; key++) {
-      const weight = row[key]!;
-      const range = explained.ranges[key];
-      if (!range || weight < MIN_DECORATED_WEIGHT) continue;
-      const vsRange = toRange(range);
-      byLevel[Math.min(LEVELS, Math.max(1, Math.round(weight * LEVELS))) - 1]!.push(vsRange);
-      applied.push({ token: key, range: vsRange, weight });
-    }
-    const query = explained.ranges[index];
-    for (const editor of this.editorsOf(explained.uri)) {
-      this.levels.forEach((type, level) => editor.setDecorations(type, byLevel[level]!));
-      editor.setDecorations(this.queryDecoration, query ? [toRange(query)] : []);
-    }
-    this.decorated.fire(applied);
+    const matrix = await this.matrix(view);
+    // A later hover, or a new text, while the matrix was computed: this one is out of date.
+    if (hover !== this.hovers || explained !== this.explained || explained.stale) return;
+    const row = matrix.subarray(index * seq, index * seq + index + 1);
+    this.decorated.fire(this.keyDecorations.show(explained.uri, explained.ranges, index, row));
   }
 
   private clearDecorations(): void {
-    for (const editor of vscode.window.visibleTextEditors) {
-      for (const type of this.levels) editor.setDecorations(type, []);
-      editor.setDecorations(this.queryDecoration, []);
-    }
+    this.keyDecorations.clear();
     this.decorated.fire([]);
-  }
-
-  private editorsOf(uri: vscode.Uri): vscode.TextEditor[] {
-    return vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === uri.toString());
   }
 
   private cursorMoved(event: vscode.TextEditorSelectionChangeEvent): void {
@@ -428,7 +412,7 @@ export class AttentionController implements vscode.Disposable {
     if (!explained || !range) return;
     const document = await vscode.workspace.openTextDocument(explained.uri);
     const editor =
-      this.editorsOf(explained.uri)[0] ?? (await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preserveFocus: true, preview: false }));
+      editorsOf(explained.uri)[0] ?? (await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preserveFocus: true, preview: false }));
     const vsRange = toRange(range);
     this.lastSelected = index;
     editor.selection = new vscode.Selection(vsRange.start, vsRange.end);
@@ -442,10 +426,10 @@ export class AttentionController implements vscode.Disposable {
   }
 
   /** The JSON export of one view of what is explained. */
-  exportJsonText(view: AttentionView): string {
+  async exportJsonText(view: AttentionView): Promise<string> {
     const explained = this.explained;
     if (!explained) throw new Error('Nothing is explained');
-    return attentionJson(explained.data, view, this.matrix(view), explained.maps.seq);
+    return attentionJson(explained.data, view, await this.matrix(view), explained.maps.seq);
   }
 
   /** Sends a message to the page (when it is ready); resolves once VS Code has passed it on. */
@@ -466,27 +450,10 @@ export class AttentionController implements vscode.Disposable {
   dispose(): void {
     this.abort?.abort();
     this.panel?.dispose();
-    for (const type of this.levels) type.dispose();
-    this.queryDecoration.dispose();
+    this.forgetExplained();
+    this.keyDecorations.dispose();
     for (const subscription of this.subscriptions) subscription.dispose();
     this.decorated.dispose();
     this.posted.dispose();
   }
-}
-
-/** Every head's thumbnail (max-pooled) and statistics with labels. */
-function headDetails(maps: AttentionMaps, tokenTexts: string[]): HeadDetails {
-  const { seq, layers, heads } = maps;
-  const thumbnails = new Float32Array(layers * heads * THUMBNAIL_SIZE * THUMBNAIL_SIZE);
-  for (let layer = 0; layer < layers; layer++) {
-    for (let head = 0; head < heads; head++) {
-      thumbnails.set(thumbnail(headMatrix(maps, layer, head), seq, THUMBNAIL_SIZE), (layer * heads + head) * THUMBNAIL_SIZE * THUMBNAIL_SIZE);
-    }
-  }
-  const summaries = summarizeHeads(maps, tokenTexts).map((s) => ({ ...s, labels: [...s.labels] }));
-  return { thumbnailSize: THUMBNAIL_SIZE, thumbnails, summaries };
-}
-
-function toRange(range: TokenRange): vscode.Range {
-  return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
 }

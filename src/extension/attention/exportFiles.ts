@@ -28,10 +28,10 @@ export async function savePng(dataUrl: string, name: string): Promise<void> {
 }
 
 /** Saves JSON where the user picks; `text` runs only once a file is chosen. */
-export async function saveJson(name: string, text: () => string): Promise<void> {
+export async function saveJson(name: string, text: () => Promise<string>): Promise<void> {
   const target = await vscode.window.showSaveDialog({ defaultUri: defaultExportUri(name), filters: { JSON: ['json'] }, title: 'Export the attention weights as JSON' });
   if (!target) return;
-  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text()));
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(await text()));
   void vscode.window.showInformationMessage(`Attentive: saved ${path.basename(target.fsPath)}`);
 }
 
