@@ -258,7 +258,12 @@ export type HostToWorker =
    * Test mode only: a worker started with test hooks throws from its message handler, as a bug in it would (between
    * decoding steps, never inside session.run). Any other server answers nothing and logs nothing: it is ignored.
    */
-  | { kind: 'crash-for-test' };
+  | { kind: 'crash-for-test' }
+  /**
+   * Test mode only: a worker started with test hooks keeps its thread busy in JavaScript for `ms`, as code that never
+   * finishes would (the watchdog's case); any other server ignores it.
+   */
+  | { kind: 'hold-thread-for-test'; ms: number };
 
 export interface SerializedError {
   message: string;

@@ -64,6 +64,9 @@ export class EngineServer {
       case 'crash-for-test':
         if (this.options.testHooks) throw new Error('crash requested by a test');
         break;
+      case 'hold-thread-for-test':
+        if (this.options.testHooks) for (const until = performance.now() + message.ms; performance.now() < until; );
+        break;
       default:
         throw new EngineError(`Unknown message: ${JSON.stringify(message satisfies never)}`, 'bad-request');
     }

@@ -1,10 +1,10 @@
 // Tokenizer and chat template of a model folder: @huggingface/tokenizers for tokenizer.json,
-// @huggingface/jinja for the chat template in tokenizer_config.json.
+// @huggingface/jinja for the chat template in tokenizer_config.json (chatTemplate.ts, within a time limit).
 
-import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { EngineError, type ChatMessage } from '../protocol/engine';
 import { MAX_TOKEN_CHARS } from '../protocol/estimates';
+import { ChatTemplate } from './chatTemplate';
 
 function tokenContent(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
@@ -16,7 +16,7 @@ function tokenContent(value: unknown): string | undefined {
 
 export class ModelTokenizer {
   private readonly tokenizer: Tokenizer;
-  private readonly chatTemplate: Template | null;
+  private readonly chatTemplate: ChatTemplate | null;
   readonly bosToken: string | undefined;
   readonly eosToken: string | undefined;
   /** Largest token id + 1, counting added tokens. */
@@ -34,7 +34,7 @@ export class ModelTokenizer {
     this.bosToken = tokenContent(tokenizerConfig['bos_token']);
     this.eosToken = tokenContent(tokenizerConfig['eos_token']);
     const template = tokenizerConfig['chat_template'];
-    this.chatTemplate = typeof template === 'string' ? new Template(template) : null;
+    this.chatTemplate = typeof template === 'string' ? ChatTemplate.parse(template) : null;
     let maxId = -1;
     for (const id of this.tokenizer.get_vocab(true).values()) if (id > maxId) maxId = id;
     this.vocabSize = maxId + 1;

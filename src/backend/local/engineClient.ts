@@ -133,7 +133,7 @@ export class EngineClient {
       return;
     }
     if (transport.inNativeRun?.()) return; // a long ONNX Runtime step: it ends, and must not be interrupted
-    const reason = `The engine stopped responding for ${durationText(this.unresponsiveMs)} (a chat template or a text that never finishes?) and was stopped`;
+    const reason = `The engine stopped responding for ${durationText(this.unresponsiveMs)} and was stopped`;
     this.transport = null;
     this.loaded = null;
     void transport.terminate({ force: true });

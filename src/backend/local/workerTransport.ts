@@ -19,7 +19,7 @@ const SHUTDOWN_TIMEOUT_MS = 5000;
 const WORKER_YOUNG_GENERATION_MB = 3;
 
 export interface WorkerOptions {
-  /** The worker honours the test-mode 'crash-for-test' message (the extension's own tests only). */
+  /** The worker honours the test-mode messages 'crash-for-test' and 'hold-thread-for-test' (the extension's own tests only). */
   testHooks?: boolean;
 }
 
