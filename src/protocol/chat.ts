@@ -11,20 +11,28 @@ export const SLASH_COMMANDS: ReadonlyArray<{ name: SlashCommand; description: st
   { name: 'clear', description: 'Start a new chat' },
 ];
 
-/** Code attached to a request: the editor selection or a whole file. */
 /** An attached file or selection keeps at most this many characters (~50,000 tokens), cut at a line end. */
 export const MAX_ATTACHMENT_CHARS = 200_000;
 
-export interface Attachment {
+/** What the chat view shows of code attached to a request (the editor selection or a whole file): its text stays in the host. */
+export interface AttachmentInfo {
   id: string;
   kind: 'selection' | 'file';
   /** e.g. "fib.py:3-9" or "fib.py" */
   label: string;
   fileName: string;
   language: string;
-  text: string;
   /** Only the first `keptLines` lines are in `text` (a file over the attachment cap, or stored history over its cap). */
   cut?: { keptLines: number; totalLines: number };
+  /**
+   * The text's size in the chat model's tokens once counted (`estimated` for a model server, which counts only what it
+   * is sent), and that model's context, so the chip can say when it cannot all be sent.
+   */
+  tokens?: { count: number; estimated: boolean; context: number };
+}
+
+export interface Attachment extends AttachmentInfo {
+  text: string;
 }
 
 export type EntryStatus = 'queued' | 'streaming' | 'done' | 'stopped' | 'error';
@@ -39,22 +47,47 @@ export interface ReplyStats {
   trimmedNote?: string;
 }
 
-export interface ChatEntry {
+interface EntryFields {
   id: string;
   role: 'user' | 'assistant';
   content: string;
-  attachments?: Attachment[];
   status: EntryStatus;
   error?: string;
   stats?: ReplyStats;
 }
 
-export interface Conversation {
+export interface ChatEntry extends EntryFields {
+  attachments?: Attachment[];
+}
+
+/** An entry as the view gets it: its attachments without their text. */
+export interface ViewEntry extends EntryFields {
+  attachments?: AttachmentInfo[];
+}
+
+interface ConversationFields {
   id: string;
   title: string;
   createdAt: number;
   updatedAt: number;
+}
+
+export interface Conversation extends ConversationFields {
   entries: ChatEntry[];
+}
+
+export interface ViewConversation extends ConversationFields {
+  entries: ViewEntry[];
+}
+
+/** An attachment as the view gets it: its text never goes to the webview, which shows only its chip. */
+export function attachmentInfo({ text: _text, ...info }: Attachment): AttachmentInfo {
+  return info;
+}
+
+export function viewEntry(entry: ChatEntry): ViewEntry {
+  if (!entry.attachments) return entry;
+  return { ...entry, attachments: entry.attachments.map(attachmentInfo) };
 }
 
 export interface ConversationSummary {
@@ -80,10 +113,10 @@ export interface ChatBackendInfo {
 export type SetupAction = 'selectModel' | 'addModelServer';
 
 export interface ChatViewState {
-  conversation: Conversation;
+  conversation: ViewConversation;
   runsOn: ChatBackendInfo;
   conversations: ConversationSummary[];
-  attachments: Attachment[];
+  attachments: AttachmentInfo[];
   draft: string;
   model: ModelStatus;
   /** A reply is being generated or queued in this conversation. */
@@ -115,7 +148,7 @@ export type WebviewMessage =
 export type HostMessage =
   | { type: 'state'; state: ChatViewState }
   | { type: 'delta'; entryId: string; text: string }
-  | { type: 'entry'; entry: ChatEntry }
+  | { type: 'entry'; entry: ViewEntry }
   | { type: 'model'; model: ModelStatus }
   | { type: 'focusInput' };
 

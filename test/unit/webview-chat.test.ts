@@ -4,7 +4,7 @@
 // posted message is captured.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatEntry, ChatViewState, HostMessage, WebviewMessage } from '../../src/protocol/chat';
+import type { ChatViewState, ViewEntry, HostMessage, WebviewMessage } from '../../src/protocol/chat';
 import { ChatApp, isHostMessage } from '../../webview/chat/app';
 import { relativeTime } from '../../webview/chat/dom';
 import { renderMarkdown, vscodeLanguageId } from '../../webview/chat/markdown';
@@ -21,7 +21,7 @@ function html(fragment: DocumentFragment): string {
   return div.innerHTML;
 }
 
-function state(overrides: Partial<ChatViewState> = {}, entries: ChatEntry[] = []): ChatViewState {
+function state(overrides: Partial<ChatViewState> = {}, entries: ViewEntry[] = []): ChatViewState {
   return {
     conversation: { id: 'c1', title: 'Fibonacci', createdAt: 0, updatedAt: 0, entries },
     runsOn: { kind: 'local', description: 'attentive-code-14m' },
@@ -34,8 +34,8 @@ function state(overrides: Partial<ChatViewState> = {}, entries: ChatEntry[] = []
   };
 }
 
-const user = (id: string, content: string): ChatEntry => ({ id, role: 'user', content, status: 'done' });
-const assistant = (id: string, content: string, extra: Partial<ChatEntry> = {}): ChatEntry => ({ id, role: 'assistant', content, status: 'done', ...extra });
+const user = (id: string, content: string): ViewEntry => ({ id, role: 'user', content, status: 'done' });
+const assistant = (id: string, content: string, extra: Partial<ViewEntry> = {}): ViewEntry => ({ id, role: 'assistant', content, status: 'done', ...extra });
 
 interface Harness {
   app: ChatApp;
@@ -395,6 +395,25 @@ describe('chat view', () => {
     const fromWebview = harness(state({ draft: '' }), { draft: 'from webview', scrollTop: 0, pinned: true });
     expect(fromWebview.textarea().value).toBe('from webview');
     expect(fromWebview.posted).toContainEqual({ type: 'draft', text: 'from webview' });
+  });
+
+  it('shows each attachment\'s size in tokens once counted: exact, estimated (~) for a model server, and marked when over the context', () => {
+    const base = { kind: 'file' as const, fileName: 'big.py', language: 'python' };
+    const exact = { ...base, id: 'a1', label: 'a.py', tokens: { count: 1234, estimated: false, context: 2048 } };
+    const estimated = { ...base, id: 'a2', label: 'b.py', tokens: { count: 1, estimated: true, context: 32768 } };
+    const over = { ...base, id: 'a3', label: 'c.py', tokens: { count: 50000, estimated: false, context: 2048 } };
+    const uncounted = { ...base, id: 'a4', label: 'd.py' };
+    const h = harness(state({ attachments: [exact, estimated, over, uncounted] }, [{ ...user('u1', 'explain'), attachments: [exact] }]));
+    const chips = Array.from(h.root.querySelectorAll<HTMLElement>('.composer .chip'));
+    expect(chips.map((c) => c.querySelector('.chip-tokens')?.textContent ?? null)).toEqual(['1,234 tokens', '~1 token', '50,000 tokens', null]);
+    expect(chips.map((c) => c.classList.contains('over-context'))).toEqual([false, false, true, false]);
+    expect(chips[0]!.title).toBe('big.py: 1,234 tokens');
+    expect(chips[2]!.title).toBe("big.py: 50,000 tokens: more than the model's 2,048-token context, so only its beginning is sent");
+    expect(h.root.querySelector('[data-entry-id="u1"] .chip-tokens')!.textContent).toBe('1,234 tokens');
+    // The count arrives after the chip was drawn (the host counts in the background): the sent request's chip redraws.
+    h.app.handle({ type: 'entry', entry: { ...user('u1', 'explain'), attachments: [{ ...exact, tokens: { count: 99, estimated: false, context: 2048 } }] } });
+    h.runFrames();
+    expect(h.root.querySelector('[data-entry-id="u1"] .chip-tokens')!.textContent).toBe('99 tokens');
   });
 
   it('shows attachments with remove buttons, attach buttons, model status and focusInput', () => {

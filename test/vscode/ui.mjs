@@ -253,6 +253,11 @@ try {
     }
     await chatFrame().locator('.entry', { hasText: 'insert.py' }).last().waitFor({ timeout: 30_000 });
     await chatFrame().locator('.entry-assistant.status-done').last().waitFor({ timeout: 60_000 });
+    // The request's chip shows the selection's size in the model's tokens, counted after it was sent.
+    const tokens = chatFrame().locator('.entry-user').last().locator('.chip-tokens');
+    await tokens.waitFor({ timeout: 30_000 });
+    const text = await tokens.textContent();
+    if (!/^[1-9][\d,]* tokens?$/.test(text ?? '')) throw new Error(`the chip says ${JSON.stringify(text)}`);
   });
 
   await check('after a window reload the conversation is still there', async () => {

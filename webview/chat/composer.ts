@@ -2,7 +2,7 @@
 // Attach file, the model status line and the Send / Stop toggle. Keyboard: Enter sends, Shift+Enter is a new line,
 // Escape stops a reply, ArrowUp in an empty input recalls the last message. The draft is saved as the user types.
 
-import type { Attachment, ModelStatus, WebviewMessage } from '../../src/protocol/chat';
+import type { AttachmentInfo, ModelStatus, WebviewMessage } from '../../src/protocol/chat';
 import { button, el } from './dom';
 import { attachmentChip } from './messages';
 import { SlashMenu, type SlashItem } from './slash';
@@ -76,7 +76,7 @@ export class Composer {
     this.textarea.setSelectionRange(end, end);
   }
 
-  setAttachments(attachments: Attachment[]): void {
+  setAttachments(attachments: AttachmentInfo[]): void {
     this.chips.replaceChildren(...attachments.map((a) => attachmentChip(a, () => this.options.post({ type: 'removeAttachment', id: a.id }))));
     this.chips.hidden = attachments.length === 0;
   }

@@ -2,7 +2,7 @@
 // streamed deltas re-render only their entry at most once per animation frame, and the list stays pinned to the
 // bottom only while the user is at the bottom.
 
-import type { Attachment, ChatBackendInfo, ChatEntry, ReplyStats, WebviewMessage } from '../../src/protocol/chat';
+import type { AttachmentInfo, ChatBackendInfo, ViewEntry, ReplyStats, WebviewMessage } from '../../src/protocol/chat';
 import { MAX_ATTACHMENT_CHARS, SLASH_COMMANDS } from '../../src/protocol/chat';
 import { button, el, icon } from './dom';
 import { flashCopied, renderMarkdown, type CodeActionHandler } from './markdown';
@@ -21,29 +21,50 @@ export function formatStats(stats: ReplyStats): string {
   return parts.filter(Boolean).join(' · ');
 }
 
-function chipTitle(attachment: Attachment): string {
-  const what = attachment.kind === 'file' ? attachment.fileName : `${attachment.fileName} (selection)`;
-  if (!attachment.cut) return what;
-  return attachment.cut.keptLines === 0
-    ? `${what}: its text was not kept in the saved history`
-    : `${what}: only its first ${attachment.cut.keptLines} of ${attachment.cut.totalLines} lines are sent (attachments are cut at ${MAX_ATTACHMENT_CHARS.toLocaleString('en-US')} characters)`;
+/** "1,234 tokens", "~1,234 tokens" (a model server's estimate), or nothing before they are counted. */
+function tokenText(attachment: AttachmentInfo): string | undefined {
+  const tokens = attachment.tokens;
+  if (!tokens) return undefined;
+  return `${tokens.estimated ? '~' : ''}${tokens.count.toLocaleString('en-US')} ${tokens.count === 1 ? 'token' : 'tokens'}`;
 }
 
-export function attachmentChip(attachment: Attachment, onRemove?: () => void): HTMLElement {
+function chipTitle(attachment: AttachmentInfo): string {
+  const what = attachment.kind === 'file' ? attachment.fileName : `${attachment.fileName} (selection)`;
+  const tokens = attachment.tokens;
+  const size = tokens
+    ? tokens.count > tokens.context
+      ? `${tokenText(attachment)}: more than the model's ${tokens.context.toLocaleString('en-US')}-token context, so only its beginning is sent`
+      : tokenText(attachment)
+    : undefined;
+  const parts = [what, ...(size ? [size] : [])];
+  if (attachment.cut) {
+    parts.push(
+      attachment.cut.keptLines === 0
+        ? 'its text was not kept in the saved history'
+        : `only its first ${attachment.cut.keptLines} of ${attachment.cut.totalLines} lines are sent (attachments are cut at ${MAX_ATTACHMENT_CHARS.toLocaleString('en-US')} characters)`,
+    );
+  }
+  return parts.join(': ');
+}
+
+export function attachmentChip(attachment: AttachmentInfo, onRemove?: () => void): HTMLElement {
+  const over = attachment.tokens !== undefined && attachment.tokens.count > attachment.tokens.context;
   const chip = el(
     'span',
-    { className: onRemove ? 'chip' : 'chip compact', title: chipTitle(attachment) },
+    { className: `${onRemove ? 'chip' : 'chip compact'}${over ? ' over-context' : ''}`, title: chipTitle(attachment) },
     icon(attachment.kind === 'file' ? 'file' : 'selection'),
     el('span', { className: 'chip-label', text: attachment.cut ? `${attachment.label} (${attachment.cut.keptLines} of ${attachment.cut.totalLines} lines)` : attachment.label }),
   );
+  const tokens = tokenText(attachment);
+  if (tokens) chip.append(el('span', { className: 'chip-tokens', text: tokens }));
   if (onRemove) chip.append(button({ label: `Remove ${attachment.label}`, icon: 'close', className: 'chip-remove', onClick: onRemove }));
   return chip;
 }
 
-const ACTIVE = new Set<ChatEntry['status']>(['queued', 'streaming']);
+const ACTIVE = new Set<ViewEntry['status']>(['queued', 'streaming']);
 
 interface EntryView {
-  entry: ChatEntry;
+  entry: ViewEntry;
   root: HTMLElement;
   header: HTMLElement;
   actions: HTMLElement;
@@ -117,11 +138,11 @@ export class MessageList {
     }
   }
 
-  entries(): ChatEntry[] {
+  entries(): ViewEntry[] {
     return this.order.map((id) => this.views.get(id)!.entry);
   }
 
-  entry(id: string): ChatEntry | undefined {
+  entry(id: string): ViewEntry | undefined {
     return this.views.get(id)?.entry;
   }
 
@@ -137,7 +158,7 @@ export class MessageList {
   }
 
   /** A full list from a `state` message: reuse the DOM of unchanged entries, re-render the rest. */
-  setEntries(entries: ChatEntry[], busy: boolean): void {
+  setEntries(entries: ViewEntry[], busy: boolean): void {
     const wasPinned = this.pinned;
     this.busy = busy;
     const next = new Map<string, EntryView>();
@@ -182,7 +203,7 @@ export class MessageList {
   }
 
   /** A changed (or new) entry from an `entry` message. */
-  applyEntry(entry: ChatEntry): void {
+  applyEntry(entry: ViewEntry): void {
     const view = this.views.get(entry.id);
     if (!view) {
       const created = this.createView(entry);
@@ -285,7 +306,7 @@ export class MessageList {
     return content;
   }
 
-  private createView(entry: ChatEntry): EntryView {
+  private createView(entry: ViewEntry): EntryView {
     const actions = el('div', { className: 'entry-actions' });
     const header = el(
       'div',
@@ -313,7 +334,7 @@ export class MessageList {
     view.root.className = `entry entry-${entry.role} status-${entry.status}${view.editing ? ' editing' : ''}`;
     if (entry.status === 'streaming' || entry.status === 'queued') view.root.setAttribute('aria-busy', 'true');
     else view.root.removeAttribute('aria-busy');
-    const key = JSON.stringify([entry.content, entry.status, entry.error ?? '', entry.stats ?? null, entry.attachments?.map((a) => a.id) ?? [], view.editing]);
+    const key = JSON.stringify([entry.content, entry.status, entry.error ?? '', entry.stats ?? null, entry.attachments?.map((a) => [a.id, a.tokens?.count ?? null]) ?? [], view.editing]);
     if (key === view.bodyKey) return;
     view.bodyKey = key;
     if (entry.role === 'user') this.renderUser(view);

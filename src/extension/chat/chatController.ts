@@ -7,7 +7,9 @@ import { assertNever } from '../../protocol/assertNever';
 import { EngineError, type EngineEvent, type GenerateResult, type Usage } from '../../protocol/engine';
 import {
   MAX_ATTACHMENT_CHARS,
+  attachmentInfo,
   parseSlashCommand,
+  viewEntry,
   type Attachment,
   type ChatBackendInfo,
   type ChatEntry,
@@ -103,12 +105,18 @@ export class ChatController implements vscode.Disposable {
     return this.running !== null || this.waiting.length > 0;
   }
 
+  /** The conversation on screen, as stored (attachments with their text). */
+  get openConversation(): Conversation {
+    return this.conversation;
+  }
+
+  /** What the view shows: the conversation on screen and the input's attachments without their text. */
   state(): ChatViewState {
     const state: ChatViewState = {
-      conversation: this.conversation,
+      conversation: { ...this.conversation, entries: this.conversation.entries.map(viewEntry) },
       runsOn: this.location.current(),
       conversations: this.store.list(),
-      attachments: this.attachments,
+      attachments: this.attachments.map(attachmentInfo),
       draft: this.draft,
       model: this.modelStatus(),
       busy: this.busy,
@@ -216,7 +224,21 @@ export class ChatController implements vscode.Disposable {
     }
     this.attachments = [...this.attachments.filter((a) => a.label !== attachment.label), attachment];
     this.pushState();
+    void this.countTokens(attachment);
     return attachment;
+  }
+
+  /** Counts an attachment's tokens with the chat model's tokenizer for its chip, in the background (a large file takes a moment). */
+  private async countTokens(attachment: Attachment): Promise<void> {
+    try {
+      const model = await this.backend.ensureLoaded();
+      const [count] = await this.backend.countTokens([attachment.text]);
+      attachment.tokens = { count: count!, estimated: this.location.current().kind === 'server', context: model.contextLength };
+      // Still on screen: on its chip in the input, or on the request it was sent with.
+      if (this.attachments.includes(attachment) || this.conversation.entries.some((e) => e.attachments?.includes(attachment))) this.pushState();
+    } catch (error) {
+      this.log.appendLine(`[chat] counting the tokens of ${attachment.label}: ${(error as Error).message}`);
+    }
   }
 
   /** Starts a request as if typed in the view (Explain Selection uses it). */
@@ -264,7 +286,7 @@ export class ChatController implements vscode.Disposable {
     for (const entry of this.conversation.entries) {
       if (entry.status === 'queued' && entry.id !== this.running?.entryId) {
         entry.status = 'stopped';
-        this.send({ type: 'entry', entry });
+        this.send({ type: 'entry', entry: viewEntry(entry) });
       }
     }
     this.running?.controller.abort();
@@ -304,7 +326,7 @@ export class ChatController implements vscode.Disposable {
     this.running = { entryId: reply.id, controller };
     const visible = () => conversation.id === this.conversation.id;
     const update = () => {
-      if (visible()) this.send({ type: 'entry', entry: reply });
+      if (visible()) this.send({ type: 'entry', entry: viewEntry(reply) });
     };
     let usage: GenerateResult['usage'] | undefined;
     try {

@@ -40,7 +40,7 @@ const LONG_REQUESTS = [
 async function queuedPair(chat: ChatController, request: string, followUp: string): Promise<{ conversation: Conversation; first: ChatEntry; second: ChatEntry } | undefined> {
   chat.newChat();
   chat.sendRequest(request);
-  const conversation = chat.state().conversation;
+  const conversation = chat.openConversation;
   const first = await until('a streaming reply', () => {
     const r = lastReply(conversation.entries);
     return (r?.status === 'streaming' || finished(r)) && r;
@@ -93,7 +93,7 @@ export function chatSuite(): void {
       chat.newChat();
       chat.sendRequest('Write a Python function that adds two numbers.');
       const reply = await until('a finished reply', () => {
-        const r = lastReply(chat.state().conversation.entries);
+        const r = lastReply(chat.openConversation.entries);
         return finished(r) && r;
       });
       assert.equal(reply.status, 'done', reply.error);
@@ -115,10 +115,10 @@ export function chatSuite(): void {
           chat.newChat();
           chat.sendRequest(request);
           // Checked after every message the host handles: polled every 50 ms, short replies had ended before Stop.
-          await until('streamed text', () => (lastReply(chat.state().conversation.entries)?.content.length ?? 0) > 5, 60_000, 0);
+          await until('streamed text', () => (lastReply(chat.openConversation.entries)?.content.length ?? 0) > 5, 60_000, 0);
           chat.stop();
           reply = await until('the finished reply', () => {
-            const r = lastReply(chat.state().conversation.entries);
+            const r = lastReply(chat.openConversation.entries);
             return finished(r) && r;
           }, 5_000);
           if (reply.status === 'stopped') break;
@@ -138,7 +138,7 @@ export function chatSuite(): void {
       editor.selection = new vscode.Selection(0, 0, 1, 16);
       await vscode.commands.executeCommand('attentive.explainSelection', document.uri); // as the context menu calls it
       const entries = await until('a reply', () => {
-        const e = chat.state().conversation.entries;
+        const e = chat.openConversation.entries;
         return finished(lastReply(e)) && e;
       });
       const request = entries.find((e) => e.role === 'user')!;
@@ -155,7 +155,7 @@ export function chatSuite(): void {
       const { document, editor } = await openFile('cube.py', 'x = 1\n\ndef cube(y):\n    z = y * y\n    return z * y\n');
       editor.selection = new vscode.Selection(3, 2, 3, 2);
       await vscode.commands.executeCommand('attentive.explainSelection', document.uri);
-      const request = await until('the request', () => chat.state().conversation.entries.find((e) => e.role === 'user'));
+      const request = await until('the request', () => chat.openConversation.entries.find((e) => e.role === 'user'));
       assert.equal(request.attachments?.[0]?.text, 'def cube(y):\n    z = y * y\n    return z * y');
       chat.stop();
       await closeAll();
@@ -178,7 +178,7 @@ export function chatSuite(): void {
       // What VS Code does when the action is chosen from the lightbulb.
       await vscode.commands.executeCommand(action.command.command, ...(action.command.arguments ?? []));
       const entries = await until('a reply', () => {
-        const e = chat.state().conversation.entries;
+        const e = chat.openConversation.entries;
         return finished(lastReply(e)) && e;
       });
       const request = entries.find((e) => e.role === 'user')!;
@@ -201,7 +201,7 @@ export function chatSuite(): void {
           return false;
         }
         chat.newChat();
-        assert.notEqual(chat.state().conversation.id, conversation.id);
+        assert.notEqual(chat.openConversation.id, conversation.id);
         await until('both requests ended', () => finished(first) && finished(second), 5_000);
         // The running reply keeps its text; the queued one never reached the engine.
         assert.equal(statusOf(second), 'stopped');
@@ -230,14 +230,27 @@ export function chatSuite(): void {
       });
     });
 
-    it('attaches at most 200,000 characters of a file, cut at a line end, and says so on the chip', async () => {
-      const { chat } = await api();
+    it('attaches at most 200,000 characters of a file, cut at a line end, and says so on the chip, with its size in tokens', async () => {
+      const { chat, backend } = await api();
       chat.newChat();
       const { editor } = await openFile('big.py', 'x = 1\n'.repeat(50_000)); // 300,000 characters
       const attachment = chat.attachFile(editor)!;
       assert.ok(attachment.text.length <= 200_000 && attachment.text.endsWith('x = 1\n'));
       assert.deepEqual(attachment.cut, { keptLines: 33_333, totalLines: 50_001 });
       assert.deepEqual(chat.state().attachments.map((a) => a.cut), [{ keptLines: 33_333, totalLines: 50_001 }]);
+      // The chip gets the count from the model's own tokenizer, and the model's context to compare it with.
+      const tokens = await until('the tokens counted', () => chat.state().attachments[0]?.tokens, 30_000);
+      const [count] = await backend.countTokens([attachment.text]);
+      const model = await backend.ensureLoaded();
+      assert.deepEqual(tokens, { count, estimated: false, context: model.contextLength });
+      assert.ok(count! > model.contextLength, `${count} tokens`);
+      // The view gets chips, never the attached text: not with the input's chips, not with the sent request.
+      assert.ok(!('text' in chat.state().attachments[0]!));
+      chat.sendRequest('What does this do?');
+      const sent = chat.state().conversation.entries.find((e) => e.role === 'user')!;
+      assert.equal(sent.attachments?.[0]?.label, 'big.py');
+      assert.ok(!('text' in sent.attachments![0]!));
+      assert.equal(chat.openConversation.entries.find((e) => e.role === 'user')!.attachments?.[0]?.text, attachment.text);
       chat.newChat();
       await closeAll();
     });
@@ -278,14 +291,14 @@ export function chatSuite(): void {
       const attentive = await api();
       const { chat, backend } = attentive;
       assert.ok(attentive.test, 'the test hooks are missing (the extension is not in ExtensionMode.Test)');
-      let conversation = chat.state().conversation;
+      let conversation = chat.openConversation;
       let crashed: ChatEntry | undefined;
       try {
         // The crash must land while a reply streams: a reply can end on its own first, so try a few.
         for (const request of LONG_REQUESTS) {
           await setLongReplies(false);
           chat.newChat();
-          conversation = chat.state().conversation;
+          conversation = chat.openConversation;
           chat.sendRequest('What is a Python list?');
           await until('the first reply', () => finished(lastReply(conversation.entries)));
           await setLongReplies(true);

@@ -64,7 +64,7 @@ export function modelsSuite(): void {
       chat.newChat();
       chat.sendRequest('Say hello.');
       const reply = await until('a finished reply', () => {
-        const r = lastReply(chat.state().conversation.entries);
+        const r = lastReply(chat.openConversation.entries);
         return r && ['done', 'stopped', 'error'].includes(r.status) && r;
       });
       assert.equal(reply.status, 'done', reply.error);

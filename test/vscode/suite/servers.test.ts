@@ -28,7 +28,7 @@ function streamedText(body: string): string {
 /** The conversation's last reply once it has ended. */
 function finishedReply(chat: ChatController, what: string): Promise<ChatEntry> {
   return until(what, () => {
-    const r = lastReply(chat.state().conversation.entries);
+    const r = lastReply(chat.openConversation.entries);
     return finished(r) && r;
   });
 }
@@ -358,7 +358,7 @@ export function serversSuite(): void {
         assert.ok(messages.includes('Attentive: the API key for keyed is saved.'), messages.join('\n'));
         chat.sendRequest('Hello again');
         const answered = await until('the answer with the key', () => {
-          const r = lastReply(chat.state().conversation.entries);
+          const r = lastReply(chat.openConversation.entries);
           return r && r.id !== refused.id && finished(r) && r;
         });
         assert.equal(answered.status, 'done', answered.error);
@@ -391,7 +391,7 @@ export function serversSuite(): void {
         const afterExplain = proxy.exchanges.length;
         chat.sendRequest('Thanks. And what about cubes?');
         const second = await until('the chat reply', () => {
-          const r = lastReply(chat.state().conversation.entries);
+          const r = lastReply(chat.openConversation.entries);
           return r && r.id !== reply.id && finished(r) && r;
         });
         assert.equal(second.status, 'done', second.error);
