@@ -94,11 +94,17 @@ export async function launchChromium(runDir) {
   };
 }
 
-/** Workbench settings that keep a test or benchmark window quiet (no welcome page, no trust prompt, no tips). */
+/**
+ * Workbench settings that keep a test or benchmark window quiet (no welcome page, no trust prompt, no tips) and off
+ * the network: VS Code's own experiment service (default.exp-tas.com, reached from the extension host) is off, so
+ * the no-network test sees only what extensions do.
+ */
 export const QUIET_SETTINGS = {
   'workbench.startupEditor': 'none',
   'security.workspace.trust.enabled': false,
   'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'telemetry.telemetryLevel': 'off',
   'git.openRepositoryInParentFolders': 'never',
 };
 

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as util from 'node:util';
-import { ROOT, TEST_DIR, launchChromium, startCodeServer } from '../../scripts/vscode-server.mjs';
+import { QUIET_SETTINGS, ROOT, TEST_DIR, launchChromium, startCodeServer } from '../../scripts/vscode-server.mjs';
 
 const PORT = Number(process.env.ATTENTIVE_TEST_PORT || 18181);
 const TIMEOUT_MS = Number(process.env.ATTENTIVE_TEST_TIMEOUT_MS || 300_000);
@@ -17,6 +17,9 @@ const workspace = path.join(runDir, 'workspace');
 fs.mkdirSync(workspace, { recursive: true });
 fs.writeFileSync(path.join(workspace, 'sample.py'), 'def add(a, b):\n    return a + b\n');
 fs.writeFileSync(path.join(workspace, 'sample.ts'), 'export function add(a: number, b: number): number {\n  return a + b;\n}\n');
+const userDataDir = path.join(runDir, 'user-data');
+fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(QUIET_SETTINGS));
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
@@ -54,7 +57,7 @@ try {
     port: PORT,
     workspace,
     extensionsDir: path.join(runDir, 'extensions'),
-    userDataDir: path.join(runDir, 'user-data'),
+    userDataDir,
     log: path.join(runDir, 'code-server.log'),
   });
   console.log(`[${elapsed()}] code-server up on ${server.host}`);
@@ -73,7 +76,8 @@ try {
   const remote = (p) => `vscode-remote://${server.host}${p}`;
   const payload = JSON.stringify([
     ['extensionDevelopmentPath', remote(ROOT)],
-    ['extensionTestsPath', remote(path.join(ROOT, 'out', 'test', 'index.js'))],
+    // ATTENTIVE_TESTS_ENTRY: another bundle to run the same way (bench/soak.mjs's workload).
+    ['extensionTestsPath', remote(process.env.ATTENTIVE_TESTS_ENTRY || path.join(ROOT, 'out', 'test', 'index.js'))],
     ['skipWelcome', 'true'],
   ]);
   await page.goto(`${server.url}&payload=${encodeURIComponent(payload)}`);

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { attentionChecks } from './ui/attention.mjs';
 import { serverChecks } from './ui/servers.mjs';
 import { surpriseChecks } from './ui/surprise.mjs';
+import { trustChecks } from './ui/trust.mjs';
 import { QUIET_SETTINGS, ROOT, TEST_DIR, launchChromium, prepareInstalledRun, runPaletteCommand, startCodeServer } from '../../scripts/vscode-server.mjs';
 
 const PORT = Number(process.env.ATTENTIVE_UI_PORT || 18182);
@@ -45,7 +46,7 @@ let browser;
 const watchdog = setTimeout(() => {
   console.error('UI tests timed out');
   process.exit(124);
-}, Number(process.env.ATTENTIVE_TEST_TIMEOUT_MS || 360_000));
+}, Number(process.env.ATTENTIVE_TEST_TIMEOUT_MS || 600_000));
 watchdog.unref();
 
 try {
@@ -314,6 +315,7 @@ try {
   await serverChecks({ page, check, runCommand, chatFrame, settingsFile, baseSettings });
   await attentionChecks({ page, check, runCommand, docs, shots, workspace, settingsFile, baseSettings });
   await surpriseChecks({ page, check, runCommand, docs, settingsFile, baseSettings });
+  await trustChecks({ page, check, runCommand, settingsFile, baseSettings, workspace });
 } catch (error) {
   console.error(error);
   results.push({ name: 'harness', ok: false });

@@ -8,4 +8,4 @@ import { serversSuite } from './servers.test';
 import { surpriseSuite } from './surprise.test';
 
 /** Each suite registers its describe/it blocks when called (after mocha has set up its globals). */
-export const suites: Array<() => void> = [engineSuite, chatSuite, completionSuite, attentionSuite, networkSuite, modelsSuite, serversSuite, surpriseSuite];
+export const suites: Array<() => void> = [engineSuite, chatSuite, completionSuite, attentionSuite, modelsSuite, serversSuite, surpriseSuite, networkSuite];
