@@ -60,6 +60,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       : [
           { ...nodeCommon(false), entryPoints: { index: 'test/vscode/index.ts' }, outdir: 'out/test', external: ['vscode', 'onnxruntime-node', 'mocha'] },
           { ...nodeCommon(false), entryPoints: { bench: 'bench/lib.ts' }, outdir: 'dist' },
+          // bench/soak.mjs's workload, loaded by the extension host as its "extension tests".
+          { ...nodeCommon(false), entryPoints: { soak: 'bench/soak/workload.ts' }, outdir: 'out/bench' },
         ]),
   ];
   if (watch) {

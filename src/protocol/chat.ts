@@ -13,6 +13,8 @@ export const SLASH_COMMANDS: ReadonlyArray<{ name: SlashCommand; description: st
 
 /** An attached file or selection keeps at most this many characters (~50,000 tokens), cut at a line end. */
 export const MAX_ATTACHMENT_CHARS = 200_000;
+/** The longest message the chat sends (tokenizing one line of 200,000 characters takes ~1.5 s in the engine). */
+export const MAX_MESSAGE_CHARS = 200_000;
 
 /** What the chat view shows of code attached to a request (the editor selection or a whole file): its text stays in the host. */
 export interface AttachmentInfo {

@@ -8,6 +8,7 @@ import { headDetails, rollout, type AttentionMaps } from '../../src/extension/at
 import { AnalysisClient } from '../../src/extension/attention/analysisClient';
 import { EngineClient } from '../../src/backend/local/engineClient';
 import { workerTransport } from '../../src/backend/local/workerTransport';
+import { longestEventLoopGap } from '../helpers/eventLoop';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SCRIPT = path.join(ROOT, 'dist/analysis.js');
@@ -29,23 +30,6 @@ function randomMaps(seq: number, layers: number, heads: number, seed = 1): Atten
     return layer;
   });
   return { seq, layers, heads, weights };
-}
-
-/** Runs `work` while a 5 ms timer ticks; the longest gap between ticks is how long the event loop was held. */
-async function longestEventLoopGap<T>(work: () => Promise<T> | T): Promise<{ result: T; gapMs: number; ms: number }> {
-  const started = performance.now();
-  let last = started;
-  let gapMs = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    gapMs = Math.max(gapMs, now - last);
-    last = now;
-  }, 5);
-  const result = await work();
-  // One more turn: a computation that held the loop until its end shows as a gap here.
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  clearInterval(timer);
-  return { result, gapMs, ms: performance.now() - started };
 }
 
 const clients: AnalysisClient[] = [];

@@ -186,8 +186,12 @@ export class AttentionController implements vscode.Disposable {
       const details = await explained.analysis.details(
         result.tokens.map((t) => t.text),
         THUMBNAIL_SIZE,
-      );
-      if (abort.signal.aborted || this.explained !== explained) return;
+      ).catch((error: Error) => {
+        // The view on screen stays: only its model overview and head summary are missing.
+        if (!abort.signal.aborted && this.explained === explained) this.log.appendLine(`[attention] ${label}: head thumbnails and statistics: ${error.message}`);
+        return undefined;
+      });
+      if (!details || abort.signal.aborted || this.explained !== explained) return;
       explained.details = details;
       timings.detailsMs = Math.round(performance.now() - detailsStarted);
       void this.post({ type: 'details', details: explained.details });

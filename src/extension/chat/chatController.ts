@@ -7,6 +7,7 @@ import { assertNever } from '../../protocol/assertNever';
 import { EngineError, type EngineEvent, type GenerateResult, type Usage } from '../../protocol/engine';
 import {
   MAX_ATTACHMENT_CHARS,
+  MAX_MESSAGE_CHARS,
   attachmentInfo,
   parseSlashCommand,
   viewEntry,
@@ -247,8 +248,16 @@ export class ChatController implements vscode.Disposable {
       this.newChat();
       return;
     }
+    // Refused requests lose nothing: the text stays in the input, the attachments on it.
+    if (text.length > MAX_MESSAGE_CHARS) {
+      this.draft = text;
+      this.pushState();
+      void vscode.window.showWarningMessage(
+        `Attentive: this message is ${text.length.toLocaleString('en-US')} characters; a message can be at most ${MAX_MESSAGE_CHARS.toLocaleString('en-US')}. Attach long code as a file instead (Attach File): it is cut to fit the model.`,
+      );
+      return;
+    }
     if (this.waiting.length >= MAX_WAITING_REQUESTS) {
-      // Nothing is lost: the text stays in the input, the attachments on it.
       this.draft = text;
       this.pushState();
       void vscode.window.showWarningMessage(`Attentive: ${MAX_WAITING_REQUESTS} requests are already waiting for the current reply. Send this one when they are done, or Stop them.`);

@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import type { AppliedDecoration } from '../../../src/extension/attention/keyDecorations';
 import type { AttentionHostMessage, AttentionView } from '../../../src/protocol/attention';
 import { api, closeAll, openFile, until } from './harness';
+import { longestEventLoopGap } from '../../helpers/eventLoop';
 
 const HEAD: AttentionView = { kind: 'head', layer: 0, head: 0 };
 
@@ -119,19 +120,11 @@ export function attentionSuite(): void {
       await attention.matrix({ kind: 'head', layer: 3, head: 2 });
       const headMs = performance.now() - matrixStarted;
       // Rollout runs in the analysis thread: the extension host's event loop keeps turning meanwhile.
-      const rolloutStarted = performance.now();
-      let lastTick = rolloutStarted;
-      let longestGap = 0;
-      const ticker = setInterval(() => {
-        const now = performance.now();
-        longestGap = Math.max(longestGap, now - lastTick);
-        lastTick = now;
-      }, 5);
-      const rolloutMatrix = await attention.matrix({ kind: 'rollout', layer: 5 });
-      clearInterval(ticker);
-      const rolloutMs = performance.now() - rolloutStarted;
+      const { result: rolloutMatrix, gapMs: longestGap, ms: rolloutMs } = await longestEventLoopGap(() => attention.matrix({ kind: 'rollout', layer: 5 }));
       console.log(`      ${tokens} tokens: command to data ${total} ms (engine ${engineMs} ms, data and first matrix ${prepareMs} ms; then summaries and thumbnails ${detailsMs} ms); one head ${headMs.toFixed(1)} ms, rollout of 6 layers ${rolloutMs.toFixed(0)} ms (longest event-loop gap meanwhile ${longestGap.toFixed(0)} ms)`);
       assert.equal(rolloutMatrix.length, tokens * tokens);
+      // On the host's thread this rollout would hold the loop for all of it (over a second here).
+      assert.ok(longestGap < 500, `the event loop was held ${longestGap.toFixed(0)} ms during rollout`);
       assert.ok(prepareMs < 3_000, `preparing the data took ${prepareMs} ms`);
       assert.ok(detailsMs < 3_000, `summaries and thumbnails took ${detailsMs} ms`);
       assert.ok(rolloutMs < 10_000, `rollout took ${rolloutMs} ms`);

@@ -230,6 +230,23 @@ export function chatSuite(): void {
       });
     });
 
+    it('refuses a message over 200,000 characters, keeping it and its attachments in the input; one at the limit is sent', async () => {
+      const { chat } = await api();
+      chat.newChat();
+      const { editor } = await openFile('cap.py', 'def cap(x):\n    return x\n');
+      chat.attachFile(editor);
+      const long = 'a'.repeat(200_001);
+      chat.sendRequest(long);
+      assert.equal(chat.openConversation.entries.length, 0, 'the long message was sent');
+      assert.equal(chat.state().draft, long);
+      assert.deepEqual(chat.state().attachments.map((a) => a.label), ['cap.py']);
+      chat.sendRequest(long.slice(1));
+      assert.equal(chat.openConversation.entries[0]?.content.length, 200_000);
+      assert.deepEqual(chat.openConversation.entries[0]?.attachments?.map((a) => a.label), ['cap.py']);
+      chat.newChat();
+      await closeAll();
+    });
+
     it('attaches at most 200,000 characters of a file, cut at a line end, and says so on the chip, with its size in tokens', async () => {
       const { chat, backend } = await api();
       chat.newChat();
