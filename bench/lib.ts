@@ -12,3 +12,4 @@ export { EndpointBackend } from '../src/backend/endpoint/endpointBackend';
 export { startTransformersServe } from '../test/helpers/transformersServe';
 export { LoadedModel } from '../src/worker/engine';
 export { quantizationOfFile } from '../src/protocol/onnxFiles';
+export { FileWindows, queryWords, similarSnippets } from '../src/extension/completion/neighbourSnippets';

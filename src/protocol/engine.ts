@@ -1,6 +1,8 @@
 // Typed messages between the extension host (or CLI) and the engine worker.
 // The worker owns one loaded model; every call carries an id, streamed events reuse the id of their call.
 
+import type { RepoContextRequest } from './repoContext';
+
 /** Which ONNX file of a model folder to prefer, best first. */
 /** q4 includes q4f16 (4-bit weights, float16 activations) and bnb4 (NF4 weights); fp16 is float16 throughout. */
 export type Quantization = 'q4' | 'int8' | 'fp32' | 'fp16';
@@ -89,6 +91,8 @@ export interface CompleteParams extends Omit<GenerateParams, 'prompt' | 'keepPre
   maxLines?: number;
   /** The file's workspace-relative path: a header line in formats that have one (StarCoder's <filename>). */
   fileName?: string;
+  /** Code from other files, put before the code in the model's repository format or as comments (repoContext.ts). */
+  context?: RepoContextRequest;
 }
 
 /** What `complete` did with the prompt, beside the usual result. */
@@ -99,6 +103,8 @@ export interface CompletionPromptReport {
   suffixLinesDropped: number;
   /** Prompt tokens whose keys and values were reused from the previous call (no recomputation). */
   reusedPromptTokens: number;
+  /** The paths of the context snippets that went into the prompt, in order. */
+  contextPaths: string[];
 }
 
 export interface AttentionParams {

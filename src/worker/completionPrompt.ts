@@ -9,6 +9,8 @@ export interface CompletionWindows {
   suffix: string;
   prefixLinesDropped: number;
   suffixLinesDropped: number;
+  /** Tokens of prefix and suffix (as counted line by line). */
+  tokens: number;
 }
 
 /** Share of the budget the suffix may take when both sides are long: the code before the cursor matters more. */
@@ -30,6 +32,7 @@ export function fitCompletionWindows(prefix: string, suffix: string, budget: num
     suffix: keptSuffix.text,
     prefixLinesDropped: prefixLines.length - keptPrefix.lines,
     suffixLinesDropped: suffixLines.length - keptSuffix.lines,
+    tokens: keptPrefix.tokens + keptSuffix.tokens,
   };
 }
 

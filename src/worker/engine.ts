@@ -24,7 +24,8 @@ import { fitCompletionWindows } from './completionPrompt';
 import { fitPrompt } from './contextWindow';
 import { DecoderSession, defaultThreads, type KvCache } from './decoderSession';
 import { detectFimFormat, type FimFormat } from './fim';
-import { readModelFolder, type ModelFolder } from './modelFolder';
+import { NO_REPO_CONTEXT, fitRepoContext, repoFormatOf } from '../protocol/repoContext';
+import { estimateParameters, readModelFolder, type ModelFolder } from './modelFolder';
 import { openSession } from './openSession';
 import { createSampler } from './sampling';
 import { TextStream } from './textStream';
@@ -299,28 +300,34 @@ export class LoadedModel {
     const overhead = count(header) + this.tokenizer.encode('', true).length + (fim ? 3 : 0) + 4;
     const budget = Math.max(1, Math.min(maxPromptTokens ?? room, room) - overhead);
     const windows = fitCompletionWindows(prefix, fim ? suffix : '', budget, count);
+    // Other files get what the code around the cursor left, up to their own budget: they never push it out.
+    const repo = params.context
+      ? fitRepoContext(params.context, repoFormatOf((token) => this.tokenizer.tokenId(token) !== undefined), fileName ?? 'untitled', Math.min(params.context.maxTokens, room - overhead - windows.tokens), count)
+      : NO_REPO_CONTEXT;
+    const codePrefix = repo.commented + windows.prefix;
     const report: CompletionPromptReport = {
       format: fim ? 'fim' : 'prefix',
       prefixLinesDropped: windows.prefixLinesDropped,
       suffixLinesDropped: windows.suffixLinesDropped,
       reusedPromptTokens: 0,
+      contextPaths: repo.paths,
     };
     const internal: InternalOptions = {};
     if (maxLines !== undefined) internal.maxLines = maxLines;
     let result: GenerateResult;
     if (!fim) {
-      result = await this.generate({ ...rest, tokenHealing: healing, prompt: windows.prefix }, context, internal);
+      result = await this.generate({ ...rest, tokenHealing: healing, prompt: repo.preamble + codePrefix }, context, internal);
     } else {
       internal.extraStopIds = fim.stopTokens.map((token) => this.tokenizer.tokenId(token)).filter((id): id is number => id !== undefined);
       // Never trim a FIM prompt by tokens (that would cut its first sentinel): the windows above already fit.
       if (fim.order === 'spm') {
         // The prompt ends with the prefix, so token healing works as for a plain prompt.
-        result = await this.generate({ ...rest, tokenHealing: healing, overflow: 'error', prompt: header + fim.build(windows.prefix, windows.suffix) }, context, internal);
+        result = await this.generate({ ...rest, tokenHealing: healing, overflow: 'error', prompt: repo.preamble + header + fim.build(codePrefix, windows.suffix) }, context, internal);
       } else {
         // Heal the end of the prefix, which sits before the suffix in the FIM prompt, not at its end.
-        const { prompt: healedPrefix, tail } = healing ? this.tokenizer.healingSplit(windows.prefix) : { prompt: windows.prefix, tail: '' };
+        const { prompt: healedPrefix, tail } = healing ? this.tokenizer.healingSplit(codePrefix) : { prompt: codePrefix, tail: '' };
         internal.healedTail = tail;
-        result = await this.generate({ ...rest, overflow: 'error', prompt: header + fim.build(healedPrefix, windows.suffix) }, context, internal);
+        result = await this.generate({ ...rest, overflow: 'error', prompt: repo.preamble + header + fim.build(healedPrefix, windows.suffix) }, context, internal);
       }
     }
     report.reusedPromptTokens = this.lastReused;
@@ -483,13 +490,4 @@ function countNewlines(text: string): number {
   let count = 0;
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
   return count;
-}
-
-
-/** Parameter count from config.json when it states one, else a Transformer estimate (12·d² per layer + embeddings). */
-function estimateParameters(raw: Record<string, unknown>, vocab: number, hidden: number, layers: number): number {
-  const stated = raw['num_parameters'];
-  if (typeof stated === 'number') return stated;
-  const intermediate = typeof raw['intermediate_size'] === 'number' ? raw['intermediate_size'] : 4 * hidden;
-  return layers * (4 * hidden * hidden + 2 * hidden * intermediate) + vocab * hidden;
 }

@@ -157,3 +157,11 @@ export function readModelFolder(folder: string, preference?: Quantization[]): Mo
     quantization,
   };
 }
+
+/** Parameter count from config.json when it states one, else a Transformer estimate (12·d² per layer + embeddings). */
+export function estimateParameters(raw: Record<string, unknown>, vocab: number, hidden: number, layers: number): number {
+  const stated = raw['num_parameters'];
+  if (typeof stated === 'number') return stated;
+  const intermediate = typeof raw['intermediate_size'] === 'number' ? raw['intermediate_size'] : 4 * hidden;
+  return layers * (4 * hidden * hidden + 2 * hidden * intermediate) + vocab * hidden;
+}

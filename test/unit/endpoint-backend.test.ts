@@ -13,6 +13,7 @@ import { bundledModelFolder } from '../../src/backend/local/bundledModel';
 import { LocalBackend } from '../../src/backend/local/localBackend';
 import { createOpenAiServer } from '../../src/cli/openaiServer';
 import { FIM_FAMILIES, fimFormat } from '../../src/protocol/fimFormats';
+import { repoPreamble } from '../../src/protocol/repoContext';
 import { inProcessTransport } from '../../src/worker/inProcessTransport';
 import { failureOf } from '../helpers/engineErrors';
 
@@ -96,6 +97,36 @@ describe('endpoint backend against attentive serve', () => {
     // The same tokens; their probabilities agree to int8-activation noise (the server's run reuses the cached prompt).
     expect(result.tokenTexts).toEqual(direct.tokenTexts);
     result.tokenProbabilities!.forEach((p, i) => expect(Math.abs(p - direct.tokenProbabilities![i]!)).toBeLessThan(0.05));
+  });
+
+  it('puts code from other files before the prompt: Qwen2.5-Coder\'s repository format for a Qwen model, comments only when asked', async () => {
+    // The same engine behind a Qwen2.5-Coder-named model id: the backend picks the format from the family and the id.
+    const qwenServer = createOpenAiServer(local, { modelId: 'qwen2.5-coder-1.5b', loopbackOnly: true, apiKey: 'k1' });
+    try {
+      const endpoint = new EndpointBackend({ ...config, baseUrl: `http://127.0.0.1:${await listen(qwenServer)}/v1`, model: 'qwen2.5-coder-1.5b' });
+      const prefix = 'from geometry import area\n\nprint(';
+      const suffix = ')\n';
+      const snippets = [{ path: 'geometry.py', text: 'def area(radius):\n    return 3.14 * radius ** 2' }];
+      const request = { prefix, suffix, maxNewTokens: 12, temperature: 0, fileName: 'main.py', context: { snippets, maxTokens: 256, repoName: 'shapes', languageId: 'python' } };
+      const result = await endpoint.complete(request);
+      const qwen = fimFormat(FIM_FAMILIES.find((f) => f.family === 'qwen')!);
+      const expected = repoPreamble('qwen', 'shapes', snippets, 'main.py') + qwen.build(prefix, suffix);
+      expect(expected.startsWith('<|repo_name|>shapes\n<|file_sep|>geometry.py\ndef area(radius):')).toBe(true);
+      // Greedy decoding of exactly that prompt gives exactly that text: the server got that prompt.
+      const direct = await local.generate({ prompt: expected, maxNewTokens: 12, temperature: 0, stop: qwen.stopTokens.slice(0, 4) });
+      expect(result.text).toBe(direct.text);
+      // A model without repository tokens (the bundled one's id) gets the snippets as comments only when asked.
+      const plain = new EndpointBackend(config);
+      const commented = await plain.complete({ ...request, context: { ...request.context, asComments: true } });
+      const commentedPrompt = qwen.build(`# Compare this snippet from geometry.py:\n# def area(radius):\n#     return 3.14 * radius ** 2\n${prefix}`, suffix);
+      expect(commented.text).toBe((await local.generate({ prompt: commentedPrompt, maxNewTokens: 12, temperature: 0, stop: qwen.stopTokens.slice(0, 4) })).text);
+      const auto = await plain.complete(request);
+      expect(auto.text).toBe((await local.generate({ prompt: qwen.build(prefix, suffix), maxNewTokens: 12, temperature: 0, stop: qwen.stopTokens.slice(0, 4) })).text);
+      // The three prompts lead to three different answers, so each check above tells the prompts apart.
+      expect(new Set([result.text, commented.text, auto.text]).size).toBe(3);
+    } finally {
+      qwenServer.close();
+    }
   });
 
   it('scores a text over the wire (echo + logprobs) as the engine scores it here', async () => {

@@ -20,7 +20,7 @@ describe('fitCompletionWindows', () => {
 
   it('keeps everything that fits', () => {
     const fitted = fitCompletionWindows(prefix, suffix, 1000, chars);
-    expect(fitted).toEqual({ prefix, suffix, prefixLinesDropped: 0, suffixLinesDropped: 0 });
+    expect(fitted).toEqual({ prefix, suffix, prefixLinesDropped: 0, suffixLinesDropped: 0, tokens: prefix.length + suffix.length });
   });
 
   it('drops the oldest prefix lines and the last suffix lines, whole lines only', () => {

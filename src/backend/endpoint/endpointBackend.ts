@@ -16,6 +16,7 @@ import {
 } from '../../protocol/engine';
 import { CHARS_PER_TOKEN } from '../../protocol/estimates';
 import { fimFamilyFor, fimFormat, type FimFormat } from '../../protocol/fimFormats';
+import { NO_REPO_CONTEXT, fitRepoContext, repoFormatOfServerModel } from '../../protocol/repoContext';
 import type { Backend, BackendCapabilities, BackendModel, BackendState, Disposable, RequestOptions, TextSurprisal } from '../backend';
 import { failure, readText, send, serverErrorMessage, type EndpointResponse } from './request';
 import { SseParser } from './sse';
@@ -179,7 +180,12 @@ export class EndpointBackend implements Backend<EndpointModel> {
     // Whole lines to fit the budget (estimated): the prefix's oldest go first, the suffix gets at most a quarter.
     const suffix = useFim ? firstLinesWithin(params.suffix!, Math.floor(budget / 4)) : '';
     const prefix = lastLinesWithin(params.prefix, budget - suffix.length);
-    const prompt = useFim ? this.fim!.build(prefix, suffix) : prefix;
+    // Other files get what the code left of the context, up to their own budget (estimated tokens, as above).
+    const left = Math.floor((this.config.contextLength - (params.maxNewTokens ?? 64)) - (prefix.length + suffix.length) / this.charsPerToken);
+    const repo = params.context
+      ? fitRepoContext(params.context, repoFormatOfServerModel(this.fim?.family, this.config.model), params.fileName ?? 'untitled', Math.min(params.context.maxTokens, left), (text) => Math.ceil(text.length / this.charsPerToken))
+      : NO_REPO_CONTEXT;
+    const prompt = repo.preamble + (useFim ? this.fim!.build(repo.commented + prefix, suffix) : repo.commented + prefix);
     return this.completion(prompt, params, useFim ? this.fim!.stopTokens : [], options);
   }
 

@@ -4,6 +4,7 @@
 import { CHARS_PER_TOKEN } from '../../protocol/estimates';
 import type { CompleteParams, GenerateResult } from '../../protocol/engine';
 import { EngineError } from '../../protocol/engine';
+import type { RepoContextRequest } from '../../protocol/repoContext';
 import { CompletionCache } from './completionCache';
 import { settingDefault } from '../shared/settingDefaults';
 import { completionMode, type CompletionMode } from './completionMode';
@@ -50,6 +51,8 @@ export interface CompletionRequest {
   languageId: string;
   /** Workspace-relative path, for models whose prompt format has a file header. */
   fileName?: string;
+  /** Code from other files for the prompt (neighbourFiles.ts). */
+  context?: RepoContextRequest;
 }
 
 /** The engine call the service needs: the extension passes the engine client, tests and the benchmark the same. */
@@ -117,6 +120,7 @@ export class CompletionService {
       };
       if (settings.fillInTheMiddle !== 'auto') params.fillInTheMiddle = settings.fillInTheMiddle === 'on';
       if (request.fileName) params.fileName = request.fileName;
+      if (request.context) params.context = request.context;
       let result: GenerateResult;
       try {
         result = await this.complete(params, controller.signal);

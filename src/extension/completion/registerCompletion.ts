@@ -8,14 +8,21 @@ import { SECTION } from '../shared/settings';
 import { settingDefault } from '../shared/settingDefaults';
 import { CompletionService, DEFAULT_COMPLETION_SETTINGS, fillInTheMiddleSetting, type CompletionSettings } from './completionService';
 import type { LineSource } from './documentWindow';
+import { NeighbourFiles } from './neighbourFiles';
 
 export const COMMAND_TOGGLE_COMPLETIONS = 'attentive.toggleCompletions';
 export const COMMAND_TRIGGER_COMPLETION = 'attentive.triggerCompletion';
 const PAUSED_KEY = 'attentive.completion.paused';
+/** Snippets of other files offered per request (the token budget may take fewer). */
+const MAX_SNIPPETS = 3;
 
 interface ProviderSettings extends CompletionSettings {
   enabled: boolean;
   debounceMs: number;
+  /** Prompt tokens for snippets of other files (0: none). */
+  contextTokens: number;
+  /** 'auto': only for models with a repository format; 'on': as comments for the others too. */
+  crossFileContext: 'auto' | 'on' | 'off';
   /** Per language id: true / false; "*" is the default for the rest. */
   languages: Record<string, boolean>;
 }
@@ -26,6 +33,8 @@ export function readCompletionSettings(): ProviderSettings {
   return {
     enabled: config.get<boolean>('enabled', settingDefault('attentive.completion.enabled')),
     debounceMs: Math.max(0, config.get<number>('debounceMs', settingDefault('attentive.completion.debounceMs'))),
+    contextTokens: Math.max(0, config.get<number>('contextTokens', settingDefault('attentive.completion.contextTokens'))),
+    crossFileContext: (['auto', 'on', 'off'] as const).find((v) => v === config.get<string>('crossFileContext')) ?? 'auto',
     languages: config.get<Record<string, boolean>>('languages', settingDefault('attentive.completion.languages')),
     maxLines: Math.max(1, config.get<number>('maxLines', d.maxLines)),
     maxNewTokens: Math.max(1, config.get<number>('maxNewTokens', d.maxNewTokens)),
@@ -80,6 +89,7 @@ export class AttentiveInlineCompletionProvider implements vscode.InlineCompletio
     readonly service: CompletionService,
     private readonly isPaused: () => boolean,
     private readonly output: vscode.OutputChannel,
+    private readonly neighbours: NeighbourFiles,
   ) {}
 
   async provideInlineCompletionItems(
@@ -106,8 +116,19 @@ export class AttentiveInlineCompletionProvider implements vscode.InlineCompletio
     this.setBusy(+1);
     try {
       const fileName = vscode.workspace.asRelativePath(document.uri, false);
+      const snippets = settings.contextTokens > 0 && settings.crossFileContext !== 'off' ? this.neighbours.snippetsFor(document, position.line, MAX_SNIPPETS) : [];
+      const repoName = vscode.workspace.name ?? 'workspace';
       const outcome = await this.service.provide(
-        { document: lineSource(document), line: position.line, character: position.character, languageId: document.languageId, fileName },
+        {
+          document: lineSource(document),
+          line: position.line,
+          character: position.character,
+          languageId: document.languageId,
+          fileName,
+          ...(snippets.length
+            ? { context: { snippets, maxTokens: settings.contextTokens, repoName, languageId: document.languageId, asComments: settings.crossFileContext === 'on' } }
+            : {}),
+        },
         abort.signal,
       );
       if (!outcome || token.isCancellationRequested || !outcome.text) return undefined;
@@ -147,7 +168,8 @@ export function registerCompletion(context: vscode.ExtensionContext, backend: Ba
     () => readCompletionSettings(),
   );
   const isPaused = () => context.globalState.get<boolean>(PAUSED_KEY, false);
-  const provider = new AttentiveInlineCompletionProvider(service, isPaused, output);
+  const neighbours = new NeighbourFiles();
+  const provider = new AttentiveInlineCompletionProvider(service, isPaused, output, neighbours);
 
   const item = vscode.window.createStatusBarItem('attentive.completion', vscode.StatusBarAlignment.Right, 99);
   item.name = 'Attentive inline completion';
@@ -171,6 +193,7 @@ export function registerCompletion(context: vscode.ExtensionContext, backend: Ba
   context.subscriptions.push(
     item,
     provider,
+    neighbours,
     provider.onBusyChange((value) => {
       busy = value;
       render();

@@ -13,7 +13,7 @@ import type { ChatEntry } from '../../../src/protocol/chat';
 import { startAttentiveServe } from '../../helpers/attentiveServe';
 import { startRecordingProxy, type RecordingProxy } from '../../helpers/recordingProxy';
 import { startTransformersServe, type TransformersServer } from '../../helpers/transformersServe';
-import { api, closeAll, finished, lastReply, openFile, until } from './harness';
+import { api, closeAll, finished, lastReply, openFile, sleep, until } from './harness';
 
 
 /** The text of a streamed chat answer, from its server-sent events. */
@@ -141,6 +141,32 @@ export function serversSuite(): void {
       assert.ok(prompt.endsWith('<|fim_middle|>'), JSON.stringify(prompt));
       assert.ok((exchange.request!['stop'] as string[]).includes('<|endoftext|>'));
       assert.equal(exchange.request!['temperature'], 0);
+    });
+
+    it('inline completion carries the most similar window of another open file in the prompt the server receives', async () => {
+      await setSettings({ 'completion.crossFileContext': 'on' });
+      try {
+        await openFile('geometry_lib.py', 'import math\n\n\ndef circle_area(radius):\n    return math.pi * radius ** 2\n\n\ndef ring_area(outer, inner):\n    return circle_area(outer) - circle_area(inner)\n');
+        await openFile('notes.txt', 'shopping: apples, bread, cheese\n');
+        const { editor } = await openFile('uses_geometry.py', 'import math\n\n\ndef disc_area(radius):\n    return \n');
+        editor.selection = new vscode.Selection(4, 11, 4, 11);
+        await sleep(600); // the other files are cut into windows shortly after they open, never at request time
+        const before = proxy.exchanges.length;
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+        const exchange = await until('a completion request at the server', () => proxy.exchanges.slice(before).find((e) => e.path.endsWith('/completions') && !e.path.includes('chat')), 60_000);
+        const prompt = exchange.request!['prompt'] as string;
+        // This server's model has no repository tokens, so the snippet comes as comments above the code; the
+        // unrelated notes are not similar enough to be sent.
+        assert.ok(
+          prompt.startsWith('<|fim_prefix|># Compare this snippet from geometry_lib.py:\n# import math\n#\n#\n# def circle_area(radius):\n#     return math.pi * radius ** 2\n'),
+          JSON.stringify(prompt),
+        );
+        assert.ok(prompt.includes('# Compare this snippet from geometry_lib.py:') && !prompt.includes('notes.txt'), JSON.stringify(prompt));
+        assert.ok(prompt.includes('\nimport math\n\n\ndef disc_area(radius):\n    return <|fim_suffix|>'), JSON.stringify(prompt));
+      } finally {
+        await setSettings({ 'completion.crossFileContext': undefined });
+        await closeAll();
+      }
     });
 
     it('a completion server that answers slowly never holds up typing: each edit lands at once, and the pending request is aborted', async () => {
