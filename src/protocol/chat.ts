@@ -16,16 +16,45 @@ export const MAX_ATTACHMENT_CHARS = 200_000;
 /** The longest message the chat sends (tokenizing one line of 200,000 characters takes ~1.5 s in the engine). */
 export const MAX_MESSAGE_CHARS = 200_000;
 
-/** What the chat view shows of code attached to a request (the editor selection or a whole file): its text stays in the host. */
+/** What an @-mention in the chat input brings in. */
+export type MentionKind = 'file' | 'folder' | 'symbol' | 'problems' | 'changes' | 'open';
+
+export const MENTIONS: ReadonlyArray<{ name: MentionKind; description: string; argument?: string }> = [
+  { name: 'file', description: 'A file of the workspace', argument: 'path' },
+  { name: 'folder', description: 'The files of a folder', argument: 'path' },
+  { name: 'symbol', description: 'A function, class or other symbol', argument: 'name' },
+  { name: 'problems', description: 'Errors and warnings of the workspace' },
+  { name: 'changes', description: 'Uncommitted changes (git diff)' },
+  { name: 'open', description: 'The files in open editors' },
+];
+
+/**
+ * The mentions typed in a message: "@file:src/math.ts", "@folder:src", "@symbol:area", "@problems", "@changes",
+ * "@open" (at the start or after white space; a path or name runs to the next white space).
+ */
+export function parseMentions(text: string): Array<{ kind: MentionKind; argument?: string }> {
+  const found: Array<{ kind: MentionKind; argument?: string }> = [];
+  for (const match of text.matchAll(/(?:^|\s)@(file|folder|symbol|problems|changes|open)(?::(\S+))?(?=\s|$)/g)) {
+    const kind = match[1] as MentionKind;
+    const needsArgument = MENTIONS.find((m) => m.name === kind)!.argument !== undefined;
+    if (needsArgument !== (match[2] !== undefined)) continue;
+    found.push(match[2] === undefined ? { kind } : { kind, argument: match[2] });
+  }
+  return found;
+}
+
+/** What the chat view shows of code attached to a request (the editor selection, a file, an @-mention): its text stays in the host. */
 export interface AttachmentInfo {
   id: string;
-  kind: 'selection' | 'file';
+  kind: 'selection' | MentionKind;
   /** e.g. "fib.py:3-9" or "fib.py" */
   label: string;
   fileName: string;
   language: string;
   /** Only the first `keptLines` lines are in `text` (a file over the attachment cap, or stored history over its cap). */
   cut?: { keptLines: number; totalLines: number };
+  /** For several files or entries in one (a folder, open editors, problems): how many of how many are in `text`. */
+  parts?: { kept: number; total: number; unit: 'files' | 'problems' };
   /**
    * The text's size in the chat model's tokens once counted (`estimated` for a model server, which counts only what it
    * is sent), and that model's context, so the chip can say when it cannot all be sent.
@@ -35,6 +64,8 @@ export interface AttachmentInfo {
 
 export interface Attachment extends AttachmentInfo {
   text: string;
+  /** Where it came from, for opening it from its chip: a file or folder URI and the first line shown. */
+  source?: { uri: string; line?: number };
 }
 
 export type EntryStatus = 'queued' | 'streaming' | 'done' | 'stopped' | 'error';
@@ -83,7 +114,7 @@ export interface ViewConversation extends ConversationFields {
 }
 
 /** An attachment as the view gets it: its text never goes to the webview, which shows only its chip. */
-export function attachmentInfo({ text: _text, ...info }: Attachment): AttachmentInfo {
+export function attachmentInfo({ text: _text, source: _source, ...info }: Attachment): AttachmentInfo {
   return info;
 }
 
@@ -141,7 +172,11 @@ export type WebviewMessage =
   | { type: 'openConversation'; id: string }
   | { type: 'deleteConversation'; id: string }
   | { type: 'attach'; kind: 'selection' | 'file' }
+  /** An @-mention picked from the input's menu: the host asks which file, folder or symbol where that applies. */
+  | { type: 'mention'; kind: MentionKind }
   | { type: 'removeAttachment'; id: string }
+  /** A chip was clicked: open what it holds. */
+  | { type: 'openAttachment'; id: string }
   | { type: 'draft'; text: string }
   | { type: 'codeAction'; action: CodeAction; code: string; language: string }
   | { type: 'setup'; action: SetupAction };
@@ -187,7 +222,10 @@ export function validateWebviewMessage(raw: unknown): WebviewMessage | null {
     case 'openConversation':
     case 'deleteConversation':
     case 'removeAttachment':
+    case 'openAttachment':
       return typeof raw['id'] === 'string' && ID.test(raw['id']) ? { type, id: raw['id'] } : null;
+    case 'mention':
+      return MENTIONS.some((m) => m.name === raw['kind']) ? { type, kind: raw['kind'] as MentionKind } : null;
     case 'attach':
       return raw['kind'] === 'selection' || raw['kind'] === 'file' ? { type, kind: raw['kind'] } : null;
     case 'codeAction': {

@@ -8,9 +8,9 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it, vi } from 'vitest';
 import { HistoryStore, MAX_CONVERSATION_BYTES, titleFrom } from '../../src/extension/chat/historyStore';
-import { buildPrompt, requestText, SYSTEM_PROMPT, type TokenCounter } from '../../src/extension/chat/promptBuilder';
+import { buildPrompt, formatAttachment, requestText, SYSTEM_PROMPT, type TokenCounter } from '../../src/extension/chat/promptBuilder';
 import { indentationBlock, innermostSymbol } from '../../src/extension/shared/enclosingBlock';
-import { parseSlashCommand, validateWebviewMessage, type ChatEntry, type Conversation } from '../../src/protocol/chat';
+import { parseMentions, parseSlashCommand, validateWebviewMessage, type ChatEntry, type Conversation } from '../../src/protocol/chat';
 import { createRandom } from '../../src/worker/sampling';
 import { truncateToTokens } from '../../src/worker/tokenizer';
 
@@ -246,5 +246,24 @@ describe('enclosing block', () => {
     expect(innermostSymbol(symbols, 6)).toEqual({ start: 5, end: 6 });
     expect(innermostSymbol(symbols, 3)).toEqual({ start: 2, end: 7 });
     expect(innermostSymbol(symbols, 9)).toBeUndefined();
+  });
+});
+
+describe('typed @-mentions', () => {
+  it('finds each mention with its argument, at a word\'s start, and skips malformed ones', () => {
+    expect(parseMentions('/tests @file:src/math.ts and @problems')).toEqual([{ kind: 'file', argument: 'src/math.ts' }, { kind: 'problems' }]);
+    expect(parseMentions('@folder:src @symbol:area @changes @open')).toEqual([
+      { kind: 'folder', argument: 'src' },
+      { kind: 'symbol', argument: 'area' },
+      { kind: 'changes' },
+      { kind: 'open' },
+    ]);
+    // A path is required for @file, none is taken by @problems; e-mail addresses and unknown kinds are text.
+    expect(parseMentions('@file @problems:x me@file:x.ts @nothing:y')).toEqual([]);
+  });
+
+  it('says in the prompt how much of a several-file attachment is in it', () => {
+    const folder = { id: 'a', kind: 'folder' as const, label: 'src/', fileName: 'src/', language: '', text: '--- src/a.py ---\nx = 1\n', parts: { kept: 1, total: 3, unit: 'files' as const } };
+    expect(formatAttachment(folder)).toBe('src/ (only 1 of 3 files):\n```\n--- src/a.py ---\nx = 1\n\n```');
   });
 });

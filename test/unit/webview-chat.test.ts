@@ -10,7 +10,7 @@ import { relativeTime } from '../../webview/chat/dom';
 import { renderMarkdown, vscodeLanguageId } from '../../webview/chat/markdown';
 import { formatStats, plainText } from '../../webview/chat/messages';
 import { sanitizeHtml } from '../../webview/chat/sanitize';
-import { matchSlashCommands } from '../../webview/chat/slash';
+import { matchMentions, matchSlashCommands } from '../../webview/chat/slash';
 import { resetChatApiForTests } from '../../webview/chat/vscodeApi';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -377,6 +377,38 @@ describe('chat view', () => {
     h.type('/clear');
     h.key(t, 'Enter');
     expect(h.posted.filter((m) => m.type === 'send')).toEqual([{ type: 'send', text: '/clear' }]);
+  });
+
+  it('offers @-mentions at a word\'s start; picking one removes what was typed and asks the host for it; chips open what they hold', () => {
+    expect(matchMentions('@').map((m) => m.name)).toEqual(['file', 'folder', 'symbol', 'problems', 'changes', 'open']);
+    expect(matchMentions('tests for @f').map((m) => m.name)).toEqual(['file', 'folder']);
+    expect(matchMentions('@ch').map((m) => m.name)).toEqual(['changes']);
+    expect(matchMentions('mail me@f')).toEqual([]); // not at a word's start
+    expect(matchMentions('@file:src/a.ts ')).toEqual([]);
+    expect(matchMentions('@pro and more', 4).map((m) => m.name)).toEqual(['problems']); // up to the caret
+
+    const h = harness(state());
+    const t = h.textarea();
+    const menu = h.root.querySelector('.slash-menu') as HTMLElement;
+    h.type('/tests @fo');
+    expect(Array.from(menu.querySelectorAll('.slash-name')).map((n) => n.textContent)).toEqual(['@folder']);
+    h.posted.length = 0;
+    h.key(t, 'Enter');
+    expect(t.value).toBe('/tests ');
+    expect(h.posted.filter((m) => m.type === 'mention' || m.type === 'send')).toEqual([{ type: 'mention', kind: 'folder' }]);
+
+    const folder = { id: 'm1', kind: 'folder' as const, label: 'src/', fileName: 'src/', language: '', parts: { kept: 12, total: 40, unit: 'files' as const } };
+    h.app.handle({ type: 'state', state: state({ attachments: [folder] }, [{ ...user('u1', 'what is here?'), attachments: [folder] }]) });
+    const chip = h.root.querySelector('.composer .chip') as HTMLElement;
+    expect(chip.querySelector('.chip-label')!.textContent).toBe('src/ (12 of 40 files)');
+    expect(chip.title).toBe('src/: only the first 12 of 40 files are sent (in path order, while they fit 200,000 characters)');
+    h.posted.length = 0;
+    (chip.querySelector('.chip-open') as HTMLButtonElement).click();
+    (h.root.querySelector('[data-entry-id="u1"] .chip-open') as HTMLButtonElement).click();
+    expect(h.posted).toEqual([
+      { type: 'openAttachment', id: 'm1' },
+      { type: 'openAttachment', id: 'm1' },
+    ]);
   });
 
   it('saves the draft (debounced) and restores it', async () => {

@@ -31,7 +31,7 @@ export class Composer {
   constructor(private readonly options: ComposerOptions) {
     this.textarea = el('textarea', {
       className: 'input',
-      attrs: { rows: '1', placeholder: 'Ask about your code, or type / for commands', 'aria-label': 'Message Attentive', spellcheck: 'true' },
+      attrs: { rows: '1', placeholder: 'Ask about your code; / for commands, @ to mention files', 'aria-label': 'Message Attentive', spellcheck: 'true' },
     });
     this.slash = new SlashMenu(this.textarea, (item) => this.pick(item));
     this.chips = el('div', { className: 'attachments', attrs: { 'aria-label': 'Attachments' } });
@@ -77,7 +77,9 @@ export class Composer {
   }
 
   setAttachments(attachments: AttachmentInfo[]): void {
-    this.chips.replaceChildren(...attachments.map((a) => attachmentChip(a, () => this.options.post({ type: 'removeAttachment', id: a.id }))));
+    this.chips.replaceChildren(
+      ...attachments.map((a) => attachmentChip(a, { remove: () => this.options.post({ type: 'removeAttachment', id: a.id }), open: () => this.options.post({ type: 'openAttachment', id: a.id }) })),
+    );
     this.chips.hidden = attachments.length === 0;
   }
 
@@ -126,9 +128,19 @@ export class Composer {
   }
 
   private pick(item: SlashItem): void {
-    this.textarea.value = `/${item.name} `;
+    if (item.kind === 'command') {
+      this.textarea.value = `/${item.name} `;
+      this.changed();
+      this.focus();
+      return;
+    }
+    // The typed "@par" goes; the host asks which file, folder or symbol and adds the chip.
+    const caret = this.textarea.selectionStart ?? this.textarea.value.length;
+    const before = this.textarea.value.slice(0, caret).replace(/@[a-z]*$/i, '');
+    this.textarea.value = before + this.textarea.value.slice(caret);
+    this.textarea.setSelectionRange(before.length, before.length);
     this.changed();
-    this.focus();
+    this.options.post({ type: 'mention', kind: item.name });
   }
 
   private keydown(event: KeyboardEvent): void {
@@ -142,7 +154,7 @@ export class Composer {
       }
       if ((event.key === 'Tab' || (event.key === 'Enter' && !event.shiftKey)) && selected) {
         // Enter on a command that is already typed in full sends it; otherwise it completes.
-        if (event.key === 'Tab' || this.textarea.value.trim() !== `/${selected.name}`) {
+        if (event.key === 'Tab' || selected.kind === 'mention' || this.textarea.value.trim() !== `/${selected.name}`) {
           event.preventDefault();
           this.pick(selected);
           return;

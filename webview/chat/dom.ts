@@ -22,7 +22,12 @@ export type IconName =
   | 'file'
   | 'refresh'
   | 'edit'
-  | 'back';
+  | 'back'
+  | 'folder'
+  | 'symbol'
+  | 'problems'
+  | 'changes'
+  | 'editors';
 
 // 16×16 stroked outlines, drawn in currentColor by the stylesheet (.icon), so they follow every theme.
 const ICONS: Record<IconName, string[]> = {
@@ -42,6 +47,11 @@ const ICONS: Record<IconName, string[]> = {
   refresh: ['M13 8a5 5 0 1 1-1.6-3.7', 'M13 2.3v3h-3'],
   edit: ['M10.8 2.7l2.5 2.5-7.8 7.8-3 .5.5-3Z', 'M9.3 4.2l2.5 2.5'],
   back: ['M9.5 3.5 5 8l4.5 4.5'],
+  folder: ['M1.5 3.5h4.5l1.5 1.5h7v8h-13Z'],
+  symbol: ['M5.5 3.5 2 8l3.5 4.5', 'M10.5 3.5 14 8l-3.5 4.5'],
+  problems: ['M8 1.8 14.5 13.5h-13Z', 'M8 6v3.5', 'M8 11.3v.4'],
+  changes: ['M4.5 2v12', 'M11.5 2v5', 'M11.5 7a4 4 0 0 1-4 4h-3'],
+  editors: ['M2.5 3.5h8v9h-8Z', 'M5.5 1.5h8v9'],
 };
 
 const SVG_NS = 'http://www.w3.org/2000/svg';

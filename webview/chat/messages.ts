@@ -4,7 +4,7 @@
 
 import type { AttachmentInfo, ChatBackendInfo, ViewEntry, ReplyStats, WebviewMessage } from '../../src/protocol/chat';
 import { MAX_ATTACHMENT_CHARS, SLASH_COMMANDS } from '../../src/protocol/chat';
-import { button, el, icon } from './dom';
+import { button, el, icon, type IconName } from './dom';
 import { flashCopied, renderMarkdown, type CodeActionHandler } from './markdown';
 
 export type Post = (message: WebviewMessage) => void;
@@ -28,8 +28,10 @@ function tokenText(attachment: AttachmentInfo): string | undefined {
   return `${tokens.estimated ? '~' : ''}${tokens.count.toLocaleString('en-US')} ${tokens.count === 1 ? 'token' : 'tokens'}`;
 }
 
+const CHIP_ICONS: Record<AttachmentInfo['kind'], IconName> = { selection: 'selection', file: 'file', folder: 'folder', symbol: 'symbol', problems: 'problems', changes: 'changes', open: 'editors' };
+
 function chipTitle(attachment: AttachmentInfo): string {
-  const what = attachment.kind === 'file' ? attachment.fileName : `${attachment.fileName} (selection)`;
+  const what = attachment.kind === 'selection' ? `${attachment.fileName} (selection)` : attachment.kind === 'file' ? attachment.fileName : attachment.label;
   const tokens = attachment.tokens;
   const size = tokens
     ? tokens.count > tokens.context
@@ -44,20 +46,28 @@ function chipTitle(attachment: AttachmentInfo): string {
         : `only its first ${attachment.cut.keptLines} of ${attachment.cut.totalLines} lines are sent (attachments are cut at ${MAX_ATTACHMENT_CHARS.toLocaleString('en-US')} characters)`,
     );
   }
+  if (attachment.parts) {
+    parts.push(`only the first ${attachment.parts.kept} of ${attachment.parts.total} ${attachment.parts.unit} are sent (in path order, while they fit ${MAX_ATTACHMENT_CHARS.toLocaleString('en-US')} characters)`);
+  }
   return parts.join(': ');
 }
 
-export function attachmentChip(attachment: AttachmentInfo, onRemove?: () => void): HTMLElement {
+function chipLabel(attachment: AttachmentInfo): string {
+  if (attachment.cut) return `${attachment.label} (${attachment.cut.keptLines} of ${attachment.cut.totalLines} lines)`;
+  if (attachment.parts) return `${attachment.label} (${attachment.parts.kept} of ${attachment.parts.total} ${attachment.parts.unit})`;
+  return attachment.label;
+}
+
+/** A chip: icon, label (a button that opens what it holds when `open` is given), token count, and remove when given. */
+export function attachmentChip(attachment: AttachmentInfo, actions: { remove?: () => void; open?: () => void } = {}): HTMLElement {
   const over = attachment.tokens !== undefined && attachment.tokens.count > attachment.tokens.context;
-  const chip = el(
-    'span',
-    { className: `${onRemove ? 'chip' : 'chip compact'}${over ? ' over-context' : ''}`, title: chipTitle(attachment) },
-    icon(attachment.kind === 'file' ? 'file' : 'selection'),
-    el('span', { className: 'chip-label', text: attachment.cut ? `${attachment.label} (${attachment.cut.keptLines} of ${attachment.cut.totalLines} lines)` : attachment.label }),
-  );
+  const label = actions.open
+    ? button({ label: `Open ${attachment.label}`, text: chipLabel(attachment), className: 'chip-label chip-open', onClick: actions.open })
+    : el('span', { className: 'chip-label', text: chipLabel(attachment) });
+  const chip = el('span', { className: `${actions.remove ? 'chip' : 'chip compact'}${over ? ' over-context' : ''}`, title: chipTitle(attachment) }, icon(CHIP_ICONS[attachment.kind]), label);
   const tokens = tokenText(attachment);
   if (tokens) chip.append(el('span', { className: 'chip-tokens', text: tokens }));
-  if (onRemove) chip.append(button({ label: `Remove ${attachment.label}`, icon: 'close', className: 'chip-remove', onClick: onRemove }));
+  if (actions.remove) chip.append(button({ label: `Remove ${attachment.label}`, icon: 'close', className: 'chip-remove', onClick: actions.remove }));
   return chip;
 }
 
@@ -343,7 +353,7 @@ export class MessageList {
 
   private renderUser(view: EntryView): void {
     const { entry } = view;
-    const attachments = entry.attachments?.length ? el('div', { className: 'entry-attachments' }, ...entry.attachments.map((a) => attachmentChip(a))) : null;
+    const attachments = entry.attachments?.length ? el('div', { className: 'entry-attachments' }, ...entry.attachments.map((a) => attachmentChip(a, { open: () => this.options.post({ type: 'openAttachment', id: a.id }) }))) : null;
     if (!view.editing) {
       view.body.replaceChildren(el('div', { className: 'user-text', text: entry.content }));
       view.rest.replaceChildren(...(attachments ? [attachments] : []));

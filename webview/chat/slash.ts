@@ -1,13 +1,10 @@
-// Slash-command completion: typing "/" at the start of the input lists SLASH_COMMANDS. The text is still sent as
-// typed; the host parses it with parseSlashCommand.
+// Completion in the input: typing "/" at its start lists SLASH_COMMANDS (the text is sent as typed; the host parses
+// it with parseSlashCommand), typing "@" at a word's start lists MENTIONS (picking one asks the host for its chip).
 
-import { SLASH_COMMANDS, type SlashCommand } from '../../src/protocol/chat';
+import { MENTIONS, SLASH_COMMANDS, type MentionKind, type SlashCommand } from '../../src/protocol/chat';
 import { el } from './dom';
 
-export interface SlashItem {
-  name: SlashCommand;
-  description: string;
-}
+export type SlashItem = { kind: 'command'; name: SlashCommand; description: string } | { kind: 'mention'; name: MentionKind; description: string };
 
 /**
  * The commands to offer for the input so far: only while it is "/" plus a partial command name (no space yet).
@@ -19,7 +16,17 @@ export function matchSlashCommands(input: string): SlashItem[] {
   const typed = match[1].toLowerCase();
   const prefix = SLASH_COMMANDS.filter((c) => c.name.startsWith(typed));
   const inner = SLASH_COMMANDS.filter((c) => !c.name.startsWith(typed) && c.name.includes(typed));
-  return [...prefix, ...inner].map((c) => ({ name: c.name, description: c.description }));
+  return [...prefix, ...inner].map((c) => ({ kind: 'command' as const, name: c.name, description: c.description }));
+}
+
+/** The mentions to offer while the word before the caret is "@" plus a partial mention name. */
+export function matchMentions(input: string, caret = input.length): SlashItem[] {
+  const match = /(?:^|\s)@([a-z]*)$/i.exec(input.slice(0, caret));
+  if (!match) return [];
+  const typed = match[1]!.toLowerCase();
+  const prefix = MENTIONS.filter((m) => m.name.startsWith(typed));
+  const inner = MENTIONS.filter((m) => !m.name.startsWith(typed) && m.name.includes(typed));
+  return [...prefix, ...inner].map((m) => ({ kind: 'mention' as const, name: m.name, description: m.description }));
 }
 
 let menuIds = 0;
@@ -37,7 +44,7 @@ export class SlashMenu {
     private readonly input: HTMLTextAreaElement,
     private readonly onPick: (item: SlashItem) => void,
   ) {
-    this.element = el('div', { className: 'slash-menu', attrs: { role: 'listbox', id: `${this.idPrefix}-list`, 'aria-label': 'Slash commands' } });
+    this.element = el('div', { className: 'slash-menu', attrs: { role: 'listbox', id: `${this.idPrefix}-list`, 'aria-label': 'Suggestions' } });
     this.element.hidden = true;
     input.setAttribute('role', 'combobox');
     input.setAttribute('aria-autocomplete', 'list');
@@ -61,8 +68,10 @@ export class SlashMenu {
   update(): void {
     const text = this.input.value;
     if (this.dismissedFor !== null && this.dismissedFor !== text) this.dismissedFor = null;
-    const items = this.dismissedFor === null ? matchSlashCommands(text) : [];
+    const slash = matchSlashCommands(text);
+    const items = this.dismissedFor !== null ? [] : slash.length ? slash : matchMentions(text, this.input.selectionStart ?? text.length);
     const keep = this.items[this.selected]?.name;
+    // (names are unique across commands and mentions)
     this.items = items;
     const index = items.findIndex((i) => i.name === keep);
     this.selected = index >= 0 ? index : 0;
@@ -92,11 +101,11 @@ export class SlashMenu {
       return;
     }
     this.items.forEach((item, index) => {
-      const id = `${this.idPrefix}-${item.name}`;
+      const id = `${this.idPrefix}-${item.kind}-${item.name}`;
       const option = el(
         'div',
         { className: index === this.selected ? 'slash-item selected' : 'slash-item', attrs: { role: 'option', id, 'aria-selected': String(index === this.selected) } },
-        el('span', { className: 'slash-name', text: `/${item.name}` }),
+        el('span', { className: 'slash-name', text: `${item.kind === 'command' ? '/' : '@'}${item.name}` }),
         el('span', { className: 'slash-description', text: item.description }),
       );
       // mousedown, not click: keep the focus in the textarea.

@@ -6,9 +6,9 @@ import type { Backend } from '../../backend/backend';
 import { assertNever } from '../../protocol/assertNever';
 import { EngineError, type EngineEvent, type GenerateResult, type Usage } from '../../protocol/engine';
 import {
-  MAX_ATTACHMENT_CHARS,
   MAX_MESSAGE_CHARS,
   attachmentInfo,
+  parseMentions,
   parseSlashCommand,
   viewEntry,
   type Attachment,
@@ -17,6 +17,7 @@ import {
   type ChatViewState,
   type Conversation,
   type HostMessage,
+  type MentionKind,
   type ModelStatus,
   type WebviewMessage,
 } from '../../protocol/chat';
@@ -24,6 +25,7 @@ import { describeState, type DisplayedState } from '../shared/displayedState';
 import { generationDefaults, readSettings } from '../shared/settings';
 import { applyCodeAction } from './codeActions';
 import { HistoryStore, titleFrom } from './historyStore';
+import { capText, mentionAttachment, openAttachment } from './mentions';
 import { buildPrompt, type BuiltPrompt, type TokenCounter } from './promptBuilder';
 
 let counter = 0;
@@ -175,6 +177,14 @@ export class ChatController implements vscode.Disposable {
         this.attachments = this.attachments.filter((a) => a.id !== message.id);
         this.pushState();
         break;
+      case 'mention':
+        await this.mention(message.kind);
+        break;
+      case 'openAttachment': {
+        const attachment = [...this.attachments, ...this.conversation.entries.flatMap((e) => e.attachments ?? [])].find((a) => a.id === message.id);
+        if (attachment) await openAttachment(attachment);
+        break;
+      }
       case 'draft':
         this.draft = message.text;
         break;
@@ -208,25 +218,32 @@ export class ChatController implements vscode.Disposable {
     }
     const document = editor.document;
     const fileName = vscode.workspace.asRelativePath(document.uri);
-    const whole = document.getText(range);
-    const attachment: Attachment = {
-      id: newId(),
+    // A 10 MB file would cost seconds of tokenizing for each request and more than any model's context: capped.
+    return this.addAttachment({
       kind: range ? 'selection' : 'file',
       label: range ? `${fileName}:${range.start.line + 1}-${range.end.line + 1}` : fileName,
       fileName,
       language: document.languageId,
-      text: whole,
-    };
-    if (whole.length > MAX_ATTACHMENT_CHARS) {
-      // A 10 MB file would cost seconds of tokenizing for each request and more than any model's context.
-      const end = whole.lastIndexOf('\n', MAX_ATTACHMENT_CHARS);
-      attachment.text = whole.slice(0, end > 0 ? end + 1 : MAX_ATTACHMENT_CHARS);
-      attachment.cut = { keptLines: attachment.text.split('\n').length - 1 || 1, totalLines: document.lineCount };
-    }
+      ...capText(document.getText(range), range ? range.end.line - range.start.line + 1 : document.lineCount),
+      source: { uri: document.uri.toString(), line: range?.start.line ?? 0 },
+    });
+  }
+
+  /** Adds a chip (replacing one with the same label) and counts its tokens in the background. */
+  private addAttachment(fields: Omit<Attachment, 'id'>, push = true): Attachment {
+    const attachment: Attachment = { id: newId(), ...fields };
     this.attachments = [...this.attachments.filter((a) => a.label !== attachment.label), attachment];
-    this.pushState();
+    if (push) this.pushState();
     void this.countTokens(attachment);
     return attachment;
+  }
+
+  /** An @-mention from the input's menu (or typed): its chip, or a notice saying why there is none. */
+  async mention(kind: MentionKind, argument?: string): Promise<Attachment | undefined> {
+    const found = await mentionAttachment(kind, argument);
+    if (typeof found !== 'string') return this.addAttachment(found);
+    if (found) void vscode.window.showWarningMessage(`Attentive: ${found}`);
+    return undefined;
   }
 
   /** Counts an attachment's tokens with the chat model's tokenizer for its chip, in the background (a large file takes a moment). */
@@ -242,12 +259,18 @@ export class ChatController implements vscode.Disposable {
     }
   }
 
-  /** Starts a request as if typed in the view (Explain Selection uses it). */
+  /** Starts a request as if typed in the view (Explain Selection uses it); typed @-mentions are resolved first. */
   sendRequest(text: string): void {
     if (parseSlashCommand(text).command === 'clear') {
       this.newChat();
       return;
     }
+    const mentions = parseMentions(text);
+    if (mentions.length && text.length <= MAX_MESSAGE_CHARS) void this.sendWithMentions(text, mentions);
+    else this.submit(text);
+  }
+
+  private submit(text: string): void {
     // Refused requests lose nothing: the text stays in the input, the attachments on it.
     if (text.length > MAX_MESSAGE_CHARS) {
       this.draft = text;
@@ -276,6 +299,21 @@ export class ChatController implements vscode.Disposable {
     this.store.save(conversation);
     this.pushState();
     this.enqueue(() => void this.generate(conversation, reply));
+  }
+
+  /** Resolves the typed mentions into chips first; one that cannot be resolved keeps the message in the input. */
+  private async sendWithMentions(text: string, mentions: ReturnType<typeof parseMentions>): Promise<void> {
+    for (const { kind, argument } of mentions) {
+      const found = await mentionAttachment(kind, argument);
+      if (typeof found === 'string') {
+        this.draft = text;
+        this.pushState();
+        void vscode.window.showWarningMessage(`Attentive: ${found || `@${kind} brought in nothing.`} The message was not sent.`);
+        return;
+      }
+      this.addAttachment(found, false);
+    }
+    this.submit(text);
   }
 
   newChat(): void {

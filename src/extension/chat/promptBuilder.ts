@@ -23,8 +23,12 @@ export function requestText(input: string): string {
 
 export function formatAttachment(attachment: Attachment): string {
   const fence = attachment.text.includes('```') ? '````' : '```';
-  const cut = attachment.cut ? `, only its first ${attachment.cut.keptLines} of ${attachment.cut.totalLines} lines` : '';
-  return `${attachment.label} (${attachment.language}${cut}):\n${fence}${attachment.language}\n${attachment.text}\n${fence}`;
+  const notes = [
+    attachment.language,
+    attachment.cut ? `only its first ${attachment.cut.keptLines} of ${attachment.cut.totalLines} lines` : '',
+    attachment.parts ? `only ${attachment.parts.kept} of ${attachment.parts.total} ${attachment.parts.unit}` : '',
+  ].filter(Boolean);
+  return `${attachment.label}${notes.length ? ` (${notes.join(', ')})` : ''}:\n${fence}${attachment.language}\n${attachment.text}\n${fence}`;
 }
 
 export function userMessageContent(entry: Pick<ChatEntry, 'content' | 'attachments'>): string {
