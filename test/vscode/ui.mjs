@@ -261,6 +261,29 @@ try {
     if (!/^[1-9][\d,]* tokens?$/.test(text ?? '')) throw new Error(`the chip says ${JSON.stringify(text)}`);
   });
 
+  await check('typing @ in the chat input offers mentions; @file asks in a quick pick and the file becomes a chip', async () => {
+    await runCommand('Attentive: Focus Chat');
+    const input = chatFrame().locator('textarea.input');
+    await input.waitFor({ timeout: 30_000 });
+    await input.fill('');
+    await input.pressSequentially('what does @fi');
+    await chatFrame().locator('.slash-menu .slash-name', { hasText: '@file' }).waitFor({ timeout: 10_000 });
+    await input.press('Enter');
+    // VS Code's own quick pick of the workspace's files.
+    const quickInput = page.locator('.quick-input-widget input');
+    await quickInput.waitFor({ timeout: 10_000 });
+    await quickInput.fill('fib.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'fib.py' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    const chip = chatFrame().locator('.composer .chip', { hasText: 'fib.py' });
+    await chip.waitFor({ timeout: 10_000 });
+    if ((await input.inputValue()) !== 'what does ') throw new Error(`the input holds ${JSON.stringify(await input.inputValue())}`);
+    await chip.locator('.chip-tokens').waitFor({ timeout: 30_000 });
+    await chip.locator('.chip-remove').click();
+    await chip.waitFor({ state: 'detached', timeout: 10_000 });
+    await input.fill('');
+  });
+
   await check('after a window reload the conversation is still there', async () => {
     const title = 'Write a Python function that adds two numbers.';
     await page.reload();
