@@ -2,6 +2,7 @@
 // each webview.
 // `node esbuild.mjs [--production] [--watch]`; scripts/package.mjs calls buildProduct() for the VSIX.
 import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Node-side bundles: onnxruntime-node is a native addon, so it stays external and is loaded from node_modules. */
@@ -39,12 +40,22 @@ function productBuilds(production, outRoot) {
     { ...nodeCommon(production), entryPoints: { extension: 'src/extension/extension.ts' }, outdir: outRoot },
     { ...nodeCommon(production), entryPoints: { worker: 'src/worker/main.ts' }, outdir: outRoot },
     { ...nodeCommon(production), entryPoints: { analysis: 'src/extension/attention/analysisThread.ts' }, outdir: outRoot },
+    { ...nodeCommon(production), entryPoints: { indexer: 'src/extension/shared/indexThread.ts' }, outdir: outRoot },
   ];
+}
+
+/** The tree-sitter runtime and the grammars the workspace index uses (src/extension/shared/codeChunks.ts), beside the bundles. */
+function copyTreeSitter(outRoot) {
+  const from = 'node_modules/@vscode/tree-sitter-wasm/wasm';
+  const grammars = JSON.parse(fs.readFileSync('src/extension/shared/treeSitterGrammars.json', 'utf8'));
+  fs.mkdirSync(`${outRoot}/tree-sitter`, { recursive: true });
+  for (const file of ['tree-sitter.wasm', ...new Set(Object.values(grammars))]) fs.copyFileSync(`${from}/${file}`, `${outRoot}/tree-sitter/${file}`);
 }
 
 /** Production bundles for a VSIX under `outRoot`; resolves to esbuild's metafiles (what went into each bundle). */
 export async function buildProduct(outRoot) {
   const results = await Promise.all(productBuilds(true, outRoot).map((options) => esbuild.build({ ...options, metafile: true, logLevel: 'warning' })));
+  copyTreeSitter(outRoot);
   return results.map((result) => result.metafile);
 }
 
@@ -65,8 +76,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
         ]),
   ];
   if (watch) {
+    copyTreeSitter('dist');
     for (const options of builds) await (await esbuild.context(options)).watch();
   } else {
     await Promise.all(builds.map((options) => esbuild.build(options)));
+    copyTreeSitter('dist');
   }
 }

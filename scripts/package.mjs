@@ -37,7 +37,8 @@ export const ALLOWED = [
   /^(readme|changelog)\.md$/, // vsce writes them lower-case
   /^LICENSE\.txt$/,
   /^THIRD_PARTY_NOTICES\.md$/,
-  /^dist\/(extension|worker|analysis)\.js$/,
+  /^dist\/(extension|worker|analysis|indexer)\.js$/,
+  /^dist\/tree-sitter\/tree-sitter(-[a-z]+)?\.wasm$/,
   /^dist\/webview\/(chat|attention)\.js$/,
   // dist/cjs/package.json says "commonjs" (the package itself is an ES module)
   /^dist\/node_modules\/onnxruntime-common\/(package\.json|dist\/cjs\/([\w./-]+\.js|package\.json))$/,

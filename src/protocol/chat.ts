@@ -17,7 +17,7 @@ export const MAX_ATTACHMENT_CHARS = 200_000;
 export const MAX_MESSAGE_CHARS = 200_000;
 
 /** What an @-mention in the chat input brings in. */
-export type MentionKind = 'file' | 'folder' | 'symbol' | 'problems' | 'changes' | 'open';
+export type MentionKind = 'file' | 'folder' | 'symbol' | 'problems' | 'changes' | 'open' | 'workspace';
 
 export const MENTIONS: ReadonlyArray<{ name: MentionKind; description: string; argument?: string }> = [
   { name: 'file', description: 'A file of the workspace', argument: 'path' },
@@ -26,15 +26,19 @@ export const MENTIONS: ReadonlyArray<{ name: MentionKind; description: string; a
   { name: 'problems', description: 'Errors and warnings of the workspace' },
   { name: 'changes', description: 'Uncommitted changes (git diff)' },
   { name: 'open', description: 'The files in open editors' },
+  { name: 'workspace', description: 'The code most relevant to your question (search)' },
 ];
+
+/** A mention as typed in a message (see parseMentions). */
+export const MENTION_PATTERN = /(?:^|\s)@(file|folder|symbol|problems|changes|open|workspace)(?::(\S+))?(?=\s|$)/g;
 
 /**
  * The mentions typed in a message: "@file:src/math.ts", "@folder:src", "@symbol:area", "@problems", "@changes",
- * "@open" (at the start or after white space; a path or name runs to the next white space).
+ * "@open", "@workspace" (at the start or after white space; a path or name runs to the next white space).
  */
 export function parseMentions(text: string): Array<{ kind: MentionKind; argument?: string }> {
   const found: Array<{ kind: MentionKind; argument?: string }> = [];
-  for (const match of text.matchAll(/(?:^|\s)@(file|folder|symbol|problems|changes|open)(?::(\S+))?(?=\s|$)/g)) {
+  for (const match of text.matchAll(MENTION_PATTERN)) {
     const kind = match[1] as MentionKind;
     const needsArgument = MENTIONS.find((m) => m.name === kind)!.argument !== undefined;
     if (needsArgument !== (match[2] !== undefined)) continue;

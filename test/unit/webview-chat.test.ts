@@ -4,14 +4,15 @@
 // posted message is captured.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatViewState, ViewEntry, HostMessage, WebviewMessage } from '../../src/protocol/chat';
-import { ChatApp, isHostMessage } from '../../webview/chat/app';
+import type { HostMessage } from '../../src/protocol/chat';
+import { isHostMessage } from '../../webview/chat/app';
 import { relativeTime } from '../../webview/chat/dom';
 import { renderMarkdown, vscodeLanguageId } from '../../webview/chat/markdown';
 import { formatStats, plainText } from '../../webview/chat/messages';
 import { sanitizeHtml } from '../../webview/chat/sanitize';
-import { matchMentions, matchSlashCommands } from '../../webview/chat/slash';
+import { matchSlashCommands } from '../../webview/chat/slash';
 import { resetChatApiForTests } from '../../webview/chat/vscodeApi';
+import { assistant, harness, state, user } from '../helpers/chatWebview';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -19,73 +20,6 @@ function html(fragment: DocumentFragment): string {
   const div = document.createElement('div');
   div.append(fragment);
   return div.innerHTML;
-}
-
-function state(overrides: Partial<ChatViewState> = {}, entries: ViewEntry[] = []): ChatViewState {
-  return {
-    conversation: { id: 'c1', title: 'Fibonacci', createdAt: 0, updatedAt: 0, entries },
-    runsOn: { kind: 'local', description: 'attentive-code-14m' },
-    conversations: [{ id: 'c1', title: 'Fibonacci', updatedAt: Date.now(), messages: entries.length }],
-    attachments: [],
-    draft: '',
-    model: { kind: 'ready', text: 'attentive-code-14m' },
-    busy: false,
-    ...overrides,
-  };
-}
-
-const user = (id: string, content: string): ViewEntry => ({ id, role: 'user', content, status: 'done' });
-const assistant = (id: string, content: string, extra: Partial<ViewEntry> = {}): ViewEntry => ({ id, role: 'assistant', content, status: 'done', ...extra });
-
-interface Harness {
-  app: ChatApp;
-  root: HTMLElement;
-  posted: WebviewMessage[];
-  saved: unknown[];
-  frames: Array<() => void>;
-  runFrames(): void;
-  textarea(): HTMLTextAreaElement;
-  key(target: Element, key: string, init?: KeyboardEventInit): KeyboardEvent;
-  type(text: string): void;
-}
-
-function harness(initial?: ChatViewState, persisted?: unknown): Harness {
-  const posted: WebviewMessage[] = [];
-  const saved: unknown[] = [];
-  let acquired = 0;
-  (globalThis as Record<string, unknown>)['acquireVsCodeApi'] = () => {
-    acquired++;
-    if (acquired > 1) throw new Error('acquireVsCodeApi called twice');
-    return { postMessage: (m: WebviewMessage) => posted.push(m), getState: () => persisted, setState: (s: unknown) => saved.push(s) };
-  };
-  resetChatApiForTests();
-  const root = document.createElement('div');
-  root.id = 'app';
-  document.body.replaceChildren(root);
-  const frames: Array<() => void> = [];
-  const app = new ChatApp(root, { schedule: (cb) => frames.push(cb) });
-  app.start();
-  if (initial) app.handle({ type: 'state', state: initial });
-  const h: Harness = {
-    app,
-    root,
-    posted,
-    saved,
-    frames,
-    runFrames: () => frames.splice(0).forEach((f) => f()),
-    textarea: () => root.querySelector('textarea.input') as HTMLTextAreaElement,
-    key: (target, key, init = {}) => {
-      const event = new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true, ...init });
-      target.dispatchEvent(event);
-      return event;
-    },
-    type: (text) => {
-      const t = h.textarea();
-      t.value = text;
-      t.dispatchEvent(new Event('input', { bubbles: true }));
-    },
-  };
-  return h;
 }
 
 afterEach(() => {
@@ -379,38 +313,6 @@ describe('chat view', () => {
     expect(h.posted.filter((m) => m.type === 'send')).toEqual([{ type: 'send', text: '/clear' }]);
   });
 
-  it('offers @-mentions at a word\'s start; picking one removes what was typed and asks the host for it; chips open what they hold', () => {
-    expect(matchMentions('@').map((m) => m.name)).toEqual(['file', 'folder', 'symbol', 'problems', 'changes', 'open']);
-    expect(matchMentions('tests for @f').map((m) => m.name)).toEqual(['file', 'folder']);
-    expect(matchMentions('@ch').map((m) => m.name)).toEqual(['changes']);
-    expect(matchMentions('mail me@f')).toEqual([]); // not at a word's start
-    expect(matchMentions('@file:src/a.ts ')).toEqual([]);
-    expect(matchMentions('@pro and more', 4).map((m) => m.name)).toEqual(['problems']); // up to the caret
-
-    const h = harness(state());
-    const t = h.textarea();
-    const menu = h.root.querySelector('.slash-menu') as HTMLElement;
-    h.type('/tests @fo');
-    expect(Array.from(menu.querySelectorAll('.slash-name')).map((n) => n.textContent)).toEqual(['@folder']);
-    h.posted.length = 0;
-    h.key(t, 'Enter');
-    expect(t.value).toBe('/tests ');
-    expect(h.posted.filter((m) => m.type === 'mention' || m.type === 'send')).toEqual([{ type: 'mention', kind: 'folder' }]);
-
-    const folder = { id: 'm1', kind: 'folder' as const, label: 'src/', fileName: 'src/', language: '', parts: { kept: 12, total: 40, unit: 'files' as const } };
-    h.app.handle({ type: 'state', state: state({ attachments: [folder] }, [{ ...user('u1', 'what is here?'), attachments: [folder] }]) });
-    const chip = h.root.querySelector('.composer .chip') as HTMLElement;
-    expect(chip.querySelector('.chip-label')!.textContent).toBe('src/ (12 of 40 files)');
-    expect(chip.title).toBe('src/: only the first 12 of 40 files are sent (in path order, while they fit 200,000 characters)');
-    h.posted.length = 0;
-    (chip.querySelector('.chip-open') as HTMLButtonElement).click();
-    (h.root.querySelector('[data-entry-id="u1"] .chip-open') as HTMLButtonElement).click();
-    expect(h.posted).toEqual([
-      { type: 'openAttachment', id: 'm1' },
-      { type: 'openAttachment', id: 'm1' },
-    ]);
-  });
-
   it('saves the draft (debounced) and restores it', async () => {
     const h = harness(state());
     h.posted.length = 0;
@@ -427,25 +329,6 @@ describe('chat view', () => {
     const fromWebview = harness(state({ draft: '' }), { draft: 'from webview', scrollTop: 0, pinned: true });
     expect(fromWebview.textarea().value).toBe('from webview');
     expect(fromWebview.posted).toContainEqual({ type: 'draft', text: 'from webview' });
-  });
-
-  it('shows each attachment\'s size in tokens once counted: exact, estimated (~) for a model server, and marked when over the context', () => {
-    const base = { kind: 'file' as const, fileName: 'big.py', language: 'python' };
-    const exact = { ...base, id: 'a1', label: 'a.py', tokens: { count: 1234, estimated: false, context: 2048 } };
-    const estimated = { ...base, id: 'a2', label: 'b.py', tokens: { count: 1, estimated: true, context: 32768 } };
-    const over = { ...base, id: 'a3', label: 'c.py', tokens: { count: 50000, estimated: false, context: 2048 } };
-    const uncounted = { ...base, id: 'a4', label: 'd.py' };
-    const h = harness(state({ attachments: [exact, estimated, over, uncounted] }, [{ ...user('u1', 'explain'), attachments: [exact] }]));
-    const chips = Array.from(h.root.querySelectorAll<HTMLElement>('.composer .chip'));
-    expect(chips.map((c) => c.querySelector('.chip-tokens')?.textContent ?? null)).toEqual(['1,234 tokens', '~1 token', '50,000 tokens', null]);
-    expect(chips.map((c) => c.classList.contains('over-context'))).toEqual([false, false, true, false]);
-    expect(chips[0]!.title).toBe('big.py: 1,234 tokens');
-    expect(chips[2]!.title).toBe("big.py: 50,000 tokens: more than the model's 2,048-token context, so only its beginning is sent");
-    expect(h.root.querySelector('[data-entry-id="u1"] .chip-tokens')!.textContent).toBe('1,234 tokens');
-    // The count arrives after the chip was drawn (the host counts in the background): the sent request's chip redraws.
-    h.app.handle({ type: 'entry', entry: { ...user('u1', 'explain'), attachments: [{ ...exact, tokens: { count: 99, estimated: false, context: 2048 } }] } });
-    h.runFrames();
-    expect(h.root.querySelector('[data-entry-id="u1"] .chip-tokens')!.textContent).toBe('99 tokens');
   });
 
   it('shows attachments with remove buttons, attach buttons, model status and focusInput', () => {

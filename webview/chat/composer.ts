@@ -134,9 +134,16 @@ export class Composer {
       this.focus();
       return;
     }
-    // The typed "@par" goes; the host asks which file, folder or symbol and adds the chip.
+    // The typed "@par" goes; the host asks which file, folder or symbol and adds the chip. @workspace stays in the
+    // text: the question after it is what the search looks for when the message is sent.
     const caret = this.textarea.selectionStart ?? this.textarea.value.length;
-    const before = this.textarea.value.slice(0, caret).replace(/@[a-z]*$/i, '');
+    const before = this.textarea.value.slice(0, caret).replace(/@[a-z]*$/i, item.name === 'workspace' ? '@workspace ' : '');
+    if (item.name === 'workspace') {
+      this.textarea.value = before + this.textarea.value.slice(caret);
+      this.textarea.setSelectionRange(before.length, before.length);
+      this.changed();
+      return;
+    }
     this.textarea.value = before + this.textarea.value.slice(caret);
     this.textarea.setSelectionRange(before.length, before.length);
     this.changed();

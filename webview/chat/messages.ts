@@ -28,7 +28,7 @@ function tokenText(attachment: AttachmentInfo): string | undefined {
   return `${tokens.estimated ? '~' : ''}${tokens.count.toLocaleString('en-US')} ${tokens.count === 1 ? 'token' : 'tokens'}`;
 }
 
-const CHIP_ICONS: Record<AttachmentInfo['kind'], IconName> = { selection: 'selection', file: 'file', folder: 'folder', symbol: 'symbol', problems: 'problems', changes: 'changes', open: 'editors' };
+const CHIP_ICONS: Record<AttachmentInfo['kind'], IconName> = { selection: 'selection', file: 'file', folder: 'folder', symbol: 'symbol', problems: 'problems', changes: 'changes', open: 'editors', workspace: 'symbol' };
 
 function chipTitle(attachment: AttachmentInfo): string {
   const what = attachment.kind === 'selection' ? `${attachment.fileName} (selection)` : attachment.kind === 'file' ? attachment.fileName : attachment.label;

@@ -7,6 +7,7 @@ import { assertNever } from '../../protocol/assertNever';
 import { EngineError, type EngineEvent, type GenerateResult, type Usage } from '../../protocol/engine';
 import {
   MAX_MESSAGE_CHARS,
+  MENTION_PATTERN,
   attachmentInfo,
   parseMentions,
   parseSlashCommand,
@@ -25,7 +26,8 @@ import { describeState, type DisplayedState } from '../shared/displayedState';
 import { generationDefaults, readSettings } from '../shared/settings';
 import { applyCodeAction } from './codeActions';
 import { HistoryStore, titleFrom } from './historyStore';
-import { capText, mentionAttachment, openAttachment } from './mentions';
+import { capText, mentionAttachments, openAttachment } from './mentions';
+import type { WorkspaceIndex } from '../shared/workspaceIndex';
 import { buildPrompt, type BuiltPrompt, type TokenCounter } from './promptBuilder';
 
 let counter = 0;
@@ -86,6 +88,8 @@ export class ChatController implements vscode.Disposable {
     private readonly location: ChatLocation,
     /** Where /explain requests run (Explain Selection, or typed): attentive.explain.backend, by default the chat's. */
     private readonly explainBackend: Backend = backend,
+    /** What @workspace searches (none without a folder). */
+    private readonly workspaceIndex?: WorkspaceIndex,
   ) {
     this.conversation = store.latest() ?? emptyConversation();
     this.subscriptions.push(
@@ -238,10 +242,10 @@ export class ChatController implements vscode.Disposable {
     return attachment;
   }
 
-  /** An @-mention from the input's menu (or typed): its chip, or a notice saying why there is none. */
+  /** An @-mention from the input's menu: its chip (the first of several), or a notice saying why there is none. */
   async mention(kind: MentionKind, argument?: string): Promise<Attachment | undefined> {
-    const found = await mentionAttachment(kind, argument);
-    if (typeof found !== 'string') return this.addAttachment(found);
+    const found = await mentionAttachments(kind, argument, { question: '', index: this.workspaceIndex });
+    if (typeof found !== 'string') return found.map((fields) => this.addAttachment(fields))[0];
     if (found) void vscode.window.showWarningMessage(`Attentive: ${found}`);
     return undefined;
   }
@@ -303,15 +307,16 @@ export class ChatController implements vscode.Disposable {
 
   /** Resolves the typed mentions into chips first; one that cannot be resolved keeps the message in the input. */
   private async sendWithMentions(text: string, mentions: ReturnType<typeof parseMentions>): Promise<void> {
+    const question = parseSlashCommand(text).text.replace(MENTION_PATTERN, ' ');
     for (const { kind, argument } of mentions) {
-      const found = await mentionAttachment(kind, argument);
+      const found = await mentionAttachments(kind, argument, { question, index: this.workspaceIndex }).catch((error: Error) => error.message);
       if (typeof found === 'string') {
         this.draft = text;
         this.pushState();
         void vscode.window.showWarningMessage(`Attentive: ${found || `@${kind} brought in nothing.`} The message was not sent.`);
         return;
       }
-      this.addAttachment(found, false);
+      for (const fields of found) this.addAttachment(fields, false);
     }
     this.submit(text);
   }

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { MAX_ATTACHMENT_CHARS, type Attachment, type MentionKind } from '../../protocol/chat';
+import type { WorkspaceIndex } from '../shared/workspaceIndex';
 
 /** Files a folder mention looks at (path order); beyond them the chip says how many there were. */
 const MAX_FOLDER_FILES = 2000;
@@ -205,8 +206,39 @@ function openMention(): NewAttachment | string {
   return { kind: 'open', label: `Open editors (${documents.length})`, fileName: 'open editors', language: '', ...joinWithinCap(pieces, 'files') };
 }
 
-/** The attachment a mention brings in, or a sentence saying why there is none ('' when the user cancelled a pick). */
-export async function mentionAttachment(kind: MentionKind, argument?: string): Promise<NewAttachment | string> {
+/** @workspace: the chunks of the workspace index most relevant to the question, one chip each (file and lines). */
+async function workspaceMention(question: string, index: WorkspaceIndex | undefined): Promise<NewAttachment[] | string> {
+  if (!index) return '@workspace needs a folder open in VS Code.';
+  if (!question.trim()) return 'Ask a question after @workspace: the search looks for the code that answers it.';
+  const hits = await index.search(question, WORKSPACE_RESULTS);
+  if (hits.length === 0) return `@workspace found nothing for "${question.trim()}" in the ${index.status?.files ?? 0} files indexed.`;
+  return hits.map((hit) => {
+    const label = `${hit.path}:${hit.startLine + 1}-${hit.endLine + 1}`;
+    return { kind: 'workspace', label, fileName: hit.path, language: languageOf(hit.path), ...capText(hit.text), source: { uri: vscode.Uri.file(hit.file).toString(), line: hit.startLine } };
+  });
+}
+
+/** The chunks @workspace attaches. */
+const WORKSPACE_RESULTS = 5;
+
+/** A fence language from a file's extension (no document is opened for a search result). */
+function languageOf(file: string): string {
+  const extension = path.extname(file).slice(1).toLowerCase();
+  const names: Record<string, string> = { py: 'python', js: 'javascript', mjs: 'javascript', cjs: 'javascript', jsx: 'javascriptreact', ts: 'typescript', tsx: 'typescriptreact', rs: 'rust', rb: 'ruby', md: 'markdown', sh: 'shellscript', yml: 'yaml' };
+  return names[extension] ?? extension;
+}
+
+/**
+ * The attachments a mention brings in, or a sentence saying why there are none ('' when the user cancelled a pick).
+ * `question`: the message without its mentions (what @workspace searches for).
+ */
+export async function mentionAttachments(kind: MentionKind, argument: string | undefined, context: { question: string; index?: WorkspaceIndex }): Promise<NewAttachment[] | string> {
+  if (kind === 'workspace') return workspaceMention(context.question, context.index);
+  const found = await mentionAttachment(kind, argument);
+  return typeof found === 'string' ? found : [found];
+}
+
+async function mentionAttachment(kind: Exclude<MentionKind, 'workspace'>, argument?: string): Promise<NewAttachment | string> {
   switch (kind) {
     case 'file':
       return fileMention(argument);

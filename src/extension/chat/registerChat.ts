@@ -9,6 +9,7 @@ import { ChatBenchProbe } from './benchProbe';
 import { ChatController, type ChatLocation } from './chatController';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView';
 import { HistoryStore } from './historyStore';
+import { WorkspaceIndex } from '../shared/workspaceIndex';
 
 export const COMMAND_EXPLAIN_SELECTION = 'attentive.explainSelection';
 export const COMMAND_ASK_ABOUT_SELECTION = 'attentive.askAboutSelection';
@@ -35,7 +36,9 @@ export function registerChat(
   log: vscode.OutputChannel,
 ): ChatController {
   const storage = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const controller = new ChatController(backends.chat, displayed, new HistoryStore(storage), log, location, backends.explain);
+  const workspaceIndex = new WorkspaceIndex(context.asAbsolutePath('dist/indexer.js'), context.asAbsolutePath('dist/tree-sitter'), context.storageUri, log);
+  void workspaceIndex.startIfSaved();
+  const controller = new ChatController(backends.chat, displayed, new HistoryStore(storage), log, location, backends.explain, workspaceIndex);
   // bench/chat.mjs's timings, only when the extension host runs with ATTENTIVE_BENCH=<file>.
   const probe = ChatBenchProbe.fromEnvironment();
   if (probe) context.subscriptions.push(controller.onDidProgressReply((progress) => probe.record(progress)));
@@ -60,6 +63,7 @@ export function registerChat(
   }
 
   context.subscriptions.push(
+    workspaceIndex,
     controller,
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, provider),
     vscode.commands.registerCommand(COMMAND_EXPLAIN_SELECTION, (uri?: unknown) => explainOrAsk(false, uri)),

@@ -111,6 +111,36 @@ export function mentionsSuite(): void {
       chat.newChat();
     });
 
+    it('@workspace attaches the chunks of the workspace that answer the question, as chips with file and lines; a new file is found after it is saved', async () => {
+      const { chat } = await api();
+      chat.newChat();
+      await writeFile('net/retry_policy.py', 'import random\n\n\ndef compute_retry_delay(attempt, base=0.5):\n    """Exponential backoff with jitter: how long to wait before the next attempt."""\n    return base * 2 ** attempt + random.random()\n');
+      await writeFile('ui/palette.ts', 'export function pickColour(dark: boolean): string {\n  return dark ? "#111" : "#eee";\n}\n');
+      chat.sendRequest('@workspace how long do we wait before retrying a failed attempt?');
+      const attachments = await sentAttachments(0);
+      assert.ok(attachments.length >= 1 && attachments.length <= 5, JSON.stringify(attachments.map((a) => a.label)));
+      assert.equal(attachments[0]!.kind, 'workspace');
+      assert.equal(attachments[0]!.label, 'net/retry_policy.py:1-6');
+      assert.ok(attachments[0]!.text.includes('def compute_retry_delay(attempt, base=0.5):'));
+      chat.newChat();
+
+      // Saved after the index was built: the file watcher passes it on.
+      await writeFile('billing/invoice.py', 'def parse_invoice_total(text):\n    """Read the invoice total from the last word of its text."""\n    return float(text.split()[-1])\n');
+      await eventually(
+        'the new file in the index',
+        async () => {
+          chat.newChat();
+          const question = '@workspace where is the invoice total read?';
+          chat.sendRequest(question);
+          // Sent with chips, or refused (nothing found yet: the message stays in the input).
+          const outcome = await until('the request sent or refused', () => chat.openConversation.entries.find((e) => e.role === 'user') ?? (chat.state().draft === question && 'refused'), 30_000);
+          return outcome !== 'refused' && outcome.attachments?.[0]?.label === 'billing/invoice.py:1-3';
+        },
+        30_000,
+      );
+      chat.newChat();
+    });
+
     it('@symbol brings the definition the language extension finds, and its chip opens it', async () => {
       const { chat } = await api();
       chat.newChat();

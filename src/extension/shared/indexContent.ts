@@ -1,0 +1,85 @@
+// What the workspace index reads and how it splits text into search terms (used by its thread, indexThread.ts).
+
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+
+/** What is indexed: source code and text that answers questions about it. */
+const TEXT_EXTENSIONS = new Set(
+  '.py .pyi .js .mjs .cjs .jsx .ts .mts .cts .tsx .go .java .kt .kts .rs .c .h .cc .cpp .cxx .hpp .hh .cs .rb .php .swift .scala .sh .bash .zsh .lua .r .dart .ex .exs .erl .hs .ml .clj .sql .vue .svelte .css .scss .less .html .md .rst .txt .toml .yaml .yml .proto .gradle .cmake'.split(' '),
+);
+const TEXT_NAMES = new Set(['Dockerfile', 'Makefile', 'CMakeLists.txt', 'README', 'LICENSE']);
+const STOP_WORDS = new Set(
+  'the a an is are was were be been of to in into and or for on at by it its this that these those with as from what where how does do did which when why who whom can could should would will shall may might must not no all any there here i me my we our you your he she they them their if then else than so such get gets got'.split(' '),
+);
+
+/** Identifiers whole and split at their parts, lower-cased. */
+export function codeTokens(text: string): string[] {
+  const tokens: string[] = [];
+  for (const word of text.match(/[A-Za-z_$][A-Za-z0-9_$]*|\d+/g) ?? []) {
+    tokens.push(word.toLowerCase());
+    const parts = word.split(/[_$]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/).filter(Boolean);
+    if (parts.length > 1) for (const part of parts) tokens.push(part.toLowerCase());
+  }
+  return tokens;
+}
+
+/** Stop words out; a plural's "s" off, so "delays" finds "delay". */
+export function processTerm(term: string): string | null {
+  if (term.length < 2 || STOP_WORDS.has(term)) return null;
+  return term.length > 4 && term.endsWith('s') && !term.endsWith('ss') ? term.slice(0, -1) : term;
+}
+
+export function isIndexable(file: string): boolean {
+  return TEXT_EXTENSIONS.has(path.extname(file).toLowerCase()) || TEXT_NAMES.has(path.basename(file));
+}
+
+/** Every indexable file under `root`, minus what the ignore rules name (a .gitignore applies to its own folder down). */
+export async function listFiles(root: string, excludePatterns: string[]): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string, layers: Array<{ base: string; rules: Ignore }>) => {
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (entries.some((e) => e.isFile() && e.name === '.gitignore')) {
+      const rules = ignore().add(await fs.readFile(path.join(dir, '.gitignore'), 'utf8').catch(() => ''));
+      layers = [...layers, { base: dir, rules }];
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      const isDirectory = entry.isDirectory();
+      if (!isDirectory && !entry.isFile()) continue; // symbolic links and devices are not followed
+      const ignored = layers.some(({ base, rules }) => rules.ignores(path.relative(base, full).split(path.sep).join('/') + (isDirectory ? '/' : '')));
+      if (ignored) continue;
+      if (isDirectory) await walk(full, layers);
+      else if (isIndexable(full)) found.push(full);
+    }
+  };
+  await walk(root, [{ base: root, rules: ignore().add(['.git/', ...excludePatterns]) }]);
+  return found;
+}
+
+/** Whether the rules listFiles applies skip `file` under `root`: the exclude patterns and every .gitignore above it. */
+export async function isIgnored(root: string, file: string, excludePatterns: string[]): Promise<boolean> {
+  const inside = path.relative(root, file).split(path.sep);
+  const layers: Array<{ base: string; rules: Ignore }> = [{ base: root, rules: ignore().add(['.git/', ...excludePatterns]) }];
+  for (let depth = 0; depth < inside.length; depth++) {
+    const base = path.join(root, ...inside.slice(0, depth));
+    const gitignore = await fs.readFile(path.join(base, '.gitignore'), 'utf8').catch(() => undefined);
+    if (gitignore !== undefined) layers.push({ base, rules: ignore().add(gitignore) });
+  }
+  // The file and each folder on the way to it.
+  for (let depth = 1; depth <= inside.length; depth++) {
+    const target = path.join(root, ...inside.slice(0, depth));
+    const isFolder = depth < inside.length;
+    for (const { base, rules } of layers) {
+      if (!target.startsWith(base === root ? root : base + path.sep) && target !== base) continue;
+      const relativeTarget = path.relative(base, target).split(path.sep).join('/');
+      if (relativeTarget && rules.ignores(relativeTarget + (isFolder ? '/' : ''))) return true;
+    }
+  }
+  return false;
+}
