@@ -13,20 +13,30 @@ const STOP_WORDS = new Set(
   'the a an is are was were be been of to in into and or for on at by it its this that these those with as from what where how does do did which when why who whom can could should would will shall may might must not no all any there here i me my we our you your he she they them their if then else than so such get gets got'.split(' '),
 );
 
-/** Identifiers whole and split at their parts, lower-cased. */
+/**
+ * Words of identifiers, lower-cased: a compound one (camelCase, snake_case) by its parts only, which is what people
+ * type ("retry delay" for `computeRetryDelay`), and which keeps the index's vocabulary small: whole compounds would be
+ * most of its distinct terms, each with a posting or two.
+ */
 export function codeTokens(text: string): string[] {
   const tokens: string[] = [];
-  for (const word of text.match(/[A-Za-z_$][A-Za-z0-9_$]*|\d+/g) ?? []) {
-    tokens.push(word.toLowerCase());
-    const parts = word.split(/[_$]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/).filter(Boolean);
-    if (parts.length > 1) for (const part of parts) tokens.push(part.toLowerCase());
+  for (const word of text.match(/[A-Za-z_$][A-Za-z0-9_$]*/g) ?? []) {
+    for (const part of word.split(/[_$]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/)) if (part) tokens.push(part.toLowerCase());
   }
   return tokens;
 }
 
-/** Stop words out; a plural's "s" off, so "delays" finds "delay". */
+/**
+ * Keywords and names in nearly every chunk of code: they tell chunks apart as little as "the" does, and each would
+ * hold a posting for almost every chunk of the index.
+ */
+const CODE_STOP_WORDS = new Set(
+  'def return self cls none true false null undefined function const let var this new class import export default async await yield raise try except finally catch throw else elif while for in is not and or pass break continue lambda with public private protected static void int str string number boolean bool type interface extends implements super print len range'.split(' '),
+);
+
+/** Stop words and numbers out; a plural's "s" off, so "delays" finds "delay". */
 export function processTerm(term: string): string | null {
-  if (term.length < 2 || STOP_WORDS.has(term)) return null;
+  if (term.length < 3 || STOP_WORDS.has(term) || CODE_STOP_WORDS.has(term) || /^\d/.test(term)) return null;
   return term.length > 4 && term.endsWith('s') && !term.endsWith('ss') ? term.slice(0, -1) : term;
 }
 

@@ -37,6 +37,7 @@ export type IndexRequest =
 
 export type IndexReply =
   | { kind: 'progress'; indexed: number; total: number }
-  | { kind: 'ready'; files: number; chunks: number; ms: number; partial: boolean; loadedFromDisk: boolean }
+  /** `terms`: the index's vocabulary; `heapMB`: the thread's JavaScript heap in use. */
+  | { kind: 'ready'; files: number; terms: number; heapMB: number; ms: number; partial: boolean; loadedFromDisk: boolean }
   | { kind: 'results'; id: number; hits: SearchHit[] }
   | { kind: 'error'; message: string; id?: number };

@@ -1,11 +1,14 @@
 // The workspace index's thread (bundled as dist/indexer.js): walks the workspace folders (skipping what .gitignore
-// files, files.exclude and search.exclude name, binary files and files over the size cap), cuts each source file into
-// chunks at syntax boundaries (codeChunks.ts) and keeps a BM25 full-text index of them (MiniSearch), saved in the
-// workspace's storage and brought up to date from the files' modification times on the next start. Identifiers count
-// whole and by their parts (camelCase, snake_case), so "retry delay" finds `retryDelay` and `compute_retry_delay`.
+// files, files.exclude and search.exclude name, binary files and files over the size cap) and keeps a BM25 full-text
+// index of the files (MiniSearch), saved in the workspace's storage and brought up to date from the files'
+// modification times on the next start. A search ranks files first, then cuts the best ones into chunks at syntax
+// boundaries (codeChunks.ts) and ranks those: one posting per file and term instead of one per chunk and term keeps
+// the index at about a third of the memory. Identifiers count by their parts (camelCase, snake_case), so "retry
+// delay" finds `computeRetryDelay` and `compute_retry_delay`.
 
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import MiniSearch, { type Options } from 'minisearch';
 import { CodeChunker } from './codeChunks';
@@ -18,31 +21,44 @@ if (!port) throw new Error('indexThread.ts runs as a worker thread');
 /** A saved index of another version is rebuilt. */
 const INDEX_VERSION = 1;
 
-interface ChunkDocument {
+interface FileDocument {
   id: number;
   path: string;
-  symbols: string;
   text: string;
-  start: number;
-  end: number;
 }
 
-const OPTIONS: Options<ChunkDocument> = {
-  fields: ['symbols', 'path', 'text'],
-  storeFields: ['path', 'symbols', 'start', 'end'],
+const FILE_OPTIONS: Options<FileDocument> = {
+  fields: ['path', 'text'],
+  storeFields: ['path'],
   tokenize: codeTokens,
   processTerm,
-  searchOptions: { boost: { symbols: 3, path: 1.5 }, combineWith: 'OR' },
+  searchOptions: { boost: { path: 1.5 }, combineWith: 'OR' },
 };
+
+interface ChunkDocument {
+  id: number;
+  symbols: string;
+  text: string;
+}
+
+const CHUNK_OPTIONS: Options<ChunkDocument> = {
+  fields: ['symbols', 'text'],
+  tokenize: codeTokens,
+  processTerm,
+  searchOptions: { boost: { symbols: 3 }, combineWith: 'OR' },
+};
+
+/** Files whose chunks a search ranks (the best by the file index). */
+const CANDIDATE_FILES = 20;
 
 interface IndexedFile {
   mtimeMs: number;
   size: number;
-  ids: number[];
+  id: number;
 }
 
 let chunker: CodeChunker;
-let search = new MiniSearch<ChunkDocument>(OPTIONS);
+let search = new MiniSearch<FileDocument>(FILE_OPTIONS);
 let files = new Map<string, IndexedFile>();
 let nextId = 1;
 let totalBytes = 0;
@@ -71,7 +87,7 @@ function absolute(relativePath: string): string {
 function remove(file: string): void {
   const indexed = files.get(file);
   if (!indexed) return;
-  search.discardAll(indexed.ids);
+  search.discard(indexed.id);
   files.delete(file);
   totalBytes -= indexed.size;
 }
@@ -91,20 +107,9 @@ async function indexFile(file: string): Promise<void> {
   }
   const bytes = await fs.readFile(file);
   if (bytes.subarray(0, 8000).includes(0)) return;
-  const text = bytes.toString('utf8');
-  const lines = text.split('\n');
-  const chunks = await chunker.chunks(file, text);
-  const relativePath = relative(file);
-  const documents = chunks.map((chunk) => ({
-    id: nextId++,
-    path: relativePath,
-    symbols: chunk.symbols.join(' '),
-    text: lines.slice(chunk.startLine, chunk.endLine + 1).join('\n'),
-    start: chunk.startLine,
-    end: chunk.endLine,
-  }));
-  search.addAll(documents);
-  files.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, ids: documents.map((d) => d.id) });
+  const id = nextId++;
+  search.add({ id, path: relative(file), text: bytes.toString('utf8') });
+  files.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, id });
   totalBytes += stat.size;
 }
 
@@ -113,7 +118,7 @@ async function loadSaved(): Promise<boolean> {
   try {
     const saved = JSON.parse(await fs.readFile(savedPath, 'utf8')) as { version: number; roots: string[]; nextId: number; files: Array<[string, IndexedFile]>; index: unknown };
     if (saved.version !== INDEX_VERSION || JSON.stringify(saved.roots) !== JSON.stringify(roots)) return false;
-    search = MiniSearch.loadJS(saved.index as Parameters<typeof MiniSearch.loadJS>[0], OPTIONS);
+    search = MiniSearch.loadJS(saved.index as Parameters<typeof MiniSearch.loadJS>[0], FILE_OPTIONS);
     files = new Map(saved.files);
     nextId = saved.nextId;
     totalBytes = [...files.values()].reduce((sum, f) => sum + f.size, 0);
@@ -154,7 +159,7 @@ async function start(request: Extract<IndexRequest, { kind: 'start' }>): Promise
     if (i % 200 === 199) post({ kind: 'progress', indexed: i + 1, total: stale.length });
   }
   if (stale.length || !loaded) await save();
-  post({ kind: 'ready', files: files.size, chunks: search.documentCount, ms: Math.round(performance.now() - started), partial, loadedFromDisk: loaded });
+  post({ kind: 'ready', files: files.size, terms: search.termCount, heapMB: Math.round(getHeapStatistics().used_heap_size / 2 ** 20), ms: Math.round(performance.now() - started), partial, loadedFromDisk: loaded });
 }
 
 async function update(changed: string[], deleted: string[]): Promise<void> {
@@ -175,21 +180,31 @@ async function update(changed: string[], deleted: string[]): Promise<void> {
   await save();
 }
 
+/** The best files by the file index, cut into chunks; the chunks ranked among themselves, weighted by their file's rank. */
 async function find(query: string, limit: number): Promise<SearchHit[]> {
-  const results = search.search(query).slice(0, limit);
-  const byFile = new Map<string, string[]>();
-  const hits: SearchHit[] = [];
-  for (const result of results) {
+  const fileResults = search.search(query).slice(0, CANDIDATE_FILES);
+  const best = fileResults[0]?.score ?? 0;
+  const chunks = new MiniSearch<ChunkDocument>(CHUNK_OPTIONS);
+  const found: Array<Omit<SearchHit, 'score'> & { fileScore: number }> = [];
+  for (const result of fileResults) {
     const file = absolute(result['path'] as string);
-    let lines = byFile.get(file);
-    if (!lines) {
-      lines = (await fs.readFile(file, 'utf8').catch(() => '')).split('\n');
-      byFile.set(file, lines);
+    const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const lines = text.split('\n');
+    for (const chunk of await chunker.chunks(file, text)) {
+      const piece = lines.slice(chunk.startLine, chunk.endLine + 1).join('\n');
+      chunks.add({ id: found.length, symbols: chunk.symbols.join(' '), text: piece });
+      found.push({ file, path: result['path'] as string, startLine: chunk.startLine, endLine: chunk.endLine, symbols: chunk.symbols, text: piece, fileScore: result.score / best });
     }
-    const { start, end, symbols } = result as unknown as { start: number; end: number; symbols: string };
-    hits.push({ file, path: relative(file), startLine: start, endLine: end, symbols: symbols ? symbols.split(' ') : [], text: lines.slice(start, end + 1).join('\n'), score: result.score });
   }
-  return hits;
+  return chunks
+    .search(query)
+    .map((result) => {
+      const { fileScore, ...hit } = found[result.id as number]!;
+      return { ...hit, score: result.score * Math.sqrt(fileScore) };
+    })
+    .sort((a, b) => b.score - a.score)
+    .slice(0, limit);
 }
 
 // One request at a time, in order: a search waits for the build or update before it.

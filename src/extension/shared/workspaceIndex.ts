@@ -16,7 +16,8 @@ const SAVED_NAME = 'workspace-index.json';
 
 export interface IndexStatus {
   files: number;
-  chunks: number;
+  terms: number;
+  heapMB: number;
   ms: number;
   partial: boolean;
   loadedFromDisk: boolean;
@@ -73,7 +74,7 @@ export class WorkspaceIndex implements vscode.Disposable {
         else if (reply.kind === 'ready') {
           const { kind: _kind, ...status } = reply;
           this.lastStatus = status;
-          this.log.appendLine(`[index] ${status.files} files, ${status.chunks} chunks in ${status.ms} ms${status.loadedFromDisk ? ' (saved index brought up to date)' : ''}${status.partial ? '; stopped at the size cap' : ''}`);
+          this.log.appendLine(`[index] ${status.files} files, ${status.terms} terms, ${status.heapMB} MB in ${status.ms} ms${status.loadedFromDisk ? ' (saved index brought up to date)' : ''}${status.partial ? '; stopped at the size cap' : ''}`);
           resolve(status);
         } else if (reply.kind === 'results') {
           this.searches.get(reply.id)?.resolve(reply.hits);
