@@ -27,6 +27,7 @@ export interface BackendModel {
   contextLength: number;
   hasChatTemplate: boolean;
   fim: ModelInfo['fim'];
+  repoFormat: ModelInfo['repoFormat'];
 }
 
 export type BackendState<M extends BackendModel = BackendModel> =

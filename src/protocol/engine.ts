@@ -1,7 +1,7 @@
 // Typed messages between the extension host (or CLI) and the engine worker.
 // The worker owns one loaded model; every call carries an id, streamed events reuse the id of their call.
 
-import type { RepoContextRequest } from './repoContext';
+import type { RepoContextRequest, RepoFormat } from './repoContext';
 
 /** Which ONNX file of a model folder to prefer, best first. */
 /** q4 includes q4f16 (4-bit weights, float16 activations) and bnb4 (NF4 weights); fp16 is float16 throughout. */
@@ -169,6 +169,8 @@ export interface ModelInfo {
    */
   /** `order`: 'psm' prompts prefix, suffix, middle; 'spm' suffix first, ending with the prefix (config.json attentive.fim.prompt). */
   fim: { prefix: string; suffix: string; middle: string; order: 'psm' | 'spm'; recommended: boolean } | null;
+  /** How the model takes code of other files (its vocabulary's repository tokens, or 'comments' without them). */
+  repoFormat: RepoFormat;
   threads: number;
 }
 

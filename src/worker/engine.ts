@@ -164,6 +164,7 @@ export class LoadedModel {
         order: this.fim.order,
         recommended: this.fimRecommended,
       },
+      repoFormat: repoFormatOf((token) => this.tokenizer.tokenId(token) !== undefined),
       threads: this.session.threads,
     };
   }

@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { describe, expect, it, vi } from 'vitest';
 import { HistoryStore, MAX_CONVERSATION_BYTES, titleFrom } from '../../src/extension/chat/historyStore';
 import { buildPrompt, formatAttachment, requestText, SYSTEM_PROMPT, type TokenCounter } from '../../src/extension/chat/promptBuilder';
-import { indentationBlock, innermostSymbol } from '../../src/extension/shared/enclosingBlock';
+import { blockEndLine, indentationBlock, innermostSymbol } from '../../src/extension/shared/enclosingBlock';
 import { parseMentions, parseSlashCommand, validateWebviewMessage, type ChatEntry, type Conversation } from '../../src/protocol/chat';
 import { createRandom } from '../../src/worker/sampling';
 import { truncateToTokens } from '../../src/worker/tokenizer';
@@ -265,5 +265,15 @@ describe('typed @-mentions', () => {
   it('says in the prompt how much of a several-file attachment is in it', () => {
     const folder = { id: 'a', kind: 'folder' as const, label: 'src/', fileName: 'src/', language: '', text: '--- src/a.py ---\nx = 1\n', parts: { kept: 1, total: 3, unit: 'files' as const } };
     expect(formatAttachment(folder)).toBe('src/ (only 1 of 3 files):\n```\n--- src/a.py ---\nx = 1\n\n```');
+  });
+});
+
+describe('blockEndLine', () => {
+  it('ends a definition where its indentation does, keeping a closing bracket at its own level', () => {
+    const lines = ['def area(r):', '    x = r * r', '', '    return x', 'print(1)', 'function f() {', '  return 1;', '}', 'const y = 2;'];
+    const at = (l: number) => lines[l]!;
+    expect(blockEndLine(at, lines.length, 0)).toBe(3);
+    expect(blockEndLine(at, lines.length, 5)).toBe(7);
+    expect(blockEndLine(at, lines.length, 8)).toBe(8);
   });
 });

@@ -131,19 +131,20 @@ describe('the watchdog', () => {
   });
 
   it('replaces a worker whose thread is held in JavaScript; the next call gets a fresh one', () => {
+    // 3 s: loading the model in a busy machine's worker may itself hold the thread for a second.
     const script = `
       const { EngineClient, workerTransport } = require(${JSON.stringify(path.join(ROOT, 'dist/bench.js'))});
       (async () => {
         let transport;
         const factory = workerTransport(${JSON.stringify(path.join(ROOT, 'dist/worker.js'))}, { testHooks: true });
-        const client = new EngineClient((handlers) => (transport = factory(handlers)), { unresponsiveMs: 1000 });
+        const client = new EngineClient((handlers) => (transport = factory(handlers)), { unresponsiveMs: 3000 });
         await client.load({ folder: ${JSON.stringify(FIXTURE)} });
         // The worker's thread busy for a minute, as code that never finishes would hold it.
         transport.post({ kind: 'hold-thread-for-test', ms: 60000 });
         const started = Date.now();
         const held = await client.call('generate', { prompt: 'x = ', maxNewTokens: 2 }).then(() => 'resolved', (e) => e.message);
         console.log(held);
-        console.log(Date.now() - started < 5000 ? 'within 5 s' : 'after ' + (Date.now() - started) + ' ms');
+        console.log(Date.now() - started < 8000 ? 'within 8 s' : 'after ' + (Date.now() - started) + ' ms');
         console.log(client.state.kind);
         const next = await client.call('generate', { prompt: 'x = ', maxNewTokens: 2 });
         console.log(next.tokenIds.length, client.state.kind);
@@ -151,8 +152,8 @@ describe('the watchdog', () => {
       })();`;
     const output = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 }).trim().split('\n');
     expect(output).toEqual([
-      'The engine stopped responding for 1 s and was stopped; the next request starts a new engine',
-      'within 5 s',
+      'The engine stopped responding for 3 s and was stopped; the next request starts a new engine',
+      'within 8 s',
       'error',
       '2 ready',
     ]);

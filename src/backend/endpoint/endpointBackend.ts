@@ -139,6 +139,7 @@ export class EndpointBackend implements Backend<EndpointModel> {
       contextLength: this.config.contextLength,
       hasChatTemplate: true,
       fim: this.fim ? { prefix: this.fim.prefix, suffix: this.fim.suffix, middle: this.fim.middle, order: this.fim.order, recommended: true } : null,
+      repoFormat: repoFormatOfServerModel(this.fim?.family, this.config.model),
     };
   }
 

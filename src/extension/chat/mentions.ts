@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { MAX_ATTACHMENT_CHARS, type Attachment, type MentionKind } from '../../protocol/chat';
+import { blockEndLine } from '../shared/enclosingBlock';
 import type { WorkspaceIndex } from '../shared/workspaceIndex';
 
 /** Files a folder mention looks at (path order); beyond them the chip says how many there were. */
@@ -141,24 +142,10 @@ async function symbolMention(argument: string | undefined): Promise<NewAttachmen
   const document = await vscode.workspace.openTextDocument(symbol.location.uri);
   const range = symbol.location.range;
   // A provider that gives only the name's range: take the definition's lines down to where its indentation ends.
-  const end = range.end.line > range.start.line ? range.end.line : blockEnd(document, range.start.line);
+  const end = range.end.line > range.start.line ? range.end.line : blockEndLine((l) => document.lineAt(l).text, document.lineCount, range.start.line);
   const text = document.getText(new vscode.Range(range.start.line, 0, end, document.lineAt(end).text.length));
   const label = `${symbol.name} (${relative(symbol.location.uri)}:${range.start.line + 1})`;
   return { kind: 'symbol', label, fileName: relative(symbol.location.uri), language: document.languageId, ...capText(text), source: { uri: symbol.location.uri.toString(), line: range.start.line } };
-}
-
-/** The last line of the block that starts at `line`: the following lines indented deeper (or blank). */
-function blockEnd(document: vscode.TextDocument, line: number): number {
-  const indent = (text: string) => text.length - text.trimStart().length;
-  const base = indent(document.lineAt(line).text);
-  let end = line;
-  for (let l = line + 1; l < document.lineCount; l++) {
-    const text = document.lineAt(l).text;
-    if (!text.trim()) continue;
-    if (indent(text) <= base && !/^[)\]}]/.test(text.trim())) break;
-    end = l;
-  }
-  return end;
 }
 
 function problemsMention(): NewAttachment {

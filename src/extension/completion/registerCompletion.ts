@@ -8,7 +8,9 @@ import { SECTION } from '../shared/settings';
 import { settingDefault } from '../shared/settingDefaults';
 import { CompletionService, DEFAULT_COMPLETION_SETTINGS, fillInTheMiddleSetting, type CompletionSettings } from './completionService';
 import type { LineSource } from './documentWindow';
+import { DefinitionSnippets } from './definitionSnippets';
 import { NeighbourFiles } from './neighbourFiles';
+import type { RepoFormat } from '../../protocol/repoContext';
 
 export const COMMAND_TOGGLE_COMPLETIONS = 'attentive.toggleCompletions';
 export const COMMAND_TRIGGER_COMPLETION = 'attentive.triggerCompletion';
@@ -90,7 +92,17 @@ export class AttentiveInlineCompletionProvider implements vscode.InlineCompletio
     private readonly isPaused: () => boolean,
     private readonly output: vscode.OutputChannel,
     private readonly neighbours: NeighbourFiles,
+    private readonly definitions: DefinitionSnippets,
+    /** How the model in use takes other files' code (undefined until it is loaded). */
+    private readonly repoFormat: () => RepoFormat | undefined,
   ) {}
+
+  /** Whether requests carry code of other files: 'auto' only for a model with a repository format. */
+  wantsContext(settings: ProviderSettings): boolean {
+    if (settings.contextTokens <= 0 || settings.crossFileContext === 'off') return false;
+    const format = this.repoFormat();
+    return settings.crossFileContext === 'on' || (format !== undefined && format !== 'comments');
+  }
 
   async provideInlineCompletionItems(
     document: vscode.TextDocument,
@@ -116,7 +128,10 @@ export class AttentiveInlineCompletionProvider implements vscode.InlineCompletio
     this.setBusy(+1);
     try {
       const fileName = vscode.workspace.asRelativePath(document.uri, false);
-      const snippets = settings.contextTokens > 0 && settings.crossFileContext !== 'off' ? this.neighbours.snippetsFor(document, position.line, MAX_SNIPPETS) : [];
+      // Definitions of the names at hand first, then the most similar windows of other files.
+      const definitions = this.wantsContext(settings) ? this.definitions.snippetsFor(document, position.line) : [];
+      const similar = this.wantsContext(settings) ? this.neighbours.snippetsFor(document, position.line, MAX_SNIPPETS) : [];
+      const snippets = [...definitions, ...similar.filter((s) => !definitions.some((d) => d.path === s.path))];
       const repoName = vscode.workspace.name ?? 'workspace';
       const outcome = await this.service.provide(
         {
@@ -169,7 +184,13 @@ export function registerCompletion(context: vscode.ExtensionContext, backend: Ba
   );
   const isPaused = () => context.globalState.get<boolean>(PAUSED_KEY, false);
   const neighbours = new NeighbourFiles();
-  const provider = new AttentiveInlineCompletionProvider(service, isPaused, output, neighbours);
+  const repoFormat = () => ('model' in backend.state ? backend.state.model.repoFormat : undefined);
+  // Language servers are asked only when the answer can be used (quiet on the CPU otherwise).
+  const definitions: DefinitionSnippets = new DefinitionSnippets((document): boolean => {
+    const settings = readCompletionSettings();
+    return settings.enabled && !isPaused() && languageEnabled(settings.languages, document.languageId) && provider.wantsContext(settings);
+  });
+  const provider: AttentiveInlineCompletionProvider = new AttentiveInlineCompletionProvider(service, isPaused, output, neighbours, definitions, repoFormat);
 
   const item = vscode.window.createStatusBarItem('attentive.completion', vscode.StatusBarAlignment.Right, 99);
   item.name = 'Attentive inline completion';
@@ -194,6 +215,7 @@ export function registerCompletion(context: vscode.ExtensionContext, backend: Ba
     item,
     provider,
     neighbours,
+    definitions,
     provider.onBusyChange((value) => {
       busy = value;
       render();

@@ -65,3 +65,23 @@ export function indentationBlock(lines: readonly string[], line: number): LineRa
   }
   return { start: header, end };
 }
+
+/**
+ * The last line of the block that starts at `start` (a definition's first line): the lines after it indented deeper,
+ * or blank, and a closing bracket at its own indentation.
+ */
+export function blockEndLine(lineAt: (line: number) => string, lineCount: number, start: number): number {
+  const indent = (text: string) => text.length - text.trimStart().length;
+  const base = indent(lineAt(start));
+  let end = start;
+  for (let line = start + 1; line < lineCount; line++) {
+    const text = lineAt(line);
+    if (!text.trim()) continue;
+    if (indent(text) <= base) {
+      if (indent(text) === base && /^[)\]}]/.test(text.trim())) end = line;
+      break;
+    }
+    end = line;
+  }
+  return end;
+}

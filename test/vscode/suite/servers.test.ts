@@ -169,6 +169,40 @@ export function serversSuite(): void {
       }
     });
 
+    it('inline completion carries the definition of a name at the cursor, from the TypeScript extension, though its file is not open', async () => {
+      await setSettings({ 'completion.crossFileContext': 'on' });
+      const folder = vscode.workspace.workspaceFolders![0]!.uri;
+      await vscode.workspace.fs.writeFile(
+        vscode.Uri.joinPath(folder, 'vectors.ts'),
+        new TextEncoder().encode('export function scaleVector(values: number[], factor: number): number[] {\n  return values.map((v) => v * factor);\n}\n'),
+      );
+      try {
+        const { editor, document } = await openFile('uses_vectors.ts', "import { scaleVector } from './vectors';\n\nconst doubled = scaleVector([1, 2], 2);\nconst tripled = \n");
+        // The TypeScript server starts on the first TypeScript file: wait until it answers for the name.
+        const deadline = Date.now() + 90_000;
+        while (((await vscode.commands.executeCommand<unknown[]>('vscode.executeDefinitionProvider', document.uri, new vscode.Position(2, 18))) ?? []).length === 0) {
+          if (Date.now() > deadline) throw new Error('no definition from the TypeScript extension');
+          await sleep(500);
+        }
+        // The cursor settles on the line: its names are looked up then, not at request time.
+        editor.selection = new vscode.Selection(0, 0, 0, 0);
+        await sleep(100);
+        editor.selection = new vscode.Selection(2, 40, 2, 40);
+        await sleep(1_500);
+        const before = proxy.exchanges.length;
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+        const exchange = await until('a completion request at the server', () => proxy.exchanges.slice(before).find((e) => e.path.endsWith('/completions') && !e.path.includes('chat')), 60_000);
+        const prompt = exchange.request!['prompt'] as string;
+        assert.ok(
+          prompt.startsWith('<|fim_prefix|>// Compare this snippet from vectors.ts:\n// export function scaleVector(values: number[], factor: number): number[] {\n//   return values.map((v) => v * factor);\n// }\n'),
+          JSON.stringify(prompt),
+        );
+      } finally {
+        await setSettings({ 'completion.crossFileContext': undefined });
+        await closeAll();
+      }
+    });
+
     it('a completion server that answers slowly never holds up typing: each edit lands at once, and the pending request is aborted', async () => {
       const { completion, servers } = await api();
       const opened: string[] = [];
