@@ -10,6 +10,8 @@ import type { IndexLimits, IndexReply, IndexRequest, SearchHit } from './indexMe
 export type { SearchHit } from './indexMessages';
 
 const LIMITS: IndexLimits = { maxFileBytes: 512 * 1024, maxTotalBytes: 256 * 1024 * 1024 };
+/** The index thread's JavaScript heap at most. */
+const INDEX_HEAP_LIMIT_MB = 512;
 /** File events are passed on in batches (a checkout touches thousands at once). */
 const UPDATE_DELAY_MS = 500;
 const SAVED_NAME = 'workspace-index.json';
@@ -64,7 +66,9 @@ export class WorkspaceIndex implements vscode.Disposable {
     if (this.ready) return this.ready;
     const roots = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
     if (roots.length === 0) return Promise.reject(new Error('@workspace needs a folder open in VS Code.'));
-    const worker = new Worker(this.script);
+    // A bound on the thread's heap: an enormous workspace stops the index with an error instead of growing the
+    // extension host without end (10,000 files keep 75 MB: docs/PERFORMANCE.md).
+    const worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: INDEX_HEAP_LIMIT_MB } });
     worker.unref();
     this.worker = worker;
     let progress: ((indexed: number, total: number) => void) | undefined;
@@ -87,7 +91,10 @@ export class WorkspaceIndex implements vscode.Disposable {
           reject(new Error(`The workspace index failed: ${reply.message}`));
         }
       });
-      worker.on('error', (error) => reject(new Error(`The workspace index thread failed: ${error.message}`)));
+      worker.on('error', (error) => {
+        const full = (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+        reject(new Error(full ? `The workspace is too large for the index (over ${INDEX_HEAP_LIMIT_MB} MB): @workspace is not available.` : `The workspace index thread failed: ${error.message}`));
+      });
     });
     const exclude = ['files.exclude', 'search.exclude'].flatMap((section) =>
       Object.entries(vscode.workspace.getConfiguration().get<Record<string, boolean>>(section) ?? {}).flatMap(([pattern, on]) => (on === true ? [pattern] : [])),
