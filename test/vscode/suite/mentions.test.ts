@@ -5,8 +5,11 @@
 
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Attachment } from '../../../src/protocol/chat';
+import { longestEventLoopGap } from '../../helpers/eventLoop';
 import { api, closeAll, openFile, until } from './harness';
 
 const workspaceFolder = () => vscode.workspace.workspaceFolders![0]!.uri;
@@ -145,6 +148,46 @@ export function mentionsSuite(): void {
         30_000,
       );
       chat.newChat();
+    });
+
+    it('10,000 new files are indexed in the background while typing stays immediate, and @workspace then finds one of them', async function () {
+      this.timeout(300_000);
+      const { chat } = await api();
+      const root = workspaceFolder().fsPath;
+      for (let i = 0; i < 10_000; i++) {
+        const folder = path.join(root, 'generated', `part${Math.floor(i / 100)}`);
+        if (i % 100 === 0) fs.mkdirSync(folder, { recursive: true });
+        fs.writeFileSync(path.join(folder, `module_${i}.py`), `def scaled_value_${i}(value):\n    """Return the value scaled for record ${i}."""\n    return value * ${i}\n`);
+      }
+      fs.writeFileSync(path.join(root, 'generated', 'part42', 'ledger.py'), 'def reconcile_ledger_balance(entries):\n    """Sum the ledger entries and check the balance is zero."""\n    return sum(entries) == 0\n');
+      const { editor } = await openFile('typing_while_indexing.py', '');
+      const typed = 'total = sum(values) / len(values)  # typed while the index works\n';
+      // Typing goes on while the index reads the new files; the host's event loop is timed meanwhile.
+      const typing = longestEventLoopGap(async () => {
+        for (const ch of typed) {
+          await editor.edit((edit) => edit.insert(editor.document.lineAt(editor.document.lineCount - 1).range.end, ch));
+          await new Promise((resolve) => setTimeout(resolve, 30));
+        }
+      });
+      const found = eventually(
+        'ledger.py among the indexed files',
+        async () => {
+          chat.newChat();
+          const question = '@workspace where is the ledger balance reconciled?';
+          chat.sendRequest(question);
+          const outcome = await until('the request sent or refused', () => chat.openConversation.entries.find((e) => e.role === 'user') ?? (chat.state().draft === question && 'refused'), 120_000);
+          return outcome !== 'refused' && outcome.attachments?.[0]?.label === 'generated/part42/ledger.py:1-3';
+        },
+        240_000,
+      );
+      const started = performance.now();
+      const { gapMs } = await typing;
+      assert.equal(editor.document.getText(), typed);
+      assert.ok(gapMs < 300, `the extension host's event loop was held ${gapMs.toFixed(0)} ms while typing`);
+      await found;
+      console.log(`      typing while 10,000 files were indexed: longest event-loop gap ${gapMs.toFixed(0)} ms; ledger.py found ${((performance.now() - started) / 1000).toFixed(1)} s after typing began`);
+      chat.newChat();
+      await closeAll();
     });
 
     it('@symbol brings the definition the language extension finds, and its chip opens it', async () => {
