@@ -19,6 +19,8 @@ const { values } = parseArgs({ options: { files: { type: 'string', default: '100
 const FILES = Number(values.files);
 const WASM = path.join(ROOT, 'dist', 'tree-sitter');
 const LIMITS = { maxFileBytes: 512 * 1024, maxTotalBytes: 256 * 1024 * 1024 };
+/** As src/extension/shared/workspaceIndex.ts starts the thread. */
+const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 16 };
 const WHEELS = '/opt/pypi/files';
 const PROJECTS = ['anytree', 'boltons', 'cattrs', 'arrow', 'automata_lib'];
 
@@ -75,7 +77,7 @@ const baseline = process.memoryUsage().rss;
 let peak = baseline;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
 ${change ? `fs.appendFileSync(${JSON.stringify(change)}, '\\n# changed\\n');` : ''}
-const worker = new Worker(${JSON.stringify(path.join(ROOT, 'dist', 'indexer.js'))});
+const worker = new Worker(${JSON.stringify(path.join(ROOT, 'dist', 'indexer.js'))}, { resourceLimits: ${JSON.stringify(RESOURCE_LIMITS)} });
 const started = performance.now();
 let lastTick = started, longestGap = 0;
 const ticker = setInterval(() => { const now = performance.now(); longestGap = Math.max(longestGap, now - lastTick); lastTick = now; }, 10);

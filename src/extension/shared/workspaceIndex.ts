@@ -10,8 +10,10 @@ import type { IndexLimits, IndexReply, IndexRequest, SearchHit } from './indexMe
 export type { SearchHit } from './indexMessages';
 
 const LIMITS: IndexLimits = { maxFileBytes: 512 * 1024, maxTotalBytes: 256 * 1024 * 1024 };
-/** The index thread's JavaScript heap at most. */
+/** The index thread's JavaScript heap at most (bench/workspace-index.mjs starts it with the same limits). */
 const INDEX_HEAP_LIMIT_MB = 512;
+/** Its space for new objects: the build makes short-lived strings by the megabyte; a small space collects them sooner. */
+const INDEX_YOUNG_GENERATION_MB = 16;
 /** File events are passed on in batches (a checkout touches thousands at once). */
 const UPDATE_DELAY_MS = 500;
 const SAVED_NAME = 'workspace-index.json';
@@ -68,7 +70,7 @@ export class WorkspaceIndex implements vscode.Disposable {
     if (roots.length === 0) return Promise.reject(new Error('@workspace needs a folder open in VS Code.'));
     // A bound on the thread's heap: an enormous workspace stops the index with an error instead of growing the
     // extension host without end (10,000 files keep 75 MB: docs/PERFORMANCE.md).
-    const worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: INDEX_HEAP_LIMIT_MB } });
+    const worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: INDEX_HEAP_LIMIT_MB, maxYoungGenerationSizeMb: INDEX_YOUNG_GENERATION_MB } });
     worker.unref();
     this.worker = worker;
     let progress: ((indexed: number, total: number) => void) | undefined;
