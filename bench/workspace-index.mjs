@@ -109,16 +109,17 @@ worker.postMessage({ kind: 'start', roots: ${JSON.stringify(Array.isArray(root) 
 // ---- 10,000 files ----
 const workspace = makeWorkspace();
 const saved = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'attentive-index-saved-')), 'workspace-index.json');
-const search = [{ query: 'parse the command line arguments' }];
+// The same question twice: the second search finds its files' chunks cut already.
+const search = [{ query: 'parse the command line arguments' }, { query: 'parse the command line arguments' }];
 const first = inChild(childScript(workspace, saved, search));
 const savedMB = fs.statSync(saved).size / 2 ** 20;
 const changed = path.join(workspace, 'pkg0', fs.readdirSync(path.join(workspace, 'pkg0'))[0]);
 const reload = inChild(childScript(workspace, saved, search, changed));
 console.log(`${FILES} files (copies of real JS/TS/Python sources) in ${workspace}`);
-console.log('| step | files | terms | time s | index thread heap MB | process peak RSS added MB | saved index MB | longest event-loop gap of the host, ms | search ms |');
+console.log('| step | files | terms | time s | index thread heap MB | process peak RSS added MB | saved index MB | longest event-loop gap of the host, ms | search ms (first / again) |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-console.log(`| first build | ${first.ready.files} | ${first.ready.terms} | ${(first.ready.ms / 1000).toFixed(1)} | ${first.ready.heapMB} | ${first.peakMB.toFixed(0)} | ${savedMB.toFixed(1)} | ${first.longestGapMs.toFixed(0)} | ${first.results[0].ms.toFixed(1)} |`);
-console.log(`| reload of the saved index, one file changed | ${reload.ready.files} | ${reload.ready.terms} | ${(reload.ready.ms / 1000).toFixed(1)} | ${reload.ready.heapMB} | ${reload.peakMB.toFixed(0)} | | ${reload.longestGapMs.toFixed(0)} | ${reload.results[0].ms.toFixed(1)} |`);
+console.log(`| first build | ${first.ready.files} | ${first.ready.terms} | ${(first.ready.ms / 1000).toFixed(1)} | ${first.ready.heapMB} | ${first.peakMB.toFixed(0)} | ${savedMB.toFixed(1)} | ${first.longestGapMs.toFixed(0)} | ${first.results[0].ms.toFixed(1)} / ${first.results[1].ms.toFixed(1)} |`);
+console.log(`| reload of the saved index, one file changed | ${reload.ready.files} | ${reload.ready.terms} | ${(reload.ready.ms / 1000).toFixed(1)} | ${reload.ready.heapMB} | ${reload.peakMB.toFixed(0)} | | ${reload.longestGapMs.toFixed(0)} | ${reload.results[0].ms.toFixed(1)} / ${reload.results[1].ms.toFixed(1)} |`);
 console.log(`targets: first build < 60 s: ${first.ready.ms < 60_000 ? 'met' : 'NOT met'}; < 150 MB (the index thread's heap): ${first.ready.heapMB < 150 ? 'met' : 'NOT met'}`);
 fs.rmSync(workspace, { recursive: true, force: true });
 fs.rmSync(path.dirname(saved), { recursive: true, force: true });

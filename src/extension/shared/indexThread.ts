@@ -6,12 +6,13 @@
 // the index at about a third of the memory. Identifiers count by their parts (camelCase, snake_case), so "retry
 // delay" finds `computeRetryDelay` and `compute_retry_delay`.
 
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import MiniSearch, { type Options } from 'minisearch';
-import { CodeChunker } from './codeChunks';
+import { CodeChunker, type Chunk } from './codeChunks';
 import { codeTokens, isIgnored, isIndexable, listFiles, processTerm } from './indexContent';
 import type { IndexLimits, IndexReply, IndexRequest, SearchHit } from './indexMessages';
 
@@ -182,6 +183,21 @@ async function update(changed: string[], deleted: string[]): Promise<void> {
   await save();
 }
 
+/** Chunk boundaries of recently searched files, with a hash of the text they were cut from (most recent last). */
+const chunkCache = new Map<string, { hash: string; chunks: Chunk[] }>();
+const CHUNK_CACHE_FILES = 200;
+
+/** A file's chunks, cut again only when its text changed since the last search that read it. */
+async function chunksOf(file: string, text: string): Promise<Chunk[]> {
+  const hash = createHash('sha1').update(text).digest('base64');
+  const cached = chunkCache.get(file);
+  chunkCache.delete(file);
+  const chunks = cached?.hash === hash ? cached.chunks : await chunker.chunks(file, text);
+  chunkCache.set(file, { hash, chunks });
+  if (chunkCache.size > CHUNK_CACHE_FILES) chunkCache.delete(chunkCache.keys().next().value!);
+  return chunks;
+}
+
 /** The best files by the file index, cut into chunks; the chunks ranked among themselves, weighted by their file's rank. */
 async function find(query: string, limit: number): Promise<SearchHit[]> {
   const fileResults = search.search(query).slice(0, CANDIDATE_FILES);
@@ -193,7 +209,7 @@ async function find(query: string, limit: number): Promise<SearchHit[]> {
     const text = await fs.readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     const lines = text.split('\n');
-    for (const chunk of await chunker.chunks(file, text)) {
+    for (const chunk of await chunksOf(file, text)) {
       const piece = lines.slice(chunk.startLine, chunk.endLine + 1).join('\n');
       chunks.add({ id: found.length, symbols: chunk.symbols.join(' '), text: piece });
       found.push({ file, path: result['path'] as string, startLine: chunk.startLine, endLine: chunk.endLine, symbols: chunk.symbols, text: piece, fileScore: result.score / best });
