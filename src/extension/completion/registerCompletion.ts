@@ -129,8 +129,9 @@ export class AttentiveInlineCompletionProvider implements vscode.InlineCompletio
     try {
       const fileName = vscode.workspace.asRelativePath(document.uri, false);
       // Definitions of the names at hand first, then the most similar windows of other files.
-      const definitions = this.wantsContext(settings) ? this.definitions.snippetsFor(document, position.line) : [];
-      const similar = this.wantsContext(settings) ? this.neighbours.snippetsFor(document, position.line, MAX_SNIPPETS) : [];
+      const withContext = this.wantsContext(settings);
+      const definitions = withContext ? this.definitions.snippetsFor(document, position.line) : [];
+      const similar = withContext ? this.neighbours.snippetsFor(document, position.line, MAX_SNIPPETS) : [];
       const snippets = [...definitions, ...similar.filter((s) => !definitions.some((d) => d.path === s.path))];
       const repoName = vscode.workspace.name ?? 'workspace';
       const outcome = await this.service.provide(
