@@ -130,6 +130,7 @@ describe('the index thread', () => {
       'net/retry.py': 'import random\n\n\ndef compute_retry_delay(attempt, base=0.5):\n    """Exponential backoff with jitter: how long to wait before the next attempt."""\n    return base * 2 ** attempt + random.random()\n',
       'ui/theme.ts': 'export function pickColour(dark: boolean): string {\n  return dark ? "#111" : "#eee";\n}\n',
       ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`lib/helpers_${i}.py`, filler(i)])),
+      '.gitignore': 'secret_*.py\n',
     });
   });
   afterAll(() => {
@@ -153,6 +154,10 @@ describe('the index thread', () => {
     const [accent] = await thread.search('accent colour for high contrast');
     expect(accent).toMatchObject({ path: 'ui/theme.ts', symbols: ['pickAccent'] });
     expect((await thread.search('retry delay backoff')).map((h) => h.path)).not.toContain('net/retry.py');
+    // A folder created later: the root's .gitignore applies to what is inside it too.
+    write(root, { 'extra/secret_keys.py': 'VAULT_PASSPHRASE = "hunter2"\n' });
+    thread.update([path.join(root, 'extra')], []);
+    expect((await thread.search('vault passphrase')).map((h) => h.path)).not.toContain('extra/secret_keys.py');
     await thread.stop();
 
     // Closed, a file changes; the next start loads the saved index and reads only that file again.

@@ -72,14 +72,25 @@ export async function listFiles(root: string, excludePatterns: string[]): Promis
   return found;
 }
 
-/** Whether the rules listFiles applies skip `file` under `root`: the exclude patterns and every .gitignore above it. */
-export async function isIgnored(root: string, file: string, excludePatterns: string[]): Promise<boolean> {
+/** Each folder's .gitignore rules (undefined: it has none), read once for a batch of isIgnored calls. */
+export type GitignoreCache = Map<string, Promise<Ignore | undefined>>;
+
+/**
+ * Whether the rules listFiles applies skip `file` under `root`: the exclude patterns and every .gitignore above it.
+ * Calls that share `gitignores` read each folder's .gitignore once (a checkout reports thousands of files at once).
+ */
+export async function isIgnored(root: string, file: string, excludePatterns: string[], gitignores: GitignoreCache = new Map()): Promise<boolean> {
   const inside = path.relative(root, file).split(path.sep);
   const layers: Array<{ base: string; rules: Ignore }> = [{ base: root, rules: ignore().add(['.git/', ...excludePatterns]) }];
   for (let depth = 0; depth < inside.length; depth++) {
     const base = path.join(root, ...inside.slice(0, depth));
-    const gitignore = await fs.readFile(path.join(base, '.gitignore'), 'utf8').catch(() => undefined);
-    if (gitignore !== undefined) layers.push({ base, rules: ignore().add(gitignore) });
+    let rules = gitignores.get(base);
+    if (!rules) {
+      rules = fs.readFile(path.join(base, '.gitignore'), 'utf8').then((text) => ignore().add(text), () => undefined);
+      gitignores.set(base, rules);
+    }
+    const found = await rules;
+    if (found) layers.push({ base, rules: found });
   }
   // The file and each folder on the way to it.
   for (let depth = 1; depth <= inside.length; depth++) {

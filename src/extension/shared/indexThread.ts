@@ -13,7 +13,7 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import MiniSearch, { type Options } from 'minisearch';
 import { CodeChunker, type Chunk } from './codeChunks';
-import { codeTokens, isIgnored, isIndexable, listFiles, processTerm } from './indexContent';
+import { codeTokens, isIgnored, isIndexable, listFiles, processTerm, type GitignoreCache } from './indexContent';
 import type { IndexLimits, IndexReply, IndexRequest, SearchHit } from './indexMessages';
 
 const port = parentPort;
@@ -170,12 +170,14 @@ async function update(changed: string[], deleted: string[]): Promise<void> {
     // A deleted folder: every file under it.
     for (const known of [...files.keys()]) if (known === file || known.startsWith(file + path.sep)) remove(known);
   }
+  const gitignores: GitignoreCache = new Map();
   for (const file of changed) {
     const root = roots.find((r) => file.startsWith(r + path.sep));
-    if (!root || (await isIgnored(root, file, exclude))) continue;
+    if (!root || (await isIgnored(root, file, exclude, gitignores))) continue;
     const stat = await fs.stat(file).catch(() => undefined);
     if (stat?.isDirectory()) {
-      for (const inside of await listFiles(file, exclude)) await indexFile(inside);
+      // listFiles applies the folder's own .gitignore files; those above it apply too.
+      for (const inside of await listFiles(file, exclude)) if (!(await isIgnored(root, inside, exclude, gitignores))) await indexFile(inside);
     } else if (isIndexable(file)) {
       await indexFile(file);
     }
