@@ -31,6 +31,18 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined | 
   }
 }
 
+/**
+ * Sends `question` in a new chat; whether it went with a first @workspace chip labelled `label` (false when it went
+ * with another, or was refused because nothing matched yet: the message then stays in the input).
+ */
+async function firstWorkspaceChipIs(question: string, label: string, timeoutMs: number): Promise<boolean> {
+  const { chat } = await api();
+  chat.newChat();
+  chat.sendRequest(question);
+  const outcome = await until('the request sent or refused', () => chat.openConversation.entries.find((e) => e.role === 'user') ?? (chat.state().draft === question && 'refused'), timeoutMs);
+  return outcome !== 'refused' && outcome.attachments?.[0]?.label === label;
+}
+
 /** The attachments of the newest request, once it is in the conversation. */
 async function sentAttachments(before: number): Promise<Attachment[]> {
   const { chat } = await api();
@@ -135,18 +147,7 @@ export function mentionsSuite(): void {
 
       // Saved after the index was built: the file watcher passes it on.
       await writeFile('billing/invoice.py', 'def parse_invoice_total(text):\n    """Read the invoice total from the last word of its text."""\n    return float(text.split()[-1])\n');
-      await eventually(
-        'the new file in the index',
-        async () => {
-          chat.newChat();
-          const question = '@workspace where is the invoice total read?';
-          chat.sendRequest(question);
-          // Sent with chips, or refused (nothing found yet: the message stays in the input).
-          const outcome = await until('the request sent or refused', () => chat.openConversation.entries.find((e) => e.role === 'user') ?? (chat.state().draft === question && 'refused'), 30_000);
-          return outcome !== 'refused' && outcome.attachments?.[0]?.label === 'billing/invoice.py:1-3';
-        },
-        30_000,
-      );
+      await eventually('the new file in the index', () => firstWorkspaceChipIs('@workspace where is the invoice total read?', 'billing/invoice.py:1-3', 30_000), 30_000);
       chat.newChat();
     });
 
@@ -171,13 +172,7 @@ export function mentionsSuite(): void {
       });
       const found = eventually(
         'ledger.py among the indexed files',
-        async () => {
-          chat.newChat();
-          const question = '@workspace where is the ledger balance reconciled?';
-          chat.sendRequest(question);
-          const outcome = await until('the request sent or refused', () => chat.openConversation.entries.find((e) => e.role === 'user') ?? (chat.state().draft === question && 'refused'), 120_000);
-          return outcome !== 'refused' && outcome.attachments?.[0]?.label === 'generated/part42/ledger.py:1-3';
-        },
+        () => firstWorkspaceChipIs('@workspace where is the ledger balance reconciled?', 'generated/part42/ledger.py:1-3', 120_000),
         240_000,
       );
       const started = performance.now();
