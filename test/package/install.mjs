@@ -27,8 +27,9 @@ function snapshot(dir) {
   for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const file = path.join(entry.parentPath, entry.name);
-    const stat = fs.statSync(file);
-    files.set(path.relative(dir, file), `${stat.size}:${stat.mtimeMs}`);
+    // A file deleted between the listing and this (VS Code's vscode.lock as code-server exits) is not there.
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    if (stat) files.set(path.relative(dir, file), `${stat.size}:${stat.mtimeMs}`);
   }
   return files;
 }
