@@ -86,7 +86,7 @@ const results = [];
 let ready;
 worker.on('message', (reply) => {
   if (reply.kind === 'ready') {
-    ready = { ...reply, wallMs: Math.round(performance.now() - started) };
+    ready = { ...reply, wallMs: Math.round(performance.now() - started), buildPeakMB: (peak - baseline) / 2 ** 20 };
     ask(0);
   } else if (reply.kind === 'results') {
     results.push({ ms: performance.now() - asked, hits: reply.hits.map((h) => h.path) });
@@ -116,11 +116,11 @@ const savedMB = fs.statSync(saved).size / 2 ** 20;
 const changed = path.join(workspace, 'pkg0', fs.readdirSync(path.join(workspace, 'pkg0'))[0]);
 const reload = inChild(childScript(workspace, saved, search, changed));
 console.log(`${FILES} files (copies of real JS/TS/Python sources) in ${workspace}`);
-console.log('| step | files | terms | time s | index thread heap MB | process peak RSS added MB | saved index MB | longest event-loop gap of the host, ms | search ms (first / again) |');
+console.log('| step | files | terms | time s | index thread heap MB | process peak RSS added MB: building / with the two searches | saved index MB | longest event-loop gap of the host, ms | search ms (first / again) |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-console.log(`| first build | ${first.ready.files} | ${first.ready.terms} | ${(first.ready.ms / 1000).toFixed(1)} | ${first.ready.heapMB} | ${first.peakMB.toFixed(0)} | ${savedMB.toFixed(1)} | ${first.longestGapMs.toFixed(0)} | ${first.results[0].ms.toFixed(1)} / ${first.results[1].ms.toFixed(1)} |`);
-console.log(`| reload of the saved index, one file changed | ${reload.ready.files} | ${reload.ready.terms} | ${(reload.ready.ms / 1000).toFixed(1)} | ${reload.ready.heapMB} | ${reload.peakMB.toFixed(0)} | | ${reload.longestGapMs.toFixed(0)} | ${reload.results[0].ms.toFixed(1)} / ${reload.results[1].ms.toFixed(1)} |`);
-console.log(`targets: first build < 60 s: ${first.ready.ms < 60_000 ? 'met' : 'NOT met'}; < 150 MB (the index thread's heap): ${first.ready.heapMB < 150 ? 'met' : 'NOT met'}`);
+console.log(`| first build | ${first.ready.files} | ${first.ready.terms} | ${(first.ready.ms / 1000).toFixed(1)} | ${first.ready.heapMB} | ${first.ready.buildPeakMB.toFixed(0)} / ${first.peakMB.toFixed(0)} | ${savedMB.toFixed(1)} | ${first.longestGapMs.toFixed(0)} | ${first.results[0].ms.toFixed(1)} / ${first.results[1].ms.toFixed(1)} |`);
+console.log(`| reload of the saved index, one file changed | ${reload.ready.files} | ${reload.ready.terms} | ${(reload.ready.ms / 1000).toFixed(1)} | ${reload.ready.heapMB} | ${reload.ready.buildPeakMB.toFixed(0)} / ${reload.peakMB.toFixed(0)} | | ${reload.longestGapMs.toFixed(0)} | ${reload.results[0].ms.toFixed(1)} / ${reload.results[1].ms.toFixed(1)} |`);
+console.log(`targets: first build < 60 s: ${first.ready.ms < 60_000 ? 'met' : 'NOT met'}; < 150 MB (the heap kept, and the process's peak RSS added while building): ${Math.max(first.ready.heapMB, first.ready.buildPeakMB, reload.ready.buildPeakMB) < 150 ? 'met' : 'NOT met'}`);
 fs.rmSync(workspace, { recursive: true, force: true });
 fs.rmSync(path.dirname(saved), { recursive: true, force: true });
 

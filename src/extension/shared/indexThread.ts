@@ -14,13 +14,14 @@ import { parentPort } from 'node:worker_threads';
 import MiniSearch, { type Options } from 'minisearch';
 import { CodeChunker, type Chunk } from './codeChunks';
 import { codeTokens, isIgnored, isIndexable, listFiles, processTerm, type GitignoreCache } from './indexContent';
+import { loadIndex, saveIndex } from './indexStore';
 import type { IndexLimits, IndexReply, IndexRequest, SearchHit } from './indexMessages';
 
 const port = parentPort;
 if (!port) throw new Error('indexThread.ts runs as a worker thread');
 
 /** A saved index of another version is rebuilt. */
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 2;
 
 interface FileDocument {
   id: number;
@@ -116,25 +117,20 @@ async function indexFile(file: string): Promise<void> {
 
 async function loadSaved(): Promise<boolean> {
   if (!savedPath) return false;
-  try {
-    const saved = JSON.parse(await fs.readFile(savedPath, 'utf8')) as { version: number; roots: string[]; nextId: number; files: Array<[string, IndexedFile]>; index: unknown };
-    if (saved.version !== INDEX_VERSION || JSON.stringify(saved.roots) !== JSON.stringify(roots)) return false;
-    search = MiniSearch.loadJS(saved.index as Parameters<typeof MiniSearch.loadJS>[0], FILE_OPTIONS);
-    files = new Map(saved.files);
-    nextId = saved.nextId;
-    totalBytes = [...files.values()].reduce((sum, f) => sum + f.size, 0);
-    return true;
-  } catch {
-    return false; // none yet, or unreadable: built anew
-  }
+  const saved = await loadIndex(savedPath, FILE_OPTIONS);
+  const header = saved?.meta as { version: number; roots: string[]; nextId: number; files: Array<[string, IndexedFile]> } | undefined;
+  if (!saved || !header || header.version !== INDEX_VERSION || JSON.stringify(header.roots) !== JSON.stringify(roots)) return false;
+  search = saved.index;
+  files = new Map(header.files);
+  nextId = header.nextId;
+  totalBytes = [...files.values()].reduce((sum, f) => sum + f.size, 0);
+  return true;
 }
 
 async function save(): Promise<void> {
   if (!savedPath) return;
   await fs.mkdir(path.dirname(savedPath), { recursive: true });
-  const temporary = `${savedPath}.${process.pid}.tmp`;
-  await fs.writeFile(temporary, JSON.stringify({ version: INDEX_VERSION, roots, nextId, files: [...files], index: search }));
-  await fs.rename(temporary, savedPath);
+  await saveIndex(savedPath, { version: INDEX_VERSION, roots, nextId, files: [...files] }, search as MiniSearch<never>);
 }
 
 async function start(request: Extract<IndexRequest, { kind: 'start' }>): Promise<void> {
