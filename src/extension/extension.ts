@@ -7,6 +7,8 @@ import type { AttentionController } from './attention/attentionPanel';
 import { registerAttention } from './attention/registerAttention';
 import type { ChatController } from './chat/chatController';
 import { registerChat } from './chat/registerChat';
+import type { EditController } from './edit/editController';
+import { registerEdit } from './edit/registerEdit';
 import { registerCompletion, type AttentiveInlineCompletionProvider } from './completion/registerCompletion';
 import { registerModels, type ModelFlows } from './models/registerModels';
 import { Backends } from './shared/backends';
@@ -28,6 +30,8 @@ export interface AttentiveApi {
   readonly completion: AttentiveInlineCompletionProvider;
   readonly attention: AttentionController;
   readonly surprise: SurpriseController;
+  /** Edits by instruction and code applied from the chat, as inline diffs. */
+  readonly edits: EditController;
   /** Only when the extension runs under its tests (ExtensionMode.Test): hooks that no user path can reach. */
   readonly test?: {
     /** Kills the engine worker mid-whatever-it-is-doing, as a crash would; false when none is running. */
@@ -56,7 +60,9 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   registerStatus(context, backend, displayed, servers, output);
   const modelFlows = registerModels(context, local.backend, output);
   const serverFlows = registerServers(context, servers);
-  const chat = registerChat(context, servers, chatDisplayed, { current: () => servers.where('chat'), onDidChange: servers.onDidChange }, output);
+  // Edits run where the chat does; the chat's code blocks are applied through the edit feature's diff.
+  const edits = registerEdit(context, servers.chat, output);
+  const chat = registerChat(context, servers, chatDisplayed, { current: () => servers.where('chat'), onDidChange: servers.onDidChange }, output, (...args) => edits.propose(...args));
   const completion = registerCompletion(context, servers.completion, output);
   // Attention maps need the weights: always the local model.
   const attention = registerAttention(context, backend, output, () => {
@@ -65,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): AttentiveApi {
   });
   // The surprise map needs only log-probabilities: the Explain Selection model's, wherever it runs.
   const surprise = registerSurprise(context, { backend: servers.explain, describe: () => servers.describe('explain') }, backend, output);
-  const api = { backend, displayed, servers, chat, completion, attention, surprise };
+  const api = { backend, displayed, servers, chat, completion, attention, surprise, edits };
   if (!local.crashWorker) return api;
   return { ...api, test: { crashEngineWorker: local.crashWorker, globalStoragePath: context.globalStorageUri.fsPath, servers: serverFlows, models: modelFlows } };
 }

@@ -162,7 +162,7 @@ export interface ChatViewState {
   notice?: string;
 }
 
-export type CodeAction = 'copy' | 'insert' | 'replace' | 'newFile';
+export type CodeAction = 'copy' | 'apply' | 'insert' | 'replace' | 'newFile';
 
 /** Webview -> host. */
 export type WebviewMessage =
@@ -182,7 +182,8 @@ export type WebviewMessage =
   /** A chip was clicked: open what it holds. */
   | { type: 'openAttachment'; id: string }
   | { type: 'draft'; text: string }
-  | { type: 'codeAction'; action: CodeAction; code: string; language: string }
+  /** `entryId`: the reply the block is in (Apply looks in its request's attachments for where the code belongs). */
+  | { type: 'codeAction'; action: CodeAction; code: string; language: string; entryId?: string }
   | { type: 'setup'; action: SetupAction };
 
 /** Host -> webview. */
@@ -195,7 +196,7 @@ export type HostMessage =
 
 const MAX_TEXT = 1_000_000;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
-const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'insert', 'replace', 'newFile'];
+const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'apply', 'insert', 'replace', 'newFile'];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -235,7 +236,9 @@ export function validateWebviewMessage(raw: unknown): WebviewMessage | null {
     case 'codeAction': {
       const action = raw['action'];
       if (!CODE_ACTIONS.includes(action as CodeAction) || !text(raw['code']) || !text(raw['language'], 64)) return null;
-      return { type, action: action as CodeAction, code: raw['code'] as string, language: raw['language'] as string };
+      const entryId = raw['entryId'];
+      if (entryId !== undefined && (typeof entryId !== 'string' || !ID.test(entryId))) return null;
+      return { type, action: action as CodeAction, code: raw['code'] as string, language: raw['language'] as string, ...(entryId ? { entryId } : {}) };
     }
     default:
       return rejectUnknown(type);

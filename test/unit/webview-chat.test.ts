@@ -113,14 +113,17 @@ describe('markdown', () => {
     const click = (bar: Element, action: string) => (bar.querySelector(`button[data-action="${action}"]`) as HTMLButtonElement).click();
     h.posted.length = 0;
     click(toolbars[0]!, 'copy');
+    click(toolbars[0]!, 'apply');
     click(toolbars[0]!, 'insert');
     click(toolbars[1]!, 'replace');
     click(toolbars[1]!, 'newFile');
+    // Each names its reply: Apply looks for where the code belongs in that reply's request's attachments.
     expect(h.posted).toEqual([
-      { type: 'codeAction', action: 'copy', code: 'print("a < b")\n', language: 'python' },
-      { type: 'codeAction', action: 'insert', code: 'print("a < b")\n', language: 'python' },
-      { type: 'codeAction', action: 'replace', code: 'const x: number = 1;\n', language: 'typescript' },
-      { type: 'codeAction', action: 'newFile', code: 'const x: number = 1;\n', language: 'typescript' },
+      { type: 'codeAction', action: 'copy', code: 'print("a < b")\n', language: 'python', entryId: 'a1' },
+      { type: 'codeAction', action: 'apply', code: 'print("a < b")\n', language: 'python', entryId: 'a1' },
+      { type: 'codeAction', action: 'insert', code: 'print("a < b")\n', language: 'python', entryId: 'a1' },
+      { type: 'codeAction', action: 'replace', code: 'const x: number = 1;\n', language: 'typescript', entryId: 'a1' },
+      { type: 'codeAction', action: 'newFile', code: 'const x: number = 1;\n', language: 'typescript', entryId: 'a1' },
     ]);
     for (const b of Array.from(toolbars[0]!.querySelectorAll('button'))) expect(b.getAttribute('aria-label')).toBeTruthy();
     // The CSP blocks inline styles and handlers: the view must use none.

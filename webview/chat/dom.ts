@@ -13,6 +13,7 @@ export type IconName =
   | 'stop'
   | 'copy'
   | 'check'
+  | 'apply'
   | 'insert'
   | 'replace'
   | 'newFile'
@@ -37,6 +38,7 @@ const ICONS: Record<IconName, string[]> = {
   stop: ['M4.5 4.5h7v7h-7Z'],
   copy: ['M5.5 5.5h8v8h-8Z', 'M10.5 5.5V2.5h-8v8h3'],
   check: ['M3 8.5l3 3 7-7'],
+  apply: ['M3 4.5h6', 'M3 8h4', 'M3 11.5h6', 'M10 9.5l1.8 1.8 3-3.3'],
   insert: ['M8 3v10', 'M6 3h4', 'M6 13h4', 'M11.5 8h3', 'M1.5 8h3'],
   replace: ['M3 6h9.5L10 3.5', 'M13 10H3.5L6 12.5'],
   newFile: ['M4 1.5h5l3 3v10H4Z', 'M9 1.5v3h3', 'M8 7.5v5', 'M5.5 10h5'],

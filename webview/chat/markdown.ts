@@ -1,5 +1,5 @@
 // Assistant replies: markdown-it (raw HTML, linkify and typographer off) with highlight.js for fenced code, then the
-// allow-list sanitizer, then a toolbar on every code block (Copy, Insert at cursor, Replace selection, New file).
+// allow-list sanitizer, then a toolbar on every code block (Copy, Apply, Insert at cursor, Replace selection, New file).
 
 import MarkdownIt from 'markdown-it';
 import hljs from 'highlight.js/lib/core';
@@ -66,6 +66,7 @@ export type CodeActionHandler = (action: CodeAction, block: CodeBlock, button: H
 
 const ACTIONS: ReadonlyArray<{ action: CodeAction; label: string; icon: IconName }> = [
   { action: 'copy', label: 'Copy code', icon: 'copy' },
+  { action: 'apply', label: 'Apply code to the file (shows the change to accept or reject)', icon: 'apply' },
   { action: 'insert', label: 'Insert code at cursor', icon: 'insert' },
   { action: 'replace', label: 'Replace selection with code', icon: 'replace' },
   { action: 'newFile', label: 'Open code in a new file', icon: 'newFile' },

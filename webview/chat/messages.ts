@@ -330,14 +330,17 @@ export class MessageList {
     return { entry, root, header, actions, body, rest, bodyKey: '', actionsKey: '', editing: false };
   }
 
-  private codeAction: CodeActionHandler = (action, block, target) => {
-    if (action === 'copy') {
-      // The host writes the clipboard (reliable in every webview); the browser API is a best-effort extra.
-      navigator.clipboard?.writeText(block.code).catch(() => undefined);
-      flashCopied(target);
-    }
-    this.options.post({ type: 'codeAction', action, code: block.code, language: block.language });
-  };
+  /** The toolbar handler of one reply's code blocks. */
+  private codeActions(entryId: string): CodeActionHandler {
+    return (action, block, target) => {
+      if (action === 'copy') {
+        // The host writes the clipboard (reliable in every webview); the browser API is a best-effort extra.
+        navigator.clipboard?.writeText(block.code).catch(() => undefined);
+        flashCopied(target);
+      }
+      this.options.post({ type: 'codeAction', action, code: block.code, language: block.language, entryId });
+    };
+  }
 
   private renderView(view: EntryView): void {
     const { entry } = view;
@@ -401,7 +404,7 @@ export class MessageList {
     } else if (entry.status === 'streaming' && !entry.content) {
       view.body.replaceChildren(el('div', { className: 'entry-note thinking' }, el('span', { className: 'dots', attrs: { 'aria-hidden': 'true' } }), 'Thinking…'));
     } else {
-      const fragment = renderMarkdown(entry.content, this.codeAction);
+      const fragment = renderMarkdown(entry.content, this.codeActions(entry.id));
       view.body.replaceChildren(fragment);
       if (entry.status === 'streaming') appendCaret(view.body);
     }

@@ -24,7 +24,7 @@ import {
 } from '../../protocol/chat';
 import { describeState, type DisplayedState } from '../shared/displayedState';
 import { generationDefaults, readSettings } from '../shared/settings';
-import { applyCodeAction } from './codeActions';
+import { applyCodeAction, type CodeProposer } from './codeActions';
 import { HistoryStore, titleFrom } from './historyStore';
 import { capText, mentionAttachments, openAttachment } from './mentions';
 import type { WorkspaceIndex } from '../shared/workspaceIndex';
@@ -90,6 +90,8 @@ export class ChatController implements vscode.Disposable {
     private readonly explainBackend: Backend = backend,
     /** What @workspace searches (none without a folder). */
     private readonly workspaceIndex?: WorkspaceIndex,
+    /** Shows a code block's change as a diff to accept (Apply, and Insert/Replace unless attentive.chat.insertDirectly). */
+    private readonly proposeCode: CodeProposer = async () => undefined,
   ) {
     this.conversation = store.latest() ?? emptyConversation();
     this.subscriptions.push(
@@ -192,9 +194,11 @@ export class ChatController implements vscode.Disposable {
       case 'draft':
         this.draft = message.text;
         break;
-      case 'codeAction':
-        await applyCodeAction(message.action, message.code, message.language);
+      case 'codeAction': {
+        const reply = this.conversation.entries.findIndex((e) => e.id === message.entryId);
+        await applyCodeAction(message.action, message.code, message.language, (reply > 0 && this.conversation.entries[reply - 1]!.attachments) || [], this.proposeCode);
         break;
+      }
       case 'setup':
         // The commands of the models and servers features (by id: features do not import each other).
         await vscode.commands.executeCommand(message.action === 'selectModel' ? 'attentive.selectModel' : 'attentive.addModelServer');

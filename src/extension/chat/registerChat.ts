@@ -8,6 +8,7 @@ import type { DisplayedState } from '../shared/displayedState';
 import { ChatBenchProbe } from './benchProbe';
 import { ChatController, type ChatLocation } from './chatController';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView';
+import type { CodeProposer } from './codeActions';
 import { HistoryStore } from './historyStore';
 import { WorkspaceIndex } from '../shared/workspaceIndex';
 
@@ -34,11 +35,12 @@ export function registerChat(
   displayed: DisplayedState,
   location: ChatLocation,
   log: vscode.OutputChannel,
+  proposeCode: CodeProposer,
 ): ChatController {
   const storage = (context.storageUri ?? context.globalStorageUri).fsPath;
   const workspaceIndex = new WorkspaceIndex(context.asAbsolutePath('dist/indexer.js'), context.asAbsolutePath('dist/tree-sitter'), context.storageUri, log);
   void workspaceIndex.startIfSaved();
-  const controller = new ChatController(backends.chat, displayed, new HistoryStore(storage), log, location, backends.explain, workspaceIndex);
+  const controller = new ChatController(backends.chat, displayed, new HistoryStore(storage), log, location, backends.explain, workspaceIndex, proposeCode);
   // bench/chat.mjs's timings, only when the extension host runs with ATTENTIVE_BENCH=<file>.
   const probe = ChatBenchProbe.fromEnvironment();
   if (probe) context.subscriptions.push(controller.onDidProgressReply((progress) => probe.record(progress)));

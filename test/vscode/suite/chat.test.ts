@@ -367,8 +367,10 @@ export function chatSuite(): void {
       assert.equal(conversation.entries[1]!.status, 'done');
     });
 
-    it('inserts a code block at the cursor and replaces the selection', async () => {
+    it('inserts a code block at the cursor and replaces the selection (attentive.chat.insertDirectly: without a diff)', async () => {
       const { chat } = await api();
+      const config = vscode.workspace.getConfiguration('attentive');
+      await config.update('chat.insertDirectly', true, vscode.ConfigurationTarget.Global);
       const { document, editor } = await openFile('edit.py', 'a = 1\nb = 2\n');
       editor.selection = new vscode.Selection(1, 0, 1, 0);
       await chat.handle({ type: 'codeAction', action: 'insert', code: 'c = 3\n', language: 'python' });
@@ -378,6 +380,7 @@ export function chatSuite(): void {
       assert.equal(document.getText(), 'a = 10\nc = 3\nb = 2\n');
       await chat.handle({ type: 'codeAction', action: 'copy', code: 'copied!', language: 'python' });
       assert.equal(await vscode.env.clipboard.readText(), 'copied!');
+      await config.update('chat.insertDirectly', undefined, vscode.ConfigurationTarget.Global);
       await closeAll();
     });
   });

@@ -1,0 +1,233 @@
+// Edits by instruction and proposed code, shown as inline diffs: at most one per document. "Edit Selection" asks the
+// chat backend (the local engine or a model server) to rewrite the selection, or the block around the cursor, and
+// streams its answer into the diff; a follow-up instruction refines the answer; code from the chat ("Apply") is
+// proposed the same way without a model.
+
+import * as vscode from 'vscode';
+import type { Backend } from '../../backend/backend';
+import { extractCode, matchIndentation, unusableAnswer } from './answer';
+import { baseEditPrompt, editMessages, type EditRequest } from './editPrompt';
+import { InlineDiff, type DiffOutcome } from './inlineDiff';
+
+/** What an edit request came to once its answer was in (the user's decisions come later: InlineDiff.onDidEnd). */
+export type EditResult =
+  /** `proposed`: the code shown against the region's lines. */
+  | { kind: 'shown'; hunks: number; proposed: string[] }
+  | { kind: 'unusable'; reason: string }
+  | { kind: 'stopped' }
+  | { kind: 'error'; message: string };
+
+interface Session {
+  diff: InlineDiff;
+  title: string;
+  /** The model's request and its rounds (absent for proposed code). */
+  request?: EditRequest;
+  rounds: Array<{ instruction: string; answer: string }>;
+  controller?: AbortController;
+}
+
+/** Lines of context on each side of the region, before the token budget cuts them. */
+const CONTEXT_LINES = { before: 30, after: 15 };
+/** How often the streaming answer is written into the document. */
+const STREAM_WRITE_MS = 60;
+
+export class EditController implements vscode.Disposable {
+  private readonly sessions = new Map<string, Session>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** A session started, ended, or its hunks changed. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly log: vscode.OutputChannel,
+  ) {}
+
+  session(document: vscode.TextDocument): (Session & { document: vscode.TextDocument }) | undefined {
+    const session = this.sessions.get(document.uri.toString());
+    return session && { ...session, document };
+  }
+
+  get all(): ReadonlyArray<Session> {
+    return [...this.sessions.values()];
+  }
+
+  /** A diff over lines [first, last] of `document`, or undefined when one is open there already (the user is told). */
+  private open(document: vscode.TextDocument, first: number, last: number, title: string): Session | undefined {
+    const key = document.uri.toString();
+    if (this.sessions.has(key)) {
+      void vscode.window.showInformationMessage('Attentive: accept or reject the proposed edit in this file first.');
+      return undefined;
+    }
+    const diff = new InlineDiff(document, first, last);
+    const session: Session = { diff, title, rounds: [] };
+    this.sessions.set(key, session);
+    diff.onDidChange(() => this.changed.fire());
+    diff.onDidEnd((outcome) => {
+      session.controller?.abort();
+      this.sessions.delete(key);
+      queueMicrotask(() => diff.dispose()); // not from inside its own event
+      this.log.appendLine(`[edit] ${vscode.workspace.asRelativePath(document.uri)}: ${outcome}`);
+      this.changed.fire();
+    });
+    this.changed.fire();
+    return session;
+  }
+
+  /**
+   * Shows `code` in place of lines [first, last] of `document` (last < first: inserted before line `first`) as a diff
+   * to accept or reject; `reindent`: shifted to the region's indentation (code from a model). Resolves with how it ended.
+   */
+  async propose(document: vscode.TextDocument, first: number, last: number, code: string, title: string, reindent = false): Promise<DiffOutcome | 'busy' | 'unchanged'> {
+    const session = this.open(document, first, last, title);
+    if (!session) return 'busy';
+    const given = code.replace(/\r\n?/g, '\n').split('\n');
+    const lines = reindent ? matchIndentation(session.diff.original, given) : given;
+    if (lines.join('\n') === session.diff.original.join('\n')) {
+      await session.diff.restore();
+      void vscode.window.showInformationMessage('Attentive: the code is already there; nothing to change.');
+      return 'unchanged';
+    }
+    const ended = new Promise<DiffOutcome>((resolve) => session.diff.onDidEnd(resolve));
+    await session.diff.update(lines, false);
+    return ended;
+  }
+
+  /** Rewrites lines [first, last] of the editor's document as `instruction` says, streaming the answer into a diff. */
+  async edit(editor: vscode.TextEditor, first: number, last: number, instruction: string): Promise<EditResult> {
+    const document = editor.document;
+    const session = this.open(document, first, last, instruction);
+    if (!session) return { kind: 'error', message: 'An edit is already open in this file.' };
+    const code = session.diff.original.join('\n');
+    const lines = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => document.lineAt(from + i).text);
+    session.request = {
+      fileName: vscode.workspace.asRelativePath(document.uri),
+      language: document.languageId,
+      code,
+      before: lines(Math.max(0, first - CONTEXT_LINES.before), first).join('\n'),
+      after: lines(last + 1, Math.min(document.lineCount, last + 1 + CONTEXT_LINES.after)).join('\n'),
+      instruction,
+    };
+    return this.run(session);
+  }
+
+  /** A further instruction for the open edit in `document`: the model refines its last answer. */
+  async refine(document: vscode.TextDocument, instruction: string): Promise<EditResult> {
+    const session = this.sessions.get(document.uri.toString());
+    if (!session?.request) return { kind: 'error', message: 'No edit by instruction is open in this file.' };
+    session.controller?.abort();
+    session.request = { ...session.request, instruction };
+    return this.run(session);
+  }
+
+  /** Asks the model and streams its answer into the session's diff. */
+  private async run(session: Session): Promise<EditResult> {
+    const request = session.request!;
+    const controller = new AbortController();
+    session.controller = controller;
+    const diff = session.diff;
+    const outside = this.linesOutside(diff);
+    let answer = '';
+    let timer: NodeJS.Timeout | undefined;
+    const show = (complete: boolean) => diff.update(matchIndentation(diff.original, extractCode(answer, complete)), !complete);
+    try {
+      await diff.update([], true);
+      const info = await this.backend.ensureLoaded();
+      const prompt = await this.fitContext(request, info.contextLength, controller.signal);
+      if (typeof prompt === 'string') throw new Error(prompt);
+      const onEvent = (event: { type: string; text?: string }) => {
+        if (event.type !== 'delta' || !event.text) return;
+        answer += event.text;
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          if (!controller.signal.aborted) void show(false);
+        }, STREAM_WRITE_MS);
+      };
+      const options = { signal: controller.signal, onEvent, maxNewTokens: prompt.maxNewTokens };
+      const result = info.hasChatTemplate
+        ? await this.backend.chat({ messages: editMessages(request, session.rounds), maxNewTokens: prompt.maxNewTokens, temperature: 0 }, options)
+        : await this.backend.generate({ ...baseEditPrompt(request), maxNewTokens: prompt.maxNewTokens, temperature: 0, overflow: 'error' }, options);
+      clearTimeout(timer);
+      answer = result.text;
+      if (controller.signal.aborted || diff.isEnded) return { kind: 'stopped' };
+      const proposed = matchIndentation(diff.original, extractCode(answer, true));
+      const unusable = unusableAnswer(diff.original, proposed, outside);
+      if (unusable) {
+        this.log.appendLine(`[edit] unusable answer (${unusable}):\n${answer}`);
+        await diff.restore();
+        void vscode.window.showWarningMessage(`Attentive: ${unusable} Nothing in the file was changed.`);
+        return { kind: 'unusable', reason: unusable };
+      }
+      session.rounds.push({ instruction: request.instruction, answer: proposed.join('\n') });
+      await diff.update(proposed, false);
+      return { kind: 'shown', hunks: diff.openHunks().length, proposed };
+    } catch (error) {
+      clearTimeout(timer);
+      if (controller.signal.aborted || diff.isEnded) return { kind: 'stopped' };
+      await diff.restore();
+      const message = (error as Error).message;
+      this.log.appendLine(`[edit] ${message}`);
+      void vscode.window.showErrorMessage(`Attentive: the edit failed: ${message} Nothing in the file was changed.`);
+      return { kind: 'error', message };
+    }
+  }
+
+  /** The document's lines outside the region (to recognise an answer that rewrote the whole file). */
+  private linesOutside(diff: InlineDiff): string[] {
+    const { start, end } = diff.lines;
+    const all = diff.document.getText().split(/\r?\n/);
+    return [...all.slice(0, start), ...all.slice(end)];
+  }
+
+  /**
+   * The request with its context cut to the model's window, and the answer's token budget: room for the region twice
+   * over (a rewrite may grow) plus some. A region too long for that is refused with the reason.
+   */
+  private async fitContext(request: EditRequest, contextLength: number, signal: AbortSignal): Promise<{ maxNewTokens: number } | string> {
+    const [code = 0, before = 0, after = 0, instruction = 0] = await this.backend.countTokens([request.code, request.before, request.after, request.instruction], { signal });
+    const maxNewTokens = Math.min(Math.floor(contextLength / 2), code * 2 + 64);
+    const overhead = 160; // system prompt, template words, fences
+    const room = contextLength - maxNewTokens - overhead - code - instruction;
+    if (maxNewTokens < code + 16 || room < 0) {
+      return `The code to edit is ${code} tokens: too long for the model's context of ${contextLength} tokens (its answer needs as much room again). Select less.`;
+    }
+    // Context lines nearest the region are kept; "before" gets two thirds of what there is room for.
+    const keep = (text: string, tokens: number, budget: number, fromEnd: boolean) => {
+      if (tokens <= budget) return text;
+      const lines = text.split('\n');
+      const count = Math.floor((lines.length * Math.max(0, budget)) / Math.max(1, tokens));
+      return (fromEnd ? lines.slice(lines.length - count) : lines.slice(0, count)).join('\n');
+    };
+    request.before = keep(request.before, before, Math.floor((room * 2) / 3), true);
+    request.after = keep(request.after, after, room - Math.min(before, Math.floor((room * 2) / 3)), false);
+    return { maxNewTokens };
+  }
+
+  /** Stop: abort a streaming answer (its diff is put back to the original). */
+  async stop(document: vscode.TextDocument): Promise<void> {
+    const session = this.sessions.get(document.uri.toString());
+    if (!session) return;
+    session.controller?.abort();
+    await session.diff.restore();
+  }
+
+  async decideAll(document: vscode.TextDocument, status: 'accepted' | 'rejected'): Promise<void> {
+    const session = this.sessions.get(document.uri.toString());
+    if (!session) return;
+    if (session.diff.isStreaming) return this.stop(document);
+    await session.diff.decideAll(status);
+  }
+
+  async decide(document: vscode.TextDocument, hunk: number, status: 'accepted' | 'rejected'): Promise<void> {
+    const session = this.sessions.get(document.uri.toString());
+    if (session && !session.diff.isStreaming) await session.diff.decide(hunk, status);
+  }
+
+  dispose(): void {
+    for (const session of this.sessions.values()) {
+      session.controller?.abort();
+      session.diff.dispose();
+    }
+    this.sessions.clear();
+    this.changed.dispose();
+  }
+}

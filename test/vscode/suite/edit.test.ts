@@ -1,0 +1,179 @@
+// Edits in a real extension host: "Edit Selection" streams the bundled model's rewrite into an inline diff (what the
+// document holds mid-stream and at the end, accept all as one undo step), Stop mid-stream restores the file byte for
+// byte, and code proposed from the chat ("Apply", Insert) goes through the same diff: accept one of two hunks, reject
+// all, a CRLF file, typing above and below the diff meanwhile, typing inside it.
+
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { Proposal } from '../../../src/extension/edit/proposal';
+import type { EditResult } from '../../../src/extension/edit/editController';
+import { api, closeAll, openFile, until } from './harness';
+
+const CODE = [
+  'import math',
+  '',
+  '',
+  'def area(r):',
+  '    return math.pi * r * r',
+  '',
+  '',
+  'def total(items):',
+  '    s = 0',
+  '    for i in items:',
+  '        s += i',
+  '    return s',
+  '',
+  '',
+  'print(total([1, 2]))',
+  '',
+].join('\n');
+
+/** Waits until a diff is open in `document` and written (the document no longer reads `before`). */
+async function diffShown(document: vscode.TextDocument, before: string) {
+  const { edits } = await api();
+  return until('the diff', () => document.getText() !== before && edits.session(document));
+}
+
+/** Waits until the edit session of `document` is gone (decided, restored or left). */
+async function sessionEnded(document: vscode.TextDocument): Promise<void> {
+  const { edits } = await api();
+  await until('the diff to end', () => !edits.session(document));
+}
+
+export function editSuite(): void {
+  describe('Attentive: edits through an inline diff', function () {
+    this.timeout(300_000);
+    afterEach(closeAll);
+
+    it('Edit Selection streams the model\'s rewrite into the diff; Accept All is one undo step', async () => {
+      const { edits } = await api();
+      const { document, editor } = await openFile('edit_stream.py', CODE);
+      editor.selection = new vscode.Selection(7, 0, 11, 12);
+      // Every state of the document until the answer is in: the code outside the region never changes, and the
+      // region's original lines are all still there, in order (pending, or struck through beside the new ones).
+      const states: string[] = [];
+      const listener = vscode.workspace.onDidChangeTextDocument((event) => {
+        if (event.document === document) states.push(document.getText());
+      });
+      let result: EditResult;
+      try {
+        result = (await vscode.commands.executeCommand<EditResult>('attentive.editSelection', { instruction: 'add type hints' }))!;
+      } finally {
+        listener.dispose();
+      }
+      const lines = CODE.split('\n');
+      const original = lines.slice(7, 12);
+      assert.equal(result.kind, 'shown', JSON.stringify(result));
+      const shown = result as Extract<EditResult, { kind: 'shown' }>;
+      assert.ok(states.length >= 2, `the diff was written ${states.length} times as the answer came: ${JSON.stringify(shown.proposed)}`);
+      for (const state of states) {
+        const now = state.split('\n');
+        assert.deepEqual(now.slice(0, 7), lines.slice(0, 7));
+        assert.deepEqual(now.slice(-4), lines.slice(-4));
+        let at = 7;
+        for (const line of original) at = now.indexOf(line, at) + 1 || assert.fail(`"${line}" missing mid-stream:\n${state}`);
+      }
+      // What the document shows now: both sides of every hunk of the answer's code against the region.
+      const expected = new Proposal(original, shown.proposed, false).display().map((l) => l.text);
+      assert.equal(document.getText(), [...lines.slice(0, 7), ...expected, ...lines.slice(12)].join('\n'));
+      assert.equal(edits.session(document)!.diff.openHunks().length, shown.hunks);
+
+      await vscode.commands.executeCommand('attentive.edit.acceptAll');
+      await sessionEnded(document);
+      assert.equal(document.getText(), [...lines.slice(0, 7), ...shown.proposed, ...lines.slice(12)].join('\n'));
+      await vscode.commands.executeCommand('undo');
+      assert.equal(document.getText(), CODE, 'one Undo brings back the original');
+    });
+
+    it('Stop while the answer streams leaves the file byte-identical', async () => {
+      const { edits } = await api();
+      const { document, editor } = await openFile('edit_stop.py', CODE);
+      editor.selection = new vscode.Selection(0, 0, 15, 0);
+      const running = vscode.commands.executeCommand<EditResult>('attentive.editSelection', { instruction: 'rewrite this module as a class with docstrings' });
+      await until('the first streamed write', () => edits.session(document)?.diff.isStreaming && document.getText() !== CODE, 120_000, 0);
+      await vscode.commands.executeCommand('attentive.edit.rejectAll');
+      assert.deepEqual(await running, { kind: 'stopped' });
+      await sessionEnded(document);
+      assert.equal(document.getText(), CODE);
+    });
+
+    it('Apply from a chat code block: the definition it rewrites, two hunks, one accepted and one rejected', async () => {
+      const { chat, edits } = await api();
+      const { document, editor } = await openFile('edit_apply.py', CODE);
+      editor.selection = new vscode.Selection(0, 0, 0, 0);
+      const block = 'def total(items: list[int]) -> int:\n    s = 0\n    for i in items:\n        s += i\n    # the sum\n    return s\n';
+      await chat.handle({ type: 'codeAction', action: 'apply', code: block, language: 'python' });
+      const session = await diffShown(document, CODE);
+      const hunks = session.diff.openHunks();
+      assert.deepEqual(hunks.map((h) => h.line), [7, 12], 'the header change at the definition, the comment before return');
+      assert.equal(document.lineAt(7).text, 'def total(items):');
+      assert.equal(document.lineAt(8).text, 'def total(items: list[int]) -> int:');
+      // The second hunk by its CodeLens arguments, the first from the cursor (as Alt+N does).
+      await vscode.commands.executeCommand('attentive.edit.acceptChange', { uri: document.uri.toString(), hunk: 1 });
+      assert.ok(edits.session(document), 'one hunk is still open');
+      editor.selection = new vscode.Selection(8, 3, 8, 3);
+      await vscode.commands.executeCommand('attentive.edit.rejectChange');
+      await sessionEnded(document);
+      assert.equal(document.getText(), CODE.replace('        s += i\n    return s', '        s += i\n    # the sum\n    return s'));
+    });
+
+    it('Reject All restores the file exactly, in a CRLF file too; Insert goes through the diff', async () => {
+      const { chat } = await api();
+      const crlf = CODE.replace(/\n/g, '\r\n');
+      const { document, editor } = await openFile('edit_crlf.py', crlf);
+      assert.equal(document.eol, vscode.EndOfLine.CRLF);
+      editor.selection = new vscode.Selection(4, 0, 4, 0);
+      await chat.handle({ type: 'codeAction', action: 'apply', code: 'def area(r):\n    return math.pi * r ** 2\n', language: 'python' });
+      await diffShown(document, crlf);
+      assert.ok(document.getText().includes('    return math.pi * r * r\r\n    return math.pi * r ** 2\r\n'), document.getText());
+      await vscode.commands.executeCommand('attentive.edit.rejectAll');
+      await sessionEnded(document);
+      assert.equal(document.getText(), crlf);
+
+      editor.selection = new vscode.Selection(14, 0, 14, 0);
+      await chat.handle({ type: 'codeAction', action: 'insert', code: 'x = 1\n', language: 'python' });
+      await diffShown(document, crlf);
+      await vscode.commands.executeCommand('attentive.edit.acceptAll');
+      await sessionEnded(document);
+      assert.equal(document.getText(), crlf.replace('print(total', 'x = 1\r\nprint(total'));
+    });
+
+    it('typing above and below the diff moves it along; typing inside it ends it with both sides kept', async () => {
+      const { edits } = await api();
+      const { document } = await openFile('edit_typing.py', CODE);
+      const outcome = edits.propose(document, 3, 4, 'def area(r: float) -> float:\n    return math.pi * r * r', 'test');
+      const session = await diffShown(document, CODE);
+      assert.equal(session.diff.lines.start, 3);
+      // Two lines above, one below, as the user types elsewhere in the file.
+      const typing = new vscode.WorkspaceEdit();
+      typing.insert(document.uri, new vscode.Position(1, 0), '# one\n# two\n');
+      typing.insert(document.uri, new vscode.Position(14, 0), 'y = 2\n');
+      assert.ok(await vscode.workspace.applyEdit(typing));
+      assert.equal(edits.session(document)!.diff.lines.start, 5);
+      await vscode.commands.executeCommand('attentive.edit.acceptAll', { uri: document.uri.toString() });
+      assert.equal(await outcome, 'accepted');
+      const expected = CODE.replace('import math\n', 'import math\n# one\n# two\n').replace('def area(r):', 'def area(r: float) -> float:').replace('\n\nprint(', '\ny = 2\n\nprint(');
+      assert.equal(document.getText(), expected);
+
+      const second = edits.propose(document, 5, 6, 'def area(r):\n    return 0', 'test');
+      await diffShown(document, expected);
+      const inside = new vscode.WorkspaceEdit();
+      inside.insert(document.uri, new vscode.Position(6, 0), '#');
+      assert.ok(await vscode.workspace.applyEdit(inside));
+      assert.equal(await second, 'left as shown');
+      assert.ok(!edits.session(document));
+      assert.match(document.getText(), /\ndef area\(r: float\) -> float:\n# {4}return math\.pi \* r \* r\ndef area\(r\):\n {4}return 0\n/);
+    });
+
+    it('a second edit in a file with one open is refused', async () => {
+      const { edits } = await api();
+      const { document } = await openFile('edit_busy.py', CODE);
+      const first = edits.propose(document, 0, 0, 'import math, os', 'test');
+      await diffShown(document, CODE);
+      assert.equal(await edits.propose(document, 8, 8, '    s = 1', 'test'), 'busy');
+      await vscode.commands.executeCommand('attentive.edit.rejectAll');
+      assert.equal(await first, 'rejected');
+      assert.equal(document.getText(), CODE);
+    });
+  });
+}
