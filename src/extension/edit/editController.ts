@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { Backend } from '../../backend/backend';
 import { extractCode, matchIndentation, unusableAnswer } from './answer';
 import { baseEditPrompt, editMessages, type EditRequest } from './editPrompt';
+import { ProposalDiffView } from './diffView';
 import { InlineDiff, type DiffOutcome } from './inlineDiff';
 
 /** What an edit request came to once its answer was in (the user's decisions come later: InlineDiff.onDidEnd). */
@@ -26,6 +27,8 @@ interface Session {
   controller?: AbortController;
 }
 
+/** A change this large (lines removed and added) opens in the diff editor too, as does one over a whole file. */
+const LARGE_CHANGE_LINES = 60;
 /** Lines of context on each side of the region, before the token budget cuts them. */
 const CONTEXT_LINES = { before: 30, after: 15 };
 /** How often the streaming answer is written into the document. */
@@ -37,10 +40,28 @@ export class EditController implements vscode.Disposable {
   /** A session started, ended, or its hunks changed. */
   readonly onDidChange = this.changed.event;
 
+  private readonly diffView = new ProposalDiffView({
+    original: (document) => this.sessions.get(document.uri.toString())?.diff.textWith('original'),
+    proposed: (document) => this.sessions.get(document.uri.toString())?.diff.textWith('proposed'),
+  });
+
   constructor(
     private readonly backend: Backend,
     private readonly log: vscode.OutputChannel,
   ) {}
+
+  /** Opens the open edit of `document` in VS Code's diff editor (the whole file, before and after). */
+  showDiff(document: vscode.TextDocument): Promise<void> {
+    const session = this.sessions.get(document.uri.toString());
+    return session ? this.diffView.show(document, session.title) : Promise.resolve();
+  }
+
+  /** A large change, or one over the whole file, opens in the diff editor as well. */
+  private async showDiffIfLarge(session: Session): Promise<void> {
+    const { diff } = session;
+    const wholeFile = diff.lines.start === 0 && diff.lines.end >= diff.document.lineCount - 1 && diff.document.lineCount > 1;
+    if (!diff.isEnded && (diff.changedLines >= LARGE_CHANGE_LINES || (wholeFile && diff.openHunks().length))) await this.showDiff(diff.document);
+  }
 
   session(document: vscode.TextDocument): (Session & { document: vscode.TextDocument }) | undefined {
     const session = this.sessions.get(document.uri.toString());
@@ -61,10 +82,14 @@ export class EditController implements vscode.Disposable {
     const diff = new InlineDiff(document, first, last);
     const session: Session = { diff, title, rounds: [] };
     this.sessions.set(key, session);
-    diff.onDidChange(() => this.changed.fire());
+    diff.onDidChange(() => {
+      this.diffView.refresh(document);
+      this.changed.fire();
+    });
     diff.onDidEnd((outcome) => {
       session.controller?.abort();
       this.sessions.delete(key);
+      void this.diffView.close(document);
       queueMicrotask(() => diff.dispose()); // not from inside its own event
       this.log.appendLine(`[edit] ${vscode.workspace.asRelativePath(document.uri)}: ${outcome}`);
       this.changed.fire();
@@ -89,6 +114,8 @@ export class EditController implements vscode.Disposable {
     }
     const ended = new Promise<DiffOutcome>((resolve) => session.diff.onDidEnd(resolve));
     await session.diff.update(lines, false);
+    // Not awaited: the diff editor's opening may never settle if the proposal ends (and its tab closes) meanwhile.
+    void this.showDiffIfLarge(session);
     return ended;
   }
 
@@ -159,6 +186,7 @@ export class EditController implements vscode.Disposable {
       }
       session.rounds.push({ instruction: request.instruction, answer: proposed.join('\n') });
       await diff.update(proposed, false);
+      void this.showDiffIfLarge(session);
       return { kind: 'shown', hunks: diff.openHunks().length, proposed };
     } catch (error) {
       clearTimeout(timer);
@@ -229,5 +257,6 @@ export class EditController implements vscode.Disposable {
     }
     this.sessions.clear();
     this.changed.dispose();
+    this.diffView.dispose();
   }
 }

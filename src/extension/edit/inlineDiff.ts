@@ -81,6 +81,19 @@ export class InlineDiff implements vscode.Disposable {
     return { start: this.start, end: this.start + this.shown.length };
   }
 
+  /** The document's text with the region as it was, or as it would be with every open change accepted. */
+  textWith(side: 'original' | 'proposed'): string {
+    const { start, end } = this.lines;
+    const lines = Array.from({ length: this.document.lineCount }, (_, i) => this.document.lineAt(i).text);
+    const region = side === 'original' ? this.proposal.original : this.proposal.resolved('accepted');
+    return [...lines.slice(0, start), ...region, ...lines.slice(end)].join(this.eol);
+  }
+
+  /** Lines removed and added by the open changes. */
+  get changedLines(): number {
+    return this.proposal.openHunks.reduce((sum, h) => sum + h.removed.length + h.added.length, 0);
+  }
+
   /** Each open hunk's index and the document line of its first line. */
   openHunks(): Array<{ index: number; line: number }> {
     const found: Array<{ index: number; line: number }> = [];

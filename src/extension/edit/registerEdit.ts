@@ -1,10 +1,12 @@
 // The edit feature: "Edit Selection with Attentive" (palette, context menu, Ctrl+Alt+K), the inline diff's CodeLens
 // and keys (Ctrl+Enter accepts all, Escape rejects all or stops, Alt+Y / Alt+N the change at the cursor), and
-// "Refine Edit..." for a follow-up instruction. Code from the chat comes in through EditController.propose.
+// "Refine Edit..." for a follow-up instruction, "Show Diff" (VS Code's diff editor, whose title bar accepts or rejects
+// too). Code from the chat comes in through EditController.propose.
 
 import * as vscode from 'vscode';
 import type { Backend } from '../../backend/backend';
 import { codeToExplain, commandEditor } from '../shared/codeToExplain';
+import { ProposalDiffView } from './diffView';
 import { EditController, type EditResult } from './editController';
 
 export const COMMAND_EDIT_SELECTION = 'attentive.editSelection';
@@ -13,6 +15,7 @@ export const COMMAND_REJECT_ALL = 'attentive.edit.rejectAll';
 export const COMMAND_ACCEPT_CHANGE = 'attentive.edit.acceptChange';
 export const COMMAND_REJECT_CHANGE = 'attentive.edit.rejectChange';
 export const COMMAND_REFINE = 'attentive.edit.refine';
+export const COMMAND_SHOW_DIFF = 'attentive.edit.showDiff';
 /** Context keys for the keybindings: an Attentive diff is open in the active editor / its answer still streams. */
 const CONTEXT_VISIBLE = 'attentive.inlineDiffVisible';
 const CONTEXT_STREAMING = 'attentive.inlineDiffStreaming';
@@ -48,6 +51,7 @@ class DiffCodeLenses implements vscode.CodeLensProvider {
       lens(top, 'Reject All (Escape)', COMMAND_REJECT_ALL, [{ uri }]),
     ];
     if (session.request) lenses.push(lens(top, 'Refine...', COMMAND_REFINE, [{ uri }]));
+    lenses.push(lens(top, 'Show Diff', COMMAND_SHOW_DIFF, [{ uri }]));
     for (const hunk of session.diff.openHunks()) {
       const at = new vscode.Range(hunk.line, 0, hunk.line, 0);
       lenses.push(lens(at, 'Accept (Alt+Y)', COMMAND_ACCEPT_CHANGE, [{ uri, hunk: hunk.index }]), lens(at, 'Reject (Alt+N)', COMMAND_REJECT_CHANGE, [{ uri, hunk: hunk.index }]));
@@ -59,16 +63,23 @@ class DiffCodeLenses implements vscode.CodeLensProvider {
 export function registerEdit(context: vscode.ExtensionContext, backend: Backend, log: vscode.OutputChannel): EditController {
   const edits = new EditController(backend, log);
 
+  /**
+   * The document a diff command acts on: the one named (CodeLens), or whose proposal the diff editor shows (its title
+   * bar passes that side's URI), else the active editor's.
+   */
+  const targetDocument = (args?: ChangeArguments | vscode.Uri): vscode.TextDocument | undefined => {
+    if (args instanceof vscode.Uri) return ProposalDiffView.documentOf(args);
+    if (args?.uri) return vscode.workspace.textDocuments.find((d) => d.uri.toString() === args.uri);
+    const active = vscode.window.activeTextEditor?.document;
+    return active && ProposalDiffView.documentOf(active.uri);
+  };
+
   const updateContext = () => {
-    const editor = vscode.window.activeTextEditor;
-    const session = editor && edits.session(editor.document);
+    const document = targetDocument();
+    const session = document && edits.session(document);
     void vscode.commands.executeCommand('setContext', CONTEXT_VISIBLE, Boolean(session));
     void vscode.commands.executeCommand('setContext', CONTEXT_STREAMING, Boolean(session?.diff.isStreaming));
   };
-
-  /** The document a diff command acts on: the one named (CodeLens), else the active editor's. */
-  const targetDocument = (args?: ChangeArguments): vscode.TextDocument | undefined =>
-    args?.uri ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === args.uri) : vscode.window.activeTextEditor?.document;
 
   const decideChange = async (status: 'accepted' | 'rejected', args?: ChangeArguments) => {
     const document = targetDocument(args);
@@ -110,13 +121,17 @@ export function registerEdit(context: vscode.ExtensionContext, backend: Backend,
       if (!instruction?.trim()) return undefined;
       return edits.refine(document, instruction.trim());
     }),
-    vscode.commands.registerCommand(COMMAND_ACCEPT_ALL, async (args?: ChangeArguments) => {
+    vscode.commands.registerCommand(COMMAND_ACCEPT_ALL, async (args?: ChangeArguments | vscode.Uri) => {
       const document = targetDocument(args);
       if (document) await edits.decideAll(document, 'accepted');
     }),
-    vscode.commands.registerCommand(COMMAND_REJECT_ALL, async (args?: ChangeArguments) => {
+    vscode.commands.registerCommand(COMMAND_REJECT_ALL, async (args?: ChangeArguments | vscode.Uri) => {
       const document = targetDocument(args);
       if (document) await edits.decideAll(document, 'rejected');
+    }),
+    vscode.commands.registerCommand(COMMAND_SHOW_DIFF, async (args?: ChangeArguments) => {
+      const document = targetDocument(args);
+      if (document) await edits.showDiff(document);
     }),
     vscode.commands.registerCommand(COMMAND_ACCEPT_CHANGE, (args?: ChangeArguments) => decideChange('accepted', args)),
     vscode.commands.registerCommand(COMMAND_REJECT_CHANGE, (args?: ChangeArguments) => decideChange('rejected', args)),

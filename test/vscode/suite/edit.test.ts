@@ -165,6 +165,24 @@ export function editSuite(): void {
       assert.match(document.getText(), /\ndef area\(r: float\) -> float:\n# {4}return math\.pi \* r \* r\ndef area\(r\):\n {4}return 0\n/);
     });
 
+    it('a change to the whole file opens in the diff editor too, whose title bar accepts it; the tab closes after', async () => {
+      const { edits } = await api();
+      const { document } = await openFile('edit_whole.py', CODE);
+      const rewritten = CODE.replace(/total/g, 'sum_of').replace('r * r', 'r ** 2');
+      const outcome = edits.propose(document, 0, document.lineCount - 1, rewritten, 'rename');
+      const diffTab = () =>
+        vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === 'attentive-proposal');
+      const tab = await until('the diff editor', diffTab);
+      const input = tab.input as vscode.TabInputTextDiff;
+      assert.equal((await vscode.workspace.openTextDocument(input.original)).getText(), CODE);
+      assert.equal((await vscode.workspace.openTextDocument(input.modified)).getText(), rewritten);
+      // The title bar's Accept All passes the right side's URI.
+      await vscode.commands.executeCommand('attentive.edit.acceptAll', input.modified);
+      assert.equal(await outcome, 'accepted');
+      assert.equal(document.getText(), rewritten);
+      await until('the diff editor to close', () => !diffTab());
+    });
+
     it('a second edit in a file with one open is refused', async () => {
       const { edits } = await api();
       const { document } = await openFile('edit_busy.py', CODE);
