@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attentionChecks } from './ui/attention.mjs';
+import { editChecks } from './ui/edit.mjs';
 import { serverChecks } from './ui/servers.mjs';
 import { surpriseChecks } from './ui/surprise.mjs';
 import { trustChecks } from './ui/trust.mjs';
@@ -207,7 +208,7 @@ try {
     }
   });
 
-  await check('a code block is inserted into the editor at the cursor', async () => {
+  await check('a code block is inserted at the cursor through a diff that Ctrl+Enter accepts', async () => {
     const file = path.join(workspace, 'insert.py');
     fs.writeFileSync(file, '# start\n');
     await runCommand('Attentive: New Chat');
@@ -226,6 +227,10 @@ try {
     await page.locator('.monaco-editor .view-lines', { hasText: '# start' }).waitFor();
     await page.keyboard.press('Control+End');
     await insert.click();
+    // The code comes in as added lines to accept; Ctrl+Enter in the editor accepts them.
+    await page.locator('.codelens-decoration', { hasText: 'Accept All' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Control+Enter');
+    await page.locator('.codelens-decoration', { hasText: 'Accept All' }).waitFor({ state: 'detached', timeout: 10_000 });
     await page.keyboard.press('Control+S');
     const deadline = Date.now() + 10_000;
     while (!fs.readFileSync(file, 'utf8').includes(code.trim().split('\n')[0]) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
@@ -338,6 +343,7 @@ try {
   await serverChecks({ page, check, runCommand, chatFrame, settingsFile, baseSettings });
   await attentionChecks({ page, check, runCommand, docs, shots, workspace, settingsFile, baseSettings });
   await surpriseChecks({ page, check, runCommand, docs, settingsFile, baseSettings });
+  await editChecks({ page, check, runCommand, shots, workspace, settingsFile, baseSettings });
   await trustChecks({ page, check, runCommand, settingsFile, baseSettings, workspace });
 } catch (error) {
   console.error(error);

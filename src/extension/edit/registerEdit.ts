@@ -112,6 +112,8 @@ export function registerEdit(context: vscode.ExtensionContext, backend: Backend,
         (arg && !(arg instanceof vscode.Uri) ? arg.instruction : undefined) ??
         (await vscode.window.showInputBox({ title: 'Attentive: Edit', prompt: 'How should the code change?', placeHolder: 'e.g. add type hints; handle the empty list', ignoreFocusOut: true }));
       if (!instruction?.trim()) return undefined;
+      // The selection would grow over the lines streaming in and hide the diff's colours.
+      editor.selection = new vscode.Selection(range.start.line, 0, range.start.line, 0);
       return edits.edit(editor, range.start.line, last, instruction.trim());
     }),
     vscode.commands.registerCommand(COMMAND_REFINE, async (args?: ChangeArguments & EditArguments): Promise<EditResult | undefined> => {

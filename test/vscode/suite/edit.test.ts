@@ -1,12 +1,16 @@
 // Edits in a real extension host: "Edit Selection" streams the bundled model's rewrite into an inline diff (what the
 // document holds mid-stream and at the end, accept all as one undo step), Stop mid-stream restores the file byte for
 // byte, and code proposed from the chat ("Apply", Insert) goes through the same diff: accept one of two hunks, reject
-// all, a CRLF file, typing above and below the diff meanwhile, typing inside it.
+// all, a CRLF file, typing above and below the diff meanwhile, typing inside it. On a model server (`attentive
+// serve` over real HTTP): the request it receives, and a follow-up instruction that continues the conversation.
 
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { Proposal } from '../../../src/extension/edit/proposal';
 import type { EditResult } from '../../../src/extension/edit/editController';
+import { EDIT_SYSTEM_PROMPT } from '../../../src/extension/edit/editPrompt';
+import { startAttentiveServe, type AttentiveServer } from '../../helpers/attentiveServe';
+import { startRecordingProxy, type RecordingProxy } from '../../helpers/recordingProxy';
 import { api, closeAll, openFile, until } from './harness';
 
 const CODE = [
@@ -191,6 +195,68 @@ export function editSuite(): void {
       assert.equal(await edits.propose(document, 8, 8, '    s = 1', 'test'), 'busy');
       await vscode.commands.executeCommand('attentive.edit.rejectAll');
       assert.equal(await first, 'rejected');
+      assert.equal(document.getText(), CODE);
+    });
+  });
+
+  describe('Attentive: edits on a model server', function () {
+    this.timeout(300_000);
+    let server: AttentiveServer;
+    let proxy: RecordingProxy;
+
+    before(async function () {
+      this.timeout(300_000);
+      server = await startAttentiveServe();
+      proxy = await startRecordingProxy(server.baseUrl);
+      const config = vscode.workspace.getConfiguration('attentive');
+      await config.update('endpoints', [{ name: 'srv', baseUrl: proxy.baseUrl, model: server.modelId, contextLength: 2048 }], vscode.ConfigurationTarget.Global);
+      await config.update('chat.backend', 'srv', vscode.ConfigurationTarget.Global);
+      const { servers } = await api();
+      await servers.refresh();
+      await servers.allowHost(new URL(proxy.baseUrl).host);
+    });
+
+    after(async () => {
+      const config = vscode.workspace.getConfiguration('attentive');
+      await config.update('endpoints', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('chat.backend', undefined, vscode.ConfigurationTarget.Global);
+      await (await api()).servers.refresh();
+      await closeAll();
+      await proxy?.close();
+      await server?.stop();
+    });
+
+    it('the server gets the edit prompt; Refine sends the last answer and the new instruction; Reject All restores the file', async () => {
+      const { edits } = await api();
+      const { document, editor } = await openFile('edit_server.py', CODE);
+      editor.selection = new vscode.Selection(7, 0, 11, 12);
+      const chatRequests = () => proxy.exchanges.filter((e) => e.path.endsWith('/chat/completions'));
+      const first = (await vscode.commands.executeCommand<EditResult>('attentive.editSelection', { instruction: 'add type hints' }))!;
+      assert.equal(first.kind, 'shown', JSON.stringify(first));
+      const sent = chatRequests().at(-1)!.request!;
+      const messages = sent['messages'] as Array<{ role: string; content: string }>;
+      assert.deepEqual(messages.map((m) => m.role), ['system', 'user']);
+      assert.equal(messages[0]!.content, EDIT_SYSTEM_PROMPT);
+      assert.ok(messages[1]!.content.startsWith('Rewrite this code from edit_server.py:\n```python\n' + CODE.split('\n').slice(7, 12).join('\n') + '\n```'), messages[1]!.content);
+      assert.match(messages[1]!.content, /Instruction: add type hints$/);
+      assert.equal(sent['stream'], true);
+
+      const proposed = (first as Extract<EditResult, { kind: 'shown' }>).proposed;
+      const refined = (await vscode.commands.executeCommand<EditResult>('attentive.edit.refine', { uri: document.uri.toString(), instruction: 'also add a docstring' }))!;
+      const followUp = chatRequests().at(-1)!.request!['messages'] as Array<{ role: string; content: string }>;
+      assert.deepEqual(followUp.map((m) => m.role), ['system', 'user', 'assistant', 'user']);
+      assert.equal(followUp[1]!.content, messages[1]!.content);
+      assert.equal(followUp[2]!.content, '```python\n' + proposed.join('\n') + '\n```');
+      assert.equal(followUp[3]!.content, 'Instruction: also add a docstring');
+      // The refined proposal replaces the first against the same original lines (or, unusable, the file is restored).
+      if (refined.kind === 'shown') {
+        const lines = CODE.split('\n');
+        const expected = new Proposal(lines.slice(7, 12), refined.proposed, false).display().map((l) => l.text);
+        assert.equal(document.getText(), [...lines.slice(0, 7), ...expected, ...lines.slice(12)].join('\n'));
+        await vscode.commands.executeCommand('attentive.edit.rejectAll');
+      } else assert.equal(refined.kind, 'unusable', JSON.stringify(refined));
+      await sessionEnded(document);
+      assert.ok(!edits.session(document));
       assert.equal(document.getText(), CODE);
     });
   });
