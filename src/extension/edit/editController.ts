@@ -180,8 +180,7 @@ export class EditController implements vscode.Disposable {
       const unusable = unusableAnswer(diff.original, proposed, outside);
       if (unusable) {
         this.log.appendLine(`[edit] unusable answer (${unusable}):\n${answer}`);
-        await diff.restore();
-        void vscode.window.showWarningMessage(`Attentive: ${unusable} Nothing in the file was changed.`);
+        void vscode.window.showWarningMessage(`Attentive: ${unusable} ${await this.fallBack(session)}`);
         return { kind: 'unusable', reason: unusable };
       }
       session.rounds.push({ instruction: request.instruction, answer: proposed.join('\n') });
@@ -191,12 +190,25 @@ export class EditController implements vscode.Disposable {
     } catch (error) {
       clearTimeout(timer);
       if (controller.signal.aborted || diff.isEnded) return { kind: 'stopped' };
-      await diff.restore();
       const message = (error as Error).message;
       this.log.appendLine(`[edit] ${message}`);
-      void vscode.window.showErrorMessage(`Attentive: the edit failed: ${message} Nothing in the file was changed.`);
+      void vscode.window.showErrorMessage(`Attentive: the edit failed: ${message} ${await this.fallBack(session)}`);
       return { kind: 'error', message };
     }
+  }
+
+  /**
+   * After an answer that cannot be used: the previous proposal again when this was a follow-up, else the original
+   * text (the session ends). Says which.
+   */
+  private async fallBack(session: Session): Promise<string> {
+    const previous = session.rounds.at(-1);
+    if (previous) {
+      await session.diff.update(previous.answer.split('\n'), false);
+      return 'The previous proposal is shown again.';
+    }
+    await session.diff.restore();
+    return 'Nothing in the file was changed.';
   }
 
   /** The document's lines outside the region (to recognise an answer that rewrote the whole file). */

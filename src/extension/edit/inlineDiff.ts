@@ -133,12 +133,20 @@ export class InlineDiff implements vscode.Disposable {
     return this.render(true);
   }
 
+  /** Writes and paints what the proposal shows now, after the writes before it. */
   private render(restoring = false): Promise<void> {
     this.writes = this.writes.then(async () => {
       if (this.ended) return;
       const next = this.proposal.display();
       const settled = this.proposal.settled;
-      await this.write(next, settled);
+      try {
+        await this.write(next, settled);
+      } catch (error) {
+        // The file refused the write (read-only, closed): what it holds stays, and the session ends.
+        this.end('left as shown');
+        void vscode.window.showErrorMessage(`Attentive: the proposed edit could not be written: ${(error as Error).message}`);
+        return;
+      }
       this.paint();
       this.changed.fire();
       if (settled) this.end(restoring ? 'rejected' : this.outcome());

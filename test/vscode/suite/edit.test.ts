@@ -89,6 +89,44 @@ export function editSuite(): void {
       assert.equal(document.getText(), CODE, 'one Undo brings back the original');
     });
 
+    it('the user types above and below while the answer streams: the diff moves along and Accept All keeps the typing', async () => {
+      const { edits } = await api();
+      const { document, editor } = await openFile('edit_stream_typing.py', CODE);
+      editor.selection = new vscode.Selection(7, 0, 11, 12);
+      const running = vscode.commands.executeCommand<EditResult>('attentive.editSelection', { instruction: 'add type hints' });
+      await until('the first streamed write', () => edits.session(document)?.diff.isStreaming && document.getText() !== CODE, 120_000, 0);
+      const typing = new vscode.WorkspaceEdit();
+      typing.insert(document.uri, new vscode.Position(0, 0), '# typed above\n');
+      typing.insert(document.uri, new vscode.Position(document.lineCount - 1, 0), 'typed_below = 1\n');
+      assert.ok(await vscode.workspace.applyEdit(typing));
+      const result = (await running)!;
+      assert.equal(result.kind, 'shown', JSON.stringify(result));
+      await vscode.commands.executeCommand('attentive.edit.acceptAll');
+      await sessionEnded(document);
+      const lines = CODE.split('\n');
+      const proposed = (result as Extract<EditResult, { kind: 'shown' }>).proposed;
+      assert.equal(document.getText(), ['# typed above', ...lines.slice(0, 7), ...proposed, ...lines.slice(12, -1), 'typed_below = 1', ''].join('\n'));
+    });
+
+    it('Apply puts the code in the file the request\'s selection came from, even with another file active', async () => {
+      const { chat } = await api();
+      const { document, editor } = await openFile('edit_source.py', CODE);
+      chat.newChat();
+      chat.attachSelection(editor, new vscode.Range(3, 0, 4, 28));
+      chat.sendRequest('Explain this.');
+      const reply = await until('the reply', () => {
+        const last = chat.openConversation.entries.at(-1);
+        return last?.role === 'assistant' && ['done', 'stopped', 'error'].includes(last.status) && last;
+      });
+      await openFile('edit_other.py', 'x = 1\n');
+      await chat.handle({ type: 'codeAction', action: 'apply', code: 'def area(r):\n    return math.pi * r ** 2\n', language: 'python', entryId: reply.id });
+      await diffShown(document, CODE);
+      assert.equal(vscode.window.activeTextEditor?.document, document);
+      await vscode.commands.executeCommand('attentive.edit.acceptAll');
+      await sessionEnded(document);
+      assert.equal(document.getText(), CODE.replace('math.pi * r * r', 'math.pi * r ** 2'));
+    });
+
     it('Stop while the answer streams leaves the file byte-identical', async () => {
       const { edits } = await api();
       const { document, editor } = await openFile('edit_stop.py', CODE);
@@ -187,6 +225,20 @@ export function editSuite(): void {
       await until('the diff editor to close', () => !diffTab());
     });
 
+    it('a document that refuses writes: nothing changes, the diff ends and the user is told', async () => {
+      const { edits } = await api();
+      const provider = vscode.workspace.registerTextDocumentContentProvider('attentive-test-readonly', { provideTextDocumentContent: () => CODE });
+      try {
+        const document = await vscode.workspace.openTextDocument(vscode.Uri.parse('attentive-test-readonly:/code.py'));
+        await vscode.window.showTextDocument(document);
+        assert.equal(await edits.propose(document, 3, 4, 'def area(r: float) -> float:\n    return 0', 'test'), 'left as shown');
+        assert.equal(document.getText(), CODE);
+        assert.ok(!edits.session(document));
+      } finally {
+        provider.dispose();
+      }
+    });
+
     it('a second edit in a file with one open is refused', async () => {
       const { edits } = await api();
       const { document } = await openFile('edit_busy.py', CODE);
@@ -248,13 +300,13 @@ export function editSuite(): void {
       assert.equal(followUp[1]!.content, messages[1]!.content);
       assert.equal(followUp[2]!.content, '```python\n' + proposed.join('\n') + '\n```');
       assert.equal(followUp[3]!.content, 'Instruction: also add a docstring');
-      // The refined proposal replaces the first against the same original lines (or, unusable, the file is restored).
-      if (refined.kind === 'shown') {
-        const lines = CODE.split('\n');
-        const expected = new Proposal(lines.slice(7, 12), refined.proposed, false).display().map((l) => l.text);
-        assert.equal(document.getText(), [...lines.slice(0, 7), ...expected, ...lines.slice(12)].join('\n'));
-        await vscode.commands.executeCommand('attentive.edit.rejectAll');
-      } else assert.equal(refined.kind, 'unusable', JSON.stringify(refined));
+      // The refined proposal replaces the first against the same original lines (an unusable one: the first again).
+      if (refined.kind !== 'shown') assert.equal(refined.kind, 'unusable', JSON.stringify(refined));
+      const now = refined.kind === 'shown' ? refined.proposed : proposed;
+      const lines = CODE.split('\n');
+      const expected = new Proposal(lines.slice(7, 12), now, false).display().map((l) => l.text);
+      assert.equal(document.getText(), [...lines.slice(0, 7), ...expected, ...lines.slice(12)].join('\n'));
+      await vscode.commands.executeCommand('attentive.edit.rejectAll');
       await sessionEnded(document);
       assert.ok(!edits.session(document));
       assert.equal(document.getText(), CODE);
