@@ -34,6 +34,18 @@ const CONTEXT_LINES = { before: 30, after: 15 };
 /** How often the streaming answer is written into the document. */
 const STREAM_WRITE_MS = 60;
 
+/** Schemes whose documents take edits without a file system of their own (notebook cells, new files). */
+const EDITABLE_WITHOUT_FILE_SYSTEM = new Set(['untitled', 'vscode-notebook-cell', 'vscode-interactive-input']);
+
+/**
+ * Whether the document can be written: its file system says so, or it has none and is a new file or a notebook cell
+ * (a document of a content provider, git's or the output's, is read-only).
+ */
+function writable(uri: vscode.Uri): boolean {
+  const fileSystem = vscode.workspace.fs.isWritableFileSystem(uri.scheme);
+  return fileSystem ?? EDITABLE_WITHOUT_FILE_SYSTEM.has(uri.scheme);
+}
+
 export class EditController implements vscode.Disposable {
   private readonly sessions = new Map<string, Session>();
   private readonly changed = new vscode.EventEmitter<void>();
@@ -72,12 +84,19 @@ export class EditController implements vscode.Disposable {
     return [...this.sessions.values()];
   }
 
-  /** A diff over lines [first, last] of `document`, or undefined when one is open there already (the user is told). */
-  private open(document: vscode.TextDocument, first: number, last: number, title: string): Session | undefined {
+  /**
+   * A diff over lines [first, last] of `document`, or why not: one is open there already, or the document is
+   * read-only (the user is told).
+   */
+  private open(document: vscode.TextDocument, first: number, last: number, title: string): Session | 'busy' | 'read-only' {
     const key = document.uri.toString();
     if (this.sessions.has(key)) {
       void vscode.window.showInformationMessage('Attentive: accept or reject the proposed edit in this file first.');
-      return undefined;
+      return 'busy';
+    }
+    if (!writable(document.uri)) {
+      void vscode.window.showInformationMessage(`Attentive: ${vscode.workspace.asRelativePath(document.uri)} is read-only.`);
+      return 'read-only';
     }
     const diff = new InlineDiff(document, first, last);
     const session: Session = { diff, title, rounds: [] };
@@ -102,9 +121,9 @@ export class EditController implements vscode.Disposable {
    * Shows `code` in place of lines [first, last] of `document` (last < first: inserted before line `first`) as a diff
    * to accept or reject; `reindent`: shifted to the region's indentation (code from a model). Resolves with how it ended.
    */
-  async propose(document: vscode.TextDocument, first: number, last: number, code: string, title: string, reindent = false): Promise<DiffOutcome | 'busy' | 'unchanged'> {
+  async propose(document: vscode.TextDocument, first: number, last: number, code: string, title: string, reindent = false): Promise<DiffOutcome | 'busy' | 'read-only' | 'unchanged'> {
     const session = this.open(document, first, last, title);
-    if (!session) return 'busy';
+    if (typeof session === 'string') return session;
     const given = code.replace(/\r\n?/g, '\n').split('\n');
     const lines = reindent ? matchIndentation(session.diff.original, given) : given;
     if (lines.join('\n') === session.diff.original.join('\n')) {
@@ -123,7 +142,8 @@ export class EditController implements vscode.Disposable {
   async edit(editor: vscode.TextEditor, first: number, last: number, instruction: string): Promise<EditResult> {
     const document = editor.document;
     const session = this.open(document, first, last, instruction);
-    if (!session) return { kind: 'error', message: 'An edit is already open in this file.' };
+    if (session === 'busy') return { kind: 'error', message: 'An edit is already open in this file.' };
+    if (session === 'read-only') return { kind: 'error', message: 'The file is read-only.' };
     const code = session.diff.original.join('\n');
     const lines = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => document.lineAt(from + i).text);
     session.request = {

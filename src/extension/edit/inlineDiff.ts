@@ -2,11 +2,19 @@
 // a red background, with the added lines after them on a green one, until the user accepts or rejects each hunk
 // (CodeLens, keys) or all of them. The document holds both sides meanwhile; every write of a session joins one undo
 // step, so after "Accept" one Undo brings back the original, and "Reject" (or Stop while the answer streams) writes
-// the original text back byte for byte. Another edit inside the region (the user typing there) ends the session
-// with the text as it stands, both sides kept, and says so.
+// the original text back byte for byte. The user may type elsewhere meanwhile: lines added or removed above move the
+// region, and a write the editor refuses because the document changed under it is retried where the region's text
+// now is. Another edit inside the region ends the session with the text as it stands, both sides kept, and says so.
 
 import * as vscode from 'vscode';
 import { Proposal, type DisplayedLine } from './proposal';
+
+/** How far from where it was the region's text is looked for after lines came or went unseen. */
+const REANCHOR_LINES = 10_000;
+/** Tries of a write the editor refuses because the user typed meanwhile. */
+const WRITE_ATTEMPTS = 5;
+/** How long a write may take before the editor is taken to refuse it. */
+const WRITE_TIMEOUT_MS = 10_000;
 
 export type DiffOutcome = 'accepted' | 'rejected' | 'partly accepted' | 'left as shown';
 
@@ -142,7 +150,8 @@ export class InlineDiff implements vscode.Disposable {
       try {
         await this.write(next, settled);
       } catch (error) {
-        // The file refused the write (read-only, closed): what it holds stays, and the session ends.
+        if (error instanceof RegionChanged) return this.leftAsShown();
+        // The file refused the write (closed meanwhile, the editor did not answer): what it holds stays.
         this.end('left as shown');
         void vscode.window.showErrorMessage(`Attentive: the proposed edit could not be written: ${(error as Error).message}`);
         return;
@@ -170,16 +179,55 @@ export class InlineDiff implements vscode.Disposable {
     while (head < old.length && head < now.length && old[head] === now[head]) head++;
     let tail = 0;
     while (tail < old.length - head && tail < now.length - head && old[old.length - 1 - tail] === now[now.length - 1 - tail]) tail++;
-    this.shown = next;
     const replaced = old.length - head - tail;
     const inserted = now.slice(head, now.length - tail);
     if (replaced === 0 && inserted.length === 0) {
+      this.shown = next;
       // Nothing to write; the last write of a session that wrote before still closes its undo step.
       if (last && !this.firstWrite) await this.apply(new vscode.Range(this.start, 0, this.start, 0), '', true);
       return;
     }
-    const { range, text } = this.lineEdit(this.start + head, this.start + head + replaced, inserted);
-    await this.apply(range, text, last);
+    // The editor refuses an edit made against a version the user has typed past: find the region again and retry.
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      if (!this.reanchor()) throw new RegionChanged();
+      const { range, text } = this.lineEdit(this.start + head, this.start + head + replaced, inserted);
+      if (await this.apply(range, text, last)) {
+        this.shown = next;
+        // Typing that landed while the write was in flight was not seen as the user's: find the region by its text.
+        if (!this.reanchor()) throw new RegionChanged();
+        return;
+      }
+    }
+    throw new Error(`the document kept changing during ${WRITE_ATTEMPTS} tries`);
+  }
+
+  /**
+   * Puts `start` where the document holds the region's lines now (nearest first), after lines came or went above it
+   * unseen; false when they are not there as shown (changed inside).
+   */
+  private reanchor(): boolean {
+    const texts = this.shown.map((line) => line.text);
+    if (!texts.length) return true;
+    const document = this.document;
+    const holdsAt = (start: number) => start >= 0 && start + texts.length <= document.lineCount && texts.every((text, i) => document.lineAt(start + i).text === text);
+    if (holdsAt(this.start)) return true;
+    for (let distance = 1; distance <= REANCHOR_LINES; distance++) {
+      for (const start of [this.start - distance, this.start + distance]) {
+        if (holdsAt(start)) {
+          this.start = start;
+          this.paint();
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The user changed the region itself: it stays as it is, both sides, and the session ends. */
+  private leftAsShown(): void {
+    if (this.ended) return;
+    this.end('left as shown');
+    void vscode.window.showWarningMessage('Attentive: the code under the proposed edit changed, so the edit was left as it stands (removed and added lines both kept). Undo brings back what was there.');
   }
 
   /**
@@ -203,23 +251,27 @@ export class InlineDiff implements vscode.Disposable {
     return { range: new vscode.Range(end, end), text: lines.length ? this.eol + body : '' };
   }
 
-  /** One write; the session's writes share one undo step (a stop before the first, after the last). */
-  private async apply(range: vscode.Range, text: string, last: boolean): Promise<void> {
+  /**
+   * One write; the session's writes share one undo step (a stop before the first, after the last). False when the
+   * editor refused it (the document changed since: the caller finds the region again).
+   */
+  private async apply(range: vscode.Range, text: string, last: boolean): Promise<boolean> {
     const editor = vscode.window.visibleTextEditors.find((e) => e.document === this.document);
     this.writing = true;
     try {
-      let done = false;
+      let done: boolean;
       if (editor) {
-        done = await editor.edit((builder) => builder.replace(range, text), { undoStopBefore: this.firstWrite, undoStopAfter: last });
-      }
-      if (!done) {
-        // Not shown in an editor (or that editor went away meanwhile): a workspace edit works on any open document.
+        // An editor that will not take the edit (read-only) never answers: give up after a while.
+        const edit = editor.edit((builder) => builder.replace(range, text), { undoStopBefore: this.firstWrite, undoStopAfter: last });
+        done = await Promise.race([edit, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the editor did not take the edit within 10 s')), WRITE_TIMEOUT_MS))]);
+      } else {
+        // Not shown in an editor: a workspace edit works on any open document.
         const edit = new vscode.WorkspaceEdit();
         edit.replace(this.document.uri, range, text);
         done = await vscode.workspace.applyEdit(edit);
       }
-      if (!done) throw new Error(`Attentive could not write to ${vscode.workspace.asRelativePath(this.document.uri)}.`);
-      this.firstWrite = false;
+      if (done) this.firstWrite = false;
+      return done;
     } finally {
       this.writing = false;
     }
@@ -237,11 +289,7 @@ export class InlineDiff implements vscode.Disposable {
       // At or below the region's end: nothing moves. (The region's lines are [start, end).)
       else if (change.range.start.line >= end && end > start) continue;
       else if (end === start && change.range.start.line >= start) continue;
-      else {
-        this.end('left as shown');
-        void vscode.window.showWarningMessage('Attentive: the code under the proposed edit changed, so the edit was left as it stands (removed and added lines both kept). Undo brings back what was there.');
-        return;
-      }
+      else return this.leftAsShown();
     }
     this.start += shift;
     if (shift) this.paint();
@@ -274,3 +322,6 @@ export class InlineDiff implements vscode.Disposable {
     this.endEmitter.dispose();
   }
 }
+
+/** The region's lines are no longer in the document as shown: the user changed them. */
+class RegionChanged extends Error {}

@@ -95,10 +95,12 @@ export function editSuite(): void {
       editor.selection = new vscode.Selection(7, 0, 11, 12);
       const running = vscode.commands.executeCommand<EditResult>('attentive.editSelection', { instruction: 'add type hints' });
       await until('the first streamed write', () => edits.session(document)?.diff.isStreaming && document.getText() !== CODE, 120_000, 0);
-      const typing = new vscode.WorkspaceEdit();
-      typing.insert(document.uri, new vscode.Position(0, 0), '# typed above\n');
-      typing.insert(document.uri, new vscode.Position(document.lineCount - 1, 0), 'typed_below = 1\n');
-      assert.ok(await vscode.workspace.applyEdit(typing));
+      // Typed as keystrokes are (VS Code's "type" command at the cursor), while the answer still streams.
+      editor.selection = new vscode.Selection(0, 0, 0, 0);
+      await vscode.commands.executeCommand('type', { text: '# typed above\n' });
+      const end = document.lineAt(document.lineCount - 1).range.end;
+      editor.selection = new vscode.Selection(end, end);
+      await vscode.commands.executeCommand('type', { text: 'typed_below = 1\n' });
       const result = (await running)!;
       assert.equal(result.kind, 'shown', JSON.stringify(result));
       await vscode.commands.executeCommand('attentive.edit.acceptAll');
@@ -225,13 +227,13 @@ export function editSuite(): void {
       await until('the diff editor to close', () => !diffTab());
     });
 
-    it('a document that refuses writes: nothing changes, the diff ends and the user is told', async () => {
+    it('a read-only document is refused before anything is written', async () => {
       const { edits } = await api();
       const provider = vscode.workspace.registerTextDocumentContentProvider('attentive-test-readonly', { provideTextDocumentContent: () => CODE });
       try {
         const document = await vscode.workspace.openTextDocument(vscode.Uri.parse('attentive-test-readonly:/code.py'));
         await vscode.window.showTextDocument(document);
-        assert.equal(await edits.propose(document, 3, 4, 'def area(r: float) -> float:\n    return 0', 'test'), 'left as shown');
+        assert.equal(await edits.propose(document, 3, 4, 'def area(r: float) -> float:\n    return 0', 'test'), 'read-only');
         assert.equal(document.getText(), CODE);
         assert.ok(!edits.session(document));
       } finally {
