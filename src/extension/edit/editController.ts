@@ -29,6 +29,8 @@ interface Session {
 
 /** A change this large (lines removed and added) opens in the diff editor too, as does one over a whole file. */
 const LARGE_CHANGE_LINES = 60;
+/** Characters of context on each side at most, before the token budget cuts them. */
+const CONTEXT_CHARS = 6000;
 /** Lines of context on each side of the region, before the token budget cuts them. */
 const CONTEXT_LINES = { before: 30, after: 15 };
 /** How often the streaming answer is written into the document. */
@@ -243,6 +245,13 @@ export class EditController implements vscode.Disposable {
    * over (a rewrite may grow) plus some. A region too long for that is refused with the reason.
    */
   private async fitContext(request: EditRequest, contextLength: number, signal: AbortSignal): Promise<{ maxNewTokens: number } | string> {
+    // Far too long to be worth tokenizing (no tokenizer packs 16 characters into every token).
+    if (request.code.length > contextLength * 16) {
+      return `The code to edit is ${request.code.length.toLocaleString('en-US')} characters: far more than the model's context of ${contextLength} tokens. Select less.`;
+    }
+    // Context lines of minified code can be enormous: at most a few thousand characters each side, nearest kept.
+    request.before = request.before.slice(-CONTEXT_CHARS);
+    request.after = request.after.slice(0, CONTEXT_CHARS);
     const [code = 0, before = 0, after = 0, instruction = 0] = await this.backend.countTokens([request.code, request.before, request.after, request.instruction], { signal });
     const maxNewTokens = Math.min(Math.floor(contextLength / 2), code * 2 + 64);
     const overhead = 160; // system prompt, template words, fences

@@ -69,17 +69,16 @@ export class Proposal {
   /** The region's lines as the document shows them now: both sides of each open hunk, one side of each decided one. */
   display(): DisplayedLine[] {
     const lines: DisplayedLine[] = [];
+    // Loops, not push(...spread): a region may be hundreds of thousands of lines (more arguments than a call takes).
+    const add = (texts: readonly string[], kind: LineKind, hunk?: number) => {
+      for (const text of texts) lines.push(hunk === undefined ? { text, kind } : { text, kind, hunk });
+    };
     for (const part of this.parts) {
-      if (part.kind === 'same') lines.push(...part.lines.map((text) => ({ text, kind: 'same' as const })));
-      else if (part.kind === 'pending') lines.push(...part.lines.map((text) => ({ text, kind: 'pending' as const })));
+      if (part.kind === 'same' || part.kind === 'pending') add(part.lines, part.kind);
       else if (part.hunk.status === 'open') {
-        const hunk = part.hunk.index;
-        lines.push(...part.hunk.removed.map((text) => ({ text, kind: 'removed' as const, hunk })));
-        lines.push(...part.hunk.added.map((text) => ({ text, kind: 'added' as const, hunk })));
-      } else {
-        const kept = part.hunk.status === 'accepted' ? part.hunk.added : part.hunk.removed;
-        lines.push(...kept.map((text) => ({ text, kind: 'same' as const })));
-      }
+        add(part.hunk.removed, 'removed', part.hunk.index);
+        add(part.hunk.added, 'added', part.hunk.index);
+      } else add(part.hunk.status === 'accepted' ? part.hunk.added : part.hunk.removed, 'same');
     }
     return lines;
   }
@@ -88,11 +87,8 @@ export class Proposal {
   resolved(openAs: Exclude<HunkStatus, 'open'> = 'accepted'): string[] {
     const lines: string[] = [];
     for (const part of this.parts) {
-      if (part.kind !== 'hunk') lines.push(...part.lines);
-      else {
-        const status = part.hunk.status === 'open' ? openAs : part.hunk.status;
-        lines.push(...(status === 'accepted' ? part.hunk.added : part.hunk.removed));
-      }
+      const kept = part.kind !== 'hunk' ? part.lines : (part.hunk.status === 'open' ? openAs : part.hunk.status) === 'accepted' ? part.hunk.added : part.hunk.removed;
+      for (const line of kept) lines.push(line);
     }
     return lines;
   }
@@ -123,8 +119,8 @@ function buildParts(original: readonly string[], proposed: readonly string[], st
       hunk = { index: index++, removed: [], added: [], status: 'open' };
       parts.push({ kind: 'hunk', hunk });
     }
-    if (change.removed) hunk.removed.push(...value);
-    else hunk.added.push(...value);
+    if (change.removed) hunk.removed = hunk.removed.concat(value);
+    else hunk.added = hunk.added.concat(value);
   }
   if (pending.length) parts.push({ kind: 'pending', lines: pending });
   return parts;

@@ -227,6 +227,20 @@ export function editSuite(): void {
       await until('the diff editor to close', () => !diffTab());
     });
 
+    it('a 10 MB selection is refused with the reason before anything is sent, and the file is left as it was', async () => {
+      const { edits } = await api();
+      const big = 'x = 1  # filler\n'.repeat(655_360);
+      const { document, editor } = await openFile('edit_big.py', big);
+      editor.selection = new vscode.Selection(0, 0, document.lineCount - 1, 0);
+      const started = Date.now();
+      const result = await vscode.commands.executeCommand<EditResult>('attentive.editSelection', { instruction: 'simplify' });
+      assert.equal(result?.kind, 'error');
+      assert.match((result as Extract<EditResult, { kind: 'error' }>).message, /10,485,759 characters: far more than the model's context/);
+      assert.ok(Date.now() - started < 5000, `refused in ${Date.now() - started} ms`);
+      assert.ok(!edits.session(document));
+      assert.equal(document.getText(), big);
+    });
+
     it('a read-only document is refused before anything is written', async () => {
       const { edits } = await api();
       const provider = vscode.workspace.registerTextDocumentContentProvider('attentive-test-readonly', { provideTextDocumentContent: () => CODE });
