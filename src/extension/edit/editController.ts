@@ -31,6 +31,8 @@ interface Session {
 const LARGE_CHANGE_LINES = 60;
 /** Characters of context on each side at most, before the token budget cuts them. */
 const CONTEXT_CHARS = 6000;
+/** Tokens of a context block's heading and fences ("The code just before it in src/app.py (for context; ..."). */
+const CONTEXT_HEADING_TOKENS = 24;
 /** Lines of context on each side of the region, before the token budget cuts them. */
 const CONTEXT_LINES = { before: 30, after: 15 };
 /** How often the streaming answer is written into the document. */
@@ -181,7 +183,7 @@ export class EditController implements vscode.Disposable {
     try {
       await diff.update([], true);
       const info = await this.backend.ensureLoaded();
-      const prompt = await this.fitContext(request, info.contextLength, controller.signal);
+      const prompt = await this.fitContext(session, info.hasChatTemplate, info.contextLength, controller.signal);
       if (typeof prompt === 'string') throw new Error(prompt);
       const onEvent = (event: { type: string; text?: string }) => {
         if (event.type !== 'delta' || !event.text) return;
@@ -242,9 +244,11 @@ export class EditController implements vscode.Disposable {
 
   /**
    * The request with its context cut to the model's window, and the answer's token budget: room for the region twice
-   * over (a rewrite may grow) plus some. A region too long for that is refused with the reason.
+   * over (a rewrite may grow) plus some. A region too long for that is refused with the reason. The prompt without
+   * context (system prompt, earlier rounds, the region, the instruction) is counted as it will be sent.
    */
-  private async fitContext(request: EditRequest, contextLength: number, signal: AbortSignal): Promise<{ maxNewTokens: number } | string> {
+  private async fitContext(session: Session, chat: boolean, contextLength: number, signal: AbortSignal): Promise<{ maxNewTokens: number } | string> {
+    const request = session.request!;
     // Far too long to be worth tokenizing (no tokenizer packs 16 characters into every token).
     if (request.code.length > contextLength * 16) {
       return `The code to edit is ${request.code.length.toLocaleString('en-US')} characters: far more than the model's context of ${contextLength} tokens. Select less.`;
@@ -252,10 +256,13 @@ export class EditController implements vscode.Disposable {
     // Context lines of minified code can be enormous: at most a few thousand characters each side, nearest kept.
     request.before = request.before.slice(-CONTEXT_CHARS);
     request.after = request.after.slice(0, CONTEXT_CHARS);
-    const [code = 0, before = 0, after = 0, instruction = 0] = await this.backend.countTokens([request.code, request.before, request.after, request.instruction], { signal });
+    const bare = { ...request, before: '', after: '' };
+    const messages = chat ? editMessages(bare, session.rounds) : [];
+    const prompt = chat ? messages.map((m) => m.content).join('\n') : baseEditPrompt(bare).prompt;
+    const [code = 0, promptTokens = 0, before = 0, after = 0] = await this.backend.countTokens([request.code, prompt, request.before, request.after], { signal });
     const maxNewTokens = Math.min(Math.floor(contextLength / 2), code * 2 + 64);
-    const overhead = 160; // system prompt, template words, fences
-    const room = contextLength - maxNewTokens - overhead - code - instruction;
+    // Each message's role markers; each context block's heading and fences.
+    const room = contextLength - maxNewTokens - promptTokens - 8 * messages.length - 2 * CONTEXT_HEADING_TOKENS;
     if (maxNewTokens < code + 16 || room < 0) {
       return `The code to edit is ${code} tokens: too long for the model's context of ${contextLength} tokens (its answer needs as much room again). Select less.`;
     }
@@ -266,8 +273,9 @@ export class EditController implements vscode.Disposable {
       const count = Math.floor((lines.length * Math.max(0, budget)) / Math.max(1, tokens));
       return (fromEnd ? lines.slice(lines.length - count) : lines.slice(0, count)).join('\n');
     };
-    request.before = keep(request.before, before, Math.floor((room * 2) / 3), true);
-    request.after = keep(request.after, after, room - Math.min(before, Math.floor((room * 2) / 3)), false);
+    const beforeBudget = Math.floor((room * 2) / 3);
+    request.before = keep(request.before, before, beforeBudget, true);
+    request.after = keep(request.after, after, room - Math.min(before, beforeBudget), false);
     return { maxNewTokens };
   }
 

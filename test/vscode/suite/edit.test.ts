@@ -5,11 +5,13 @@
 // serve` over real HTTP): the request it receives, and a follow-up instruction that continues the conversation.
 
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Proposal } from '../../../src/extension/edit/proposal';
 import type { EditResult } from '../../../src/extension/edit/editController';
 import { EDIT_SYSTEM_PROMPT } from '../../../src/extension/edit/editPrompt';
 import { startAttentiveServe, type AttentiveServer } from '../../helpers/attentiveServe';
+import { modelCopy } from '../../helpers/modelCopy';
 import { startRecordingProxy, type RecordingProxy } from '../../helpers/recordingProxy';
 import { api, closeAll, openFile, until } from './harness';
 
@@ -239,6 +241,33 @@ export function editSuite(): void {
       assert.ok(Date.now() - started < 5000, `refused in ${Date.now() - started} ms`);
       assert.ok(!edits.session(document));
       assert.equal(document.getText(), big);
+    });
+
+    it('a base model (no chat template) is asked through the edit template; what it writes is shown the same way', async () => {
+      const { backend } = await api();
+      const fixture = path.join(vscode.extensions.getExtension('attentive.attentive')!.extensionPath, 'test', 'fixtures', 'models', 'gpt2-tiny');
+      const folder = modelCopy(fixture, 'tokenizer_config.json', (json) => delete json['chat_template']);
+      const config = vscode.workspace.getConfiguration('attentive');
+      await config.update('model', folder, vscode.ConfigurationTarget.Global);
+      try {
+        const info = await backend.reload();
+        assert.equal(info.folder, folder);
+        assert.equal(info.hasChatTemplate, false);
+        const { document, editor } = await openFile('edit_base.py', CODE);
+        editor.selection = new vscode.Selection(3, 0, 4, 26);
+        const result = (await vscode.commands.executeCommand<EditResult>('attentive.editSelection', { instruction: 'use r ** 2' }))!;
+        const lines = CODE.split('\n');
+        if (result.kind === 'shown') {
+          const expected = new Proposal(lines.slice(3, 5), result.proposed, false).display().map((l) => l.text);
+          assert.equal(document.getText(), [...lines.slice(0, 3), ...expected, ...lines.slice(5)].join('\n'));
+          await vscode.commands.executeCommand('attentive.edit.rejectAll');
+          await sessionEnded(document);
+        } else assert.equal(result.kind, 'unusable', JSON.stringify(result)); // random weights may answer nothing usable
+        assert.equal(document.getText(), CODE);
+      } finally {
+        await config.update('model', undefined, vscode.ConfigurationTarget.Global);
+        assert.notEqual((await backend.reload()).folder, folder);
+      }
     });
 
     it('a read-only document is refused before anything is written', async () => {
