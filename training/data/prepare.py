@@ -126,6 +126,32 @@ def write_stream(path: str, docs: list[dict], tok: BPETokenizer, seed: int, max_
     return {"tokens": n, "per_language": per_lang}
 
 
+def write_fim_eval(path: str, docs: list[dict], tok: BPETokenizer, seed: int, kind: str, examples: int,
+                   spm_rate: float = fim.EDITOR_SPM_RATE, editor: dict | None = None) -> dict:
+    """Held-out editor FIM examples of one kind: `path`.bin (each example ends with <|endoftext|>, as in training) and
+    `path`.json, for each example the index of its first token in the stream and of its first middle token (the
+    position eval_fim_stream scores separately). One example per file at most, files in a shuffled order."""
+    rng = random.Random(seed)
+    order = docs[:]
+    rng.shuffle(order)
+    ids, index = [], []
+    windows = {k: v for k, v in (editor or {}).items() if k in ("max_prefix", "max_suffix")}
+    for d in order:
+        if len(index) >= examples:
+            break
+        cut = fim.editor_split(d["text"], rng, spm_rate=spm_rate, kind=kind, **windows)
+        if cut is None or len(cut[3]) > 4000:
+            continue
+        example, first = fim.editor_example_ids(tok, cut[0], *cut[2:])
+        index.append([len(ids), len(ids) + first, cut[0]])
+        ids.extend(example)
+    np.array(ids, dtype=np.uint16).tofile(path + ".bin")
+    with open(path + ".json", "w", encoding="utf-8") as f:
+        json.dump({"kind": kind, "examples": index}, f)
+    log(f"wrote {path}.bin: {len(index)} {kind} examples, {len(ids)} tokens")
+    return {"examples": len(index), "tokens": len(ids)}
+
+
 def sample_to_budget(docs: list[dict], budget_bytes: dict[str, float], seed: int) -> list[dict]:
     """Whole files, shuffled, each language up to its byte budget; languages interleaved in the result."""
     rng = random.Random(seed)
@@ -175,6 +201,7 @@ def main(argv=None):
     ap.add_argument("--sft-from", default=None,
                     help="copy sft_*.bin from this data directory instead of building them")
     ap.add_argument("--val-tokens", type=int, default=None, help="cap on val.bin tokens")
+    ap.add_argument("--fim-eval-examples", type=int, default=400, help="held-out editor FIM examples per hole kind (val_fim_<kind>.bin)")
     args = ap.parse_args(argv)
     global DATA
     if args.out:
@@ -232,6 +259,11 @@ def main_rest(args, tok, train_docs, val_docs):
     fk = dict(fim_mode=args.fim_mode, fim_rate=args.fim_rate, editor=editor)
     train_stats = write_stream(os.path.join(DATA, "train.bin"), sampled, tok, args.seed, max_tokens=args.train_tokens, **fk)
     val_stats = write_stream(os.path.join(DATA, "val.bin"), val_docs, tok, args.seed + 1, max_tokens=args.val_tokens, **fk)
+    # A held-out stream per editor hole kind, scored apart (eval_fim_stream --by-kind): the first middle token is where
+    # a model that never learned holes of that shape shows it.
+    fim_eval = {kind: write_fim_eval(os.path.join(DATA, f"val_fim_{kind}"), val_docs, tok, args.seed + 2 + n, kind,
+                                     args.fim_eval_examples, args.spm_rate, editor)
+                for n, kind in enumerate(fim.EDITOR_KINDS)}
 
     if args.sft_from:
         sft_stats = {}
@@ -260,9 +292,9 @@ def main_rest(args, tok, train_docs, val_docs):
                 if args.fim_mode == "charlevel" else
                 {"rate": args.fim_rate, "spm_rate": args.spm_rate, "spm_variant": "<|fim_prefix|><|fim_suffix|>{suffix}<|fim_middle|>{prefix}{middle}",
                  "level": "editor", "max_piece_chars": fim.MAX_PIECE_CHARS,
-                 "kinds": {"rest_of_line": fim.EDITOR_REST_OF_LINE, "whole_lines": fim.EDITOR_WHOLE_LINES,
-                           "short_span": fim.EDITOR_SHORT_SPAN, "empty": fim.EDITOR_EMPTY},
+                 "kinds": fim.EDITOR_KIND_RATES,
                  "prefix_chars": args.editor_prefix_chars, "suffix_chars": args.editor_suffix_chars}),
+        "fim_eval": fim_eval,
         "chat_template": chat_data.CHAT_TEMPLATE,
         "system_prompt": chat_data.SYSTEM_PROMPT,
         "seed": args.seed,

@@ -141,6 +141,28 @@ def test_prepare_keeps_held_out_files_out_of_training(tmp_path, monkeypatch):
     assert len(train_docs) == len(files) - 3 * len(held_out)
     assert not {content_key(d) for d in train_docs} & held_out_keys
 
+    # the held-out FIM streams, one per editor hole kind: windows of held-out files only, indexed as eval reads them
+    from training.data.fim import EDITOR_KINDS
+    eot, pre, mid, suf = (tok.token_to_id(t) for t in ("<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>"))
+    for kind in EDITOR_KINDS:
+        stream = np.fromfile(data / f"val_fim_{kind}.bin", dtype=np.uint16).tolist()
+        index = json.loads((data / f"val_fim_{kind}.json").read_text())
+        assert index["kind"] == kind and 1 <= len(index["examples"]) <= len(val)
+        starts = [e[0] for e in index["examples"]] + [len(stream)]
+        for (start, first, mode), end in zip(index["examples"], starts[1:]):
+            example = stream[start:end]
+            assert example[0] == pre and example[-1] == eot and start < first < end
+            if mode == "psm":
+                assert example[first - start - 1] == mid
+                prefix, rest = tok.decode(example[1:]).split("<|fim_suffix|>")
+                suffix, middle = rest.split("<|fim_middle|>")
+            else:
+                assert example[1] == suf and mid in example[:first - start]
+                suffix, prefix_middle = tok.decode(example[2:]).split("<|fim_middle|>")
+                prefix, middle = prefix_middle, ""
+            window = (prefix + middle + suffix).replace("<|endoftext|>", "")
+            assert any(window in v["text"] for v in val), f"{kind}: not a window of a held-out file"
+
 
 @pytest.mark.skipif(not all(os.path.exists(os.path.join(corpus.DATA_DIR, n)) for n in ("val_docs.jsonl", "meta.json")),
                     reason="training/.data not prepared")

@@ -157,3 +157,50 @@ def test_editor_document_tokens_spm_variant(tok):
     for ex in tok.decode(short).split("<|endoftext|>")[:-1]:
         suffix, rest = ex[len("<|fim_prefix|><|fim_suffix|>"):].split("<|fim_middle|>")
         assert len(suffix) <= 100 + 200 and len(rest) <= 300 + 200 + 400  # budgets, widened to whole lines and a middle
+
+
+BRACES = "".join(f"function g{i}(x) {{\n  const y = x * {i};\n  if (y > {i}) {{\n    return y - 1;\n  }}\n  return y;\n}}\n\n"
+                 for i in range(60))
+
+
+def test_whole_block_middles_are_block_bodies():
+    """A block's body after its header (":" or "{"), up to the line that closes it, cursor at its start."""
+    from training.data.fim import editor_split
+    for doc in (CODE, BRACES):
+        rng = random.Random(4)
+        for _ in range(300):
+            mode, kind, p, m, s = editor_split(doc, rng, 0, len(doc), kind="whole_block")
+            assert kind == "whole_block" and m.strip()
+            a = doc.find(p + m + s)
+            assert a != -1 and doc.find(p + m + s, a + 1) == -1, "a window found once in the file"
+            i, j = a + len(p), a + len(p) + len(m)
+            line_start = doc.rfind("\n", 0, i) + 1
+            assert doc[line_start:i].strip() == "", "the cursor is at a line start or after its indentation"
+            header = doc[:line_start - 1].split("\n")[-1]
+            assert header.rstrip().endswith((":", "{")), f"the cursor's line follows a block's header: {header!r}"
+            base = len(header) - len(header.lstrip())
+            body = [line for line in doc[line_start:j].split("\n") if line.strip()]
+            assert body and all(len(line) - len(line.lstrip()) > base for line in body), "every body line is indented past the header"
+            after = doc[j:].lstrip("\n").split("\n")[0]
+            assert len(after) - len(after.lstrip()) <= base, "the middle ends where the block does"
+
+
+def test_forced_kinds_and_first_middle_token(tok):
+    """Held-out streams of one kind each: a forced kind is that kind or None; the first middle token's index."""
+    from training.data.fim import EDITOR_KINDS, editor_example_ids, editor_split
+    rng = random.Random(6)
+    for kind in EDITOR_KINDS:
+        cut = editor_split(CODE, rng, 0, 2000, kind=kind)
+        assert cut is not None and cut[1] == kind
+    assert editor_split("x = 1\ny = 2\n", rng, 0, 12, kind="whole_block") is None
+    # PSM: right after <|fim_middle|>
+    ids, first = editor_example_ids(tok, "psm", "def f(x):\n    re", "turn x\n", "\nprint(f(1))\n")
+    assert ids[first - 1] == MID and tok.decode(ids[first:-1]) == "turn x\n"
+    # SPM: the first token of prefix + middle that holds a middle character
+    prefix, middle = "def f(x):\n    re", "turn x\n"
+    ids, first = editor_example_ids(tok, "spm", prefix, middle, "\nprint(f(1))\n")
+    start = ids.index(MID) + 1
+    assert len(tok.decode(ids[start:first])) <= len(prefix) < len(tok.decode(ids[start:first + 1]))
+    # an empty middle: the <|endoftext|> that must come at once
+    ids, first = editor_example_ids(tok, "spm", prefix, "", "\nprint(f(1))\n")
+    assert ids[first] == EOT and first == len(ids) - 1
