@@ -2,7 +2,7 @@
 // character by character, at human speed, into the rest of the file) through the completion service (window, cache,
 // post-processing: the code the VS Code provider runs) and the engine worker, with the provider's debounce and
 // cancellation (each keystroke cancels the pending and the running request).
-//   npm run build && node bench/completion.mjs [--lines 12] [--debounce 150] [--seed 1] [--reference]
+//   npm run build && node bench/completion.mjs [--lines 12] [--debounce 150] [--seed 1] [--reference] [--model DIR] [--json FILE]
 // Prints latency from request to answer (p50, p95; the debounce excluded), requests cancelled, cache hit rate,
 // CPU seconds per minute of typing, CPU while idle, and the process RSS (the worker is a thread of it).
 // --reference also replays the same sessions with the completion cache and the engine's prompt reuse off
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     reference: { type: 'boolean', default: false },
     'while-indexing': { type: 'string' },
+    model: { type: 'string' },
+    json: { type: 'string' },
   },
 });
 const LINES = Number(values.lines);
@@ -122,7 +124,7 @@ async function run(label, reuse, indexFolder) {
   const stopIndexing = indexFolder ? keepIndexing(indexFolder) : undefined;
   const client = new EngineClient(workerTransport(path.join(ROOT, 'dist', 'worker.js')));
   const rssBefore = process.memoryUsage().rss;
-  const info = await client.load({ folder: bundledModelFolder(ROOT), options: { reusePromptCache: reuse } });
+  const info = await client.load({ folder: values.model ? path.resolve(values.model) : bundledModelFolder(ROOT), options: { reusePromptCache: reuse } });
   const service = new CompletionService((params, signal) => client.call('complete', params, { priority: 'high', signal }), () => DEFAULT_COMPLETION_SETTINGS, reuse);
   const next = createRandom(Number(values.seed)); // the engine's mulberry32: both runs type with the same rhythm
   const all = { engine: [], cache: [] };
@@ -182,3 +184,4 @@ for (const other of runs.slice(1)) {
   console.log(`p50 ratio (${other.label} ÷ Attentive): ${f(other.p50 / runs[0].p50, 2)}; p95 ratio: ${f(other.p95 / runs[0].p95, 2)}`);
 }
 console.log('targets (issue 5): p50 < 80 ms, p95 < 200 ms, CPU idle between bursts');
+if (values.json) fs.writeFileSync(values.json, JSON.stringify(runs));

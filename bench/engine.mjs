@@ -1,8 +1,9 @@
 // Engine speed against its floor: decode tokens/s and time to first token of the Attentive engine (in its worker,
 // through the RPC) beside a bare ONNX Runtime greedy loop over the same ONNX file, in the same run.
-//   node bench/engine.mjs [--model DIR] [--quantization q4|int8|fp32] [--prompt-tokens 200] [--new-tokens 128] [--runs 9] [--threads N]
+//   node bench/engine.mjs [--model DIR] [--quantization q4|int8|fp32] [--prompt-tokens 200] [--new-tokens 128] [--runs 9] [--threads N] [--json FILE]
 // Prints a table and the engine's overhead ratio (bare tokens/s ÷ engine tokens/s; 1.00 = no overhead).
 
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '9' },
     threads: { type: 'string' },
     quantization: { type: 'string' },
+    json: { type: 'string' },
   },
 });
 const folder = values.model ? path.resolve(values.model) : bundledModelFolder(ROOT);
@@ -123,3 +125,4 @@ console.log('|---|---|---|');
 console.log(`| bare ONNX Runtime loop (floor) | ${bareTps.toFixed(0)} | ${bareTtft.toFixed(1)} |`);
 console.log(`| Attentive engine (worker + RPC) | ${engineTps.toFixed(0)} | ${engineTtft.toFixed(1)} |`);
 console.log(`overhead ratio (bare ÷ engine tokens/s): ${(bareTps / engineTps).toFixed(2)}; TTFT ratio (engine ÷ bare): ${(engineTtft / bareTtft).toFixed(2)}`);
+if (values.json) fs.writeFileSync(values.json, JSON.stringify({ engineTps, bareTps, engineTtft, bareTtft, promptTokens: engine[0].p, newTokens }));

@@ -127,3 +127,18 @@ def test_greedy_and_int8(exported):
     assert res[0]["tokens"] == want
     assert np.abs(np.array(res[0]["prefill_logits"]) - last).max() < 1e-4
     assert cosine(res[1]["prefill_logits"], last) >= 0.999
+
+
+def test_random_shape_folder(tmp_path):
+    """training.export.random_shape: a folder of the asked shape, exported as the bundled model is (for bench/model-shapes.mjs)."""
+    from training.export import random_shape
+    out = str(tmp_path / "shape")
+    random_shape.main(["--out", out, "--layers", "2", "--embd", "64", "--heads", "4", "--context", "128", "--tokenizer", TOKENIZER])
+    config = json.load(open(os.path.join(out, "config.json")))
+    assert (config["num_hidden_layers"], config["hidden_size"], config["num_attention_heads"], config["max_position_embeddings"]) == (2, 64, 4, 128)
+    assert config["attentive"]["trained"]["stage"].startswith("random weights")
+    assert config["attentive"]["fim"]["prompt"] == "spm"
+    assert all(os.path.getsize(os.path.join(out, "onnx", f)) > 0 for f in ("model.onnx", "model_quantized.onnx", "model_q4.onnx"))
+    vocab = config["vocab_size"]
+    # embedding (tied output layer, sinusoidal positions: no parameters), per block 12 C^2 + 13 C, the final LayerNorm
+    assert config["attentive"]["trained"]["params"] == vocab * 64 + 2 * (12 * 64 * 64 + 13 * 64) + 2 * 64
