@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { deflateRawSync } from 'node:zlib';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -34,6 +35,8 @@ function run(command, args) {
 }
 
 const megabytes = (file) => fs.statSync(file).size / 1e6;
+/** A file's size once deflated, as a VSIX (a ZIP) stores it. */
+const deflatedMegabytes = (file) => deflateRawSync(fs.readFileSync(file)).length / 1e6;
 
 /** Engine decode speed and completion latency of a model folder, each bench in its own process. */
 function measure(folder) {
@@ -43,13 +46,19 @@ function measure(folder) {
   run(process.execPath, ['bench/completion.mjs', '--model', folder, '--json', completionJson]);
   const engine = JSON.parse(fs.readFileSync(engineJson, 'utf8'));
   const [completion] = JSON.parse(fs.readFileSync(completionJson, 'utf8'));
-  const q4 = megabytes(path.join(folder, 'onnx', 'model_q4.onnx'));
-  const int8 = megabytes(path.join(folder, 'onnx', 'model_quantized.onnx'));
-  return { decode: engine.engineTps, ttft: engine.engineTtft, p50: completion.p50, p95: completion.p95, q4, int8 };
+  const [q4File, int8File] = ['model_q4.onnx', 'model_quantized.onnx'].map((name) => path.join(folder, 'onnx', name));
+  return {
+    decode: engine.engineTps,
+    ttft: engine.engineTtft,
+    p50: completion.p50,
+    p95: completion.p95,
+    q4: megabytes(q4File),
+    int8: megabytes(int8File),
+    q4Zipped: deflatedMegabytes(q4File),
+    int8Zipped: deflatedMegabytes(int8File),
+  };
 }
 
-const bundledQ4 = megabytes(path.join(BUNDLED, 'onnx', 'model_q4.onnx'));
-const bundledInt8 = megabytes(path.join(BUNDLED, 'onnx', 'model_quantized.onnx'));
 const rows = [{ label: 'attentive-code-14m (bundled, trained)', params: 13.8, ...measure(BUNDLED) }];
 for (const shape of values.shapes.split(',')) {
   const [layers, embd, heads] = shape.split('x').map(Number);
@@ -67,15 +76,16 @@ for (const shape of values.shapes.split(',')) {
 const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const reference = rows[0];
 console.log(`${os.cpus().length} cores; 4-bit files; engine decode after a 200-token prompt, median of ${values.runs}; completion: bench/completion.mjs's typing replay`);
-console.log('| model | parameters (M) | 4-bit MB | int8 MB | VSIX MB (estimate) | decode tokens/s (ratio to bundled) | completion p50 / p95 ms (p95 ratio) | meets all three targets |');
+console.log('| model | parameters (M) | 4-bit MB | int8 MB | VSIX MB, 4-bit only / with int8 (estimates) | decode tokens/s (ratio to bundled) | completion p50 / p95 ms (p95 ratio) | meets all three targets |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---|');
 let chosen;
 for (const r of rows) {
-  const vsix = VSIX_MB - bundledQ4 - bundledInt8 + r.q4 + r.int8;
+  // The engine picks the 4-bit file first; the int8 file is a fallback the VSIX may leave out.
+  const vsix = VSIX_MB - reference.q4Zipped - reference.int8Zipped + r.q4Zipped;
   const meets = r.decode >= TARGETS.decode && r.p95 < TARGETS.p95 && vsix < TARGETS.vsix;
   if (meets && r !== reference && (!chosen || r.params > chosen.params)) chosen = r;
-  console.log(`| ${r.label} | ${f(r.params, 1)} | ${f(r.q4, 1)} | ${f(r.int8, 1)} | ${f(vsix, 1)} | ${f(r.decode)} (${f(r.decode / reference.decode, 2)}) | ${f(r.p50)} / ${f(r.p95)} (${f(r.p95 / reference.p95, 2)}) | ${meets ? 'yes' : 'no'} |`);
+  console.log(`| ${r.label} | ${f(r.params, 1)} | ${f(r.q4, 1)} | ${f(r.int8, 1)} | ${f(vsix, 1)} / ${f(vsix + r.int8Zipped, 1)} | ${f(r.decode)} (${f(r.decode / reference.decode, 2)}) | ${f(r.p50)} / ${f(r.p95)} (${f(r.p95 / reference.p95, 2)}) | ${meets ? 'yes' : 'no'} |`);
 }
-console.log(`targets: 4-bit decode >= ${TARGETS.decode} tokens/s, completion p95 < ${TARGETS.p95} ms, VSIX < ${TARGETS.vsix} MB (the estimate swaps the bundled model's two ONNX files for the shape's)`);
+console.log(`targets: 4-bit decode >= ${TARGETS.decode} tokens/s, completion p95 < ${TARGETS.p95} ms, VSIX < ${TARGETS.vsix} MB with the 4-bit file only (the estimate swaps the bundled model's ONNX files, as deflated in a ZIP, for the shape's)`);
 console.log(chosen ? `largest shape meeting them: ${chosen.label}, ${f(chosen.params, 1)}M parameters` : 'no candidate shape meets all three targets');
 if (!values.keep) fs.rmSync(work, { recursive: true, force: true });
