@@ -90,9 +90,17 @@ export function registerEdit(context: vscode.ExtensionContext, backend: Backend,
     if (hunk !== undefined) await edits.decide(document, hunk, status);
   };
 
+  // The CodeLens provider only from the first proposal on: before that, every document would be asked for lenses.
+  let lenses: vscode.Disposable | undefined;
+  const registerLenses = () => {
+    if (lenses || !edits.all.length) return;
+    lenses = vscode.languages.registerCodeLensProvider({ scheme: '*' }, new DiffCodeLenses(edits));
+    context.subscriptions.push(lenses);
+  };
+
   context.subscriptions.push(
     edits,
-    vscode.languages.registerCodeLensProvider({ scheme: '*' }, new DiffCodeLenses(edits)),
+    edits.onDidChange(registerLenses),
     edits.onDidChange(updateContext),
     vscode.window.onDidChangeActiveTextEditor(updateContext),
     vscode.commands.registerCommand(COMMAND_EDIT_SELECTION, async (arg?: vscode.Uri | EditArguments): Promise<EditResult | undefined> => {
