@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { assertNever } from '../../protocol/assertNever';
 import type { Attachment, CodeAction } from '../../protocol/chat';
+import { documentLines } from '../shared/documentLines';
 import { SECTION } from '../shared/settings';
 import { locateBlock } from './applyTarget';
 
@@ -19,8 +20,6 @@ function targetEditor(): vscode.TextEditor | undefined {
   return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
 }
 
-const linesOf = (document: vscode.TextDocument) => Array.from({ length: document.lineCount }, (_, i) => document.lineAt(i).text);
-
 /**
  * Where "Apply" puts a block: into the file an attachment of the request came from (the selection asked about, a
  * mentioned file or symbol), else the active editor's file; at the definition or lines it matches there, else at the
@@ -33,19 +32,20 @@ async function applyTarget(code: string, attachments: readonly Attachment[]): Pr
     const uri = vscode.Uri.parse(attachment.source!.uri);
     const document = await vscode.workspace.openTextDocument(uri).then((d) => d, () => undefined);
     if (!document) continue;
-    const span = locateBlock(linesOf(document), block);
+    const lines = documentLines(document);
+    const span = locateBlock(lines, block);
     if (span) return { document, ...span };
     // A rewrite of the selection that shares too little with it to be found: the selection's lines, if still there.
     if (attachment.kind === 'selection' && attachment.source!.line !== undefined) {
       const first = attachment.source!.line;
       const selected = attachment.text.replace(/\r\n?/g, '\n').split('\n');
       const last = first + selected.length - 1;
-      if (last < document.lineCount && linesOf(document).slice(first, last + 1).join('\n') === selected.join('\n')) return { document, first, last };
+      if (last < document.lineCount && lines.slice(first, last + 1).join('\n') === selected.join('\n')) return { document, first, last };
     }
   }
   const editor = targetEditor();
   if (!editor) return undefined;
-  const span = locateBlock(linesOf(editor.document), block);
+  const span = locateBlock(documentLines(editor.document), block);
   if (span) return { document: editor.document, ...span };
   // Nowhere it matches: as new lines below the cursor's line (or on it, when it is blank).
   const line = editor.selection.active.line;

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { Backend } from '../../backend/backend';
 import { extractCode, matchIndentation, unusableAnswer } from './answer';
+import { documentLines } from '../shared/documentLines';
 import { baseEditPrompt, editMessages, type EditRequest } from './editPrompt';
 import { ProposalDiffView } from './diffView';
 import { InlineDiff, type DiffOutcome } from './inlineDiff';
@@ -18,7 +19,7 @@ export type EditResult =
   | { kind: 'stopped' }
   | { kind: 'error'; message: string };
 
-interface Session {
+export interface Session {
   diff: InlineDiff;
   title: string;
   /** The model's request and its rounds (absent for proposed code). */
@@ -57,8 +58,8 @@ export class EditController implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
 
   private readonly diffView = new ProposalDiffView({
-    original: (document) => this.sessions.get(document.uri.toString())?.diff.textWith('original'),
-    proposed: (document) => this.sessions.get(document.uri.toString())?.diff.textWith('proposed'),
+    original: (document) => this.session(document)?.diff.textWith('original'),
+    proposed: (document) => this.session(document)?.diff.textWith('proposed'),
   });
 
   constructor(
@@ -68,7 +69,7 @@ export class EditController implements vscode.Disposable {
 
   /** Opens the open edit of `document` in VS Code's diff editor (the whole file, before and after). */
   showDiff(document: vscode.TextDocument): Promise<void> {
-    const session = this.sessions.get(document.uri.toString());
+    const session = this.session(document);
     return session ? this.diffView.show(document, session.title) : Promise.resolve();
   }
 
@@ -79,13 +80,13 @@ export class EditController implements vscode.Disposable {
     if (!diff.isEnded && (diff.changedLines >= LARGE_CHANGE_LINES || (wholeFile && diff.openHunks().length))) await this.showDiff(diff.document);
   }
 
-  session(document: vscode.TextDocument): (Session & { document: vscode.TextDocument }) | undefined {
-    const session = this.sessions.get(document.uri.toString());
-    return session && { ...session, document };
+  /** The proposal open in `document`, if any. */
+  session(document: vscode.TextDocument): Session | undefined {
+    return this.sessions.get(document.uri.toString());
   }
 
-  get all(): ReadonlyArray<Session> {
-    return [...this.sessions.values()];
+  get hasProposals(): boolean {
+    return this.sessions.size > 0;
   }
 
   /**
@@ -148,14 +149,12 @@ export class EditController implements vscode.Disposable {
     const session = this.open(document, first, last, instruction);
     if (session === 'busy') return { kind: 'error', message: 'An edit is already open in this file.' };
     if (session === 'read-only') return { kind: 'error', message: 'The file is read-only.' };
-    const code = session.diff.original.join('\n');
-    const lines = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => document.lineAt(from + i).text);
     session.request = {
       fileName: vscode.workspace.asRelativePath(document.uri),
       language: document.languageId,
-      code,
-      before: lines(Math.max(0, first - CONTEXT_LINES.before), first).join('\n'),
-      after: lines(last + 1, Math.min(document.lineCount, last + 1 + CONTEXT_LINES.after)).join('\n'),
+      code: session.diff.original.join('\n'),
+      before: documentLines(document, Math.max(0, first - CONTEXT_LINES.before), first).join('\n'),
+      after: documentLines(document, last + 1, Math.min(document.lineCount, last + 1 + CONTEXT_LINES.after)).join('\n'),
       instruction,
     };
     return this.run(session);
@@ -163,7 +162,7 @@ export class EditController implements vscode.Disposable {
 
   /** A further instruction for the open edit in `document`: the model refines its last answer. */
   async refine(document: vscode.TextDocument, instruction: string): Promise<EditResult> {
-    const session = this.sessions.get(document.uri.toString());
+    const session = this.session(document);
     if (!session?.request) return { kind: 'error', message: 'No edit by instruction is open in this file.' };
     session.controller?.abort();
     session.request = { ...session.request, instruction };
@@ -193,7 +192,7 @@ export class EditController implements vscode.Disposable {
           if (!controller.signal.aborted) void show(false);
         }, STREAM_WRITE_MS);
       };
-      const options = { signal: controller.signal, onEvent, maxNewTokens: prompt.maxNewTokens };
+      const options = { signal: controller.signal, onEvent };
       const result = info.hasChatTemplate
         ? await this.backend.chat({ messages: editMessages(request, session.rounds), maxNewTokens: prompt.maxNewTokens, temperature: 0 }, options)
         : await this.backend.generate({ ...baseEditPrompt(request), maxNewTokens: prompt.maxNewTokens, temperature: 0, overflow: 'error' }, options);
@@ -238,8 +237,7 @@ export class EditController implements vscode.Disposable {
   /** The document's lines outside the region (to recognise an answer that rewrote the whole file). */
   private linesOutside(diff: InlineDiff): string[] {
     const { start, end } = diff.lines;
-    const all = diff.document.getText().split(/\r?\n/);
-    return [...all.slice(0, start), ...all.slice(end)];
+    return [...documentLines(diff.document, 0, start), ...documentLines(diff.document, end)];
   }
 
   /**
@@ -281,21 +279,21 @@ export class EditController implements vscode.Disposable {
 
   /** Stop: abort a streaming answer (its diff is put back to the original). */
   async stop(document: vscode.TextDocument): Promise<void> {
-    const session = this.sessions.get(document.uri.toString());
+    const session = this.session(document);
     if (!session) return;
     session.controller?.abort();
     await session.diff.restore();
   }
 
   async decideAll(document: vscode.TextDocument, status: 'accepted' | 'rejected'): Promise<void> {
-    const session = this.sessions.get(document.uri.toString());
+    const session = this.session(document);
     if (!session) return;
     if (session.diff.isStreaming) return this.stop(document);
     await session.diff.decideAll(status);
   }
 
   async decide(document: vscode.TextDocument, hunk: number, status: 'accepted' | 'rejected'): Promise<void> {
-    const session = this.sessions.get(document.uri.toString());
+    const session = this.session(document);
     if (session && !session.diff.isStreaming) await session.diff.decide(hunk, status);
   }
 

@@ -7,6 +7,7 @@
 // now is. Another edit inside the region ends the session with the text as it stands, both sides kept, and says so.
 
 import * as vscode from 'vscode';
+import { documentLines } from '../shared/documentLines';
 import { Proposal, type DisplayedLine } from './proposal';
 
 /** How far from where it was the region's text is looked for after lines came or went unseen. */
@@ -60,7 +61,7 @@ export class InlineDiff implements vscode.Disposable {
   ) {
     this.start = first;
     this.eol = document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
-    const original = last < first ? [] : Array.from({ length: last - first + 1 }, (_, i) => document.lineAt(first + i).text);
+    const original = documentLines(document, first, last + 1);
     this.proposal = new Proposal(original, [], true);
     this.shown = this.proposal.display();
     this.subscriptions.push(
@@ -92,7 +93,7 @@ export class InlineDiff implements vscode.Disposable {
   /** The document's text with the region as it was, or as it would be with every open change accepted. */
   textWith(side: 'original' | 'proposed'): string {
     const { start, end } = this.lines;
-    const lines = Array.from({ length: this.document.lineCount }, (_, i) => this.document.lineAt(i).text);
+    const lines = documentLines(this.document);
     const region = side === 'original' ? this.proposal.original : this.proposal.resolved('accepted');
     return [...lines.slice(0, start), ...region, ...lines.slice(end)].join(this.eol);
   }
@@ -138,11 +139,11 @@ export class InlineDiff implements vscode.Disposable {
   /** Writes the original text back exactly (Stop while streaming; an unusable answer) and ends the session. */
   restore(): Promise<void> {
     this.proposal = new Proposal(this.proposal.original, this.proposal.original, false);
-    return this.render(true);
+    return this.render();
   }
 
   /** Writes and paints what the proposal shows now, after the writes before it. */
-  private render(restoring = false): Promise<void> {
+  private render(): Promise<void> {
     this.writes = this.writes.then(async () => {
       if (this.ended) return;
       const next = this.proposal.display();
@@ -158,11 +159,12 @@ export class InlineDiff implements vscode.Disposable {
       }
       this.paint();
       this.changed.fire();
-      if (settled) this.end(restoring ? 'rejected' : this.outcome());
+      if (settled) this.end(this.outcome());
     });
     return this.writes;
   }
 
+  /** How the decisions came out (a restored proposal has no hunks: rejected). */
   private outcome(): DiffOutcome {
     const statuses = new Set(this.proposal.hunks.map((h) => h.status));
     return statuses.size === 1 && statuses.has('accepted') ? 'accepted' : statuses.has('accepted') ? 'partly accepted' : 'rejected';
@@ -263,7 +265,9 @@ export class InlineDiff implements vscode.Disposable {
       if (editor) {
         // An editor that will not take the edit (read-only) never answers: give up after a while.
         const edit = editor.edit((builder) => builder.replace(range, text), { undoStopBefore: this.firstWrite, undoStopAfter: last });
-        done = await Promise.race([edit, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the editor did not take the edit within 10 s')), WRITE_TIMEOUT_MS))]);
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the editor did not take the edit within 10 s')), WRITE_TIMEOUT_MS)));
+        done = await Promise.race([edit, timeout]).finally(() => clearTimeout(timer));
       } else {
         // Not shown in an editor: a workspace edit works on any open document.
         const edit = new vscode.WorkspaceEdit();
@@ -286,10 +290,9 @@ export class InlineDiff implements vscode.Disposable {
       const removed = change.range.end.line - change.range.start.line;
       // Entirely above the region (an edit ending on the line before it, Enter at that line's end included).
       if (change.range.end.line < start) shift += added - removed;
-      // At or below the region's end: nothing moves. (The region's lines are [start, end).)
-      else if (change.range.start.line >= end && end > start) continue;
-      else if (end === start && change.range.start.line >= start) continue;
-      else return this.leftAsShown();
+      // Starting inside the region (its lines are [start, end)) or reaching into it from above; at or below its end,
+      // nothing moves.
+      else if (change.range.start.line < end) return this.leftAsShown();
     }
     this.start += shift;
     if (shift) this.paint();

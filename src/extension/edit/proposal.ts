@@ -37,7 +37,7 @@ export class Proposal {
    */
   constructor(
     readonly original: readonly string[],
-    readonly proposed: readonly string[],
+    proposed: readonly string[],
     readonly streaming: boolean,
   ) {
     this.parts = buildParts(original, proposed, streaming);

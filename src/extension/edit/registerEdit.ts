@@ -93,7 +93,7 @@ export function registerEdit(context: vscode.ExtensionContext, backend: Backend,
   // The CodeLens provider only from the first proposal on: before that, every document would be asked for lenses.
   let lenses: vscode.Disposable | undefined;
   const registerLenses = () => {
-    if (lenses || !edits.all.length) return;
+    if (lenses || !edits.hasProposals) return;
     lenses = vscode.languages.registerCodeLensProvider({ scheme: '*' }, new DiffCodeLenses(edits));
     context.subscriptions.push(lenses);
   };

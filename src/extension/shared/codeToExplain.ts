@@ -2,6 +2,7 @@
 // Selection, Explain Attention and the surprise map use it), and what they say when it had to be cut.
 
 import * as vscode from 'vscode';
+import { documentLines } from './documentLines';
 import { indentationBlock, innermostSymbol, type SymbolRange } from './enclosingBlock';
 import type { ModelInfo } from '../../protocol/engine';
 import { megabytes } from '../../protocol/estimates';
@@ -24,7 +25,7 @@ export async function codeToExplain(editor: vscode.TextEditor): Promise<vscode.R
   const symbols = await vscode.commands
     .executeCommand<vscode.DocumentSymbol[] | undefined>('vscode.executeDocumentSymbolProvider', document.uri)
     .then((s) => s ?? [], () => []);
-  const lines = Array.from({ length: document.lineCount }, (_, i) => document.lineAt(i).text);
+  const lines = documentLines(document);
   const block = innermostSymbol(toSymbolRanges(symbols.filter((s) => 'children' in s)), line) ?? indentationBlock(lines, line);
   if (!block) return undefined;
   return new vscode.Range(block.start, 0, block.end, document.lineAt(block.end).text.length);

@@ -40,6 +40,16 @@ async function diffShown(document: vscode.TextDocument, before: string) {
   return until('the diff', () => document.getText() !== before && edits.session(document));
 }
 
+/** CODE in a new file, `selection` of it edited as `instruction` says; resolves once the answer has started to stream in. */
+async function streamingEdit(name: string, selection: vscode.Selection, instruction: string) {
+  const { edits } = await api();
+  const { document, editor } = await openFile(name, CODE);
+  editor.selection = selection;
+  const running = vscode.commands.executeCommand<EditResult>('attentive.editSelection', { instruction });
+  await until('the first streamed write', () => edits.session(document)?.diff.isStreaming && document.getText() !== CODE, 120_000, 0);
+  return { document, editor, running };
+}
+
 /** Waits until the edit session of `document` is gone (decided, restored or left). */
 async function sessionEnded(document: vscode.TextDocument): Promise<void> {
   const { edits } = await api();
@@ -92,11 +102,7 @@ export function editSuite(): void {
     });
 
     it('the user types above and below while the answer streams: the diff moves along and Accept All keeps the typing', async () => {
-      const { edits } = await api();
-      const { document, editor } = await openFile('edit_stream_typing.py', CODE);
-      editor.selection = new vscode.Selection(7, 0, 11, 12);
-      const running = vscode.commands.executeCommand<EditResult>('attentive.editSelection', { instruction: 'add type hints' });
-      await until('the first streamed write', () => edits.session(document)?.diff.isStreaming && document.getText() !== CODE, 120_000, 0);
+      const { document, editor, running } = await streamingEdit('edit_stream_typing.py', new vscode.Selection(7, 0, 11, 12), 'add type hints');
       // Typed as keystrokes are (VS Code's "type" command at the cursor), while the answer still streams.
       editor.selection = new vscode.Selection(0, 0, 0, 0);
       await vscode.commands.executeCommand('type', { text: '# typed above\n' });
@@ -132,11 +138,7 @@ export function editSuite(): void {
     });
 
     it('Stop while the answer streams leaves the file byte-identical', async () => {
-      const { edits } = await api();
-      const { document, editor } = await openFile('edit_stop.py', CODE);
-      editor.selection = new vscode.Selection(0, 0, 15, 0);
-      const running = vscode.commands.executeCommand<EditResult>('attentive.editSelection', { instruction: 'rewrite this module as a class with docstrings' });
-      await until('the first streamed write', () => edits.session(document)?.diff.isStreaming && document.getText() !== CODE, 120_000, 0);
+      const { document, running } = await streamingEdit('edit_stop.py', new vscode.Selection(0, 0, 15, 0), 'rewrite this module as a class with docstrings');
       await vscode.commands.executeCommand('attentive.edit.rejectAll');
       assert.deepEqual(await running, { kind: 'stopped' });
       await sessionEnded(document);
