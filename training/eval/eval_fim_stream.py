@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from training.data.fim import EDITOR_KINDS
-from training.eval.evaluate import fast_logits
+from training.eval.evaluate import fast_logits, token_nll
 from training.paths import DATA
 from training.model.checkpoint import load_model
 
@@ -50,8 +50,7 @@ def score_kinds(model, data_dir: str, examples: int, kinds=EDITOR_KINDS) -> dict
         for (start, first, mode), end in zip(index, ends):
             ids = torch.tensor(np.concatenate([[EOT], stream[start:end]]).astype(np.int64))[None]   # [1, T]
             with torch.no_grad():
-                logp = F.log_softmax(fast_logits(model, ids)[0, :-1].float(), dim=-1)        # [T-1, vocab]
-            nll = -logp.gather(1, ids[0, 1:, None])[:, 0].numpy()                            # [T-1]: nll[k] scores ids[k+1]
+                nll = token_nll(fast_logits(model, ids)[0, :-1], ids[0, 1:])                 # [T-1]: nll[k] scores ids[k+1]
             f = first - start  # the first middle token's index in the example: ids[f + 1], scored by nll[f]
             parts[mode]["first_middle_token"].append(float(nll[f]))
             parts[mode]["rest_of_middle"].extend(float(x) for x in nll[f + 1:-1])
