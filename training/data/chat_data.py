@@ -1,19 +1,25 @@
 """
-Chat fine-tuning data mined from the corpus: documented functions become instruction/response pairs.
+Chat fine-tuning data mined from the corpus: documented functions become conversations about their code.
 
-A Python function with a docstring (found with `ast`), or a JS/TS function preceded by a JSDoc comment,
-yields one conversation of one of these kinds:
-    write      user asks for a function from its summary (+ signature); assistant gives the function
-    explain    user shows the function without its docs; assistant answers with the docs as prose
-    docstring  user asks to document the undocumented function; assistant gives it documented
-    complete   user shows signature + docs; assistant gives the whole function
-Train conversations come only from train-split files and val conversations only from val-split files.
-The loss mask is 1 on the assistant reply and its <|im_end|>, 0 elsewhere.
+A Python function with a docstring (found with `ast`), or a JS/TS function preceded by a JSDoc comment, yields one
+conversation. Its first task is drawn with KIND_WEIGHTS among those the function allows (write, explain, docstring,
+complete, fix; test when its docstring has doctest examples); MULTI_TURN_RATE of the conversations go on with one
+or two follow-ups on the same function (FOLLOW_UP_WEIGHTS: explain, docstring, test, rename). chat_tasks.py builds
+each task's request and its reply from the code itself. Every reply does the task: a function whose reply would
+contain refusal phrasing (REFUSAL, from a docstring or a string) gives no conversation.
+
+Train conversations come only from train-split files and val conversations only from val-split files; the held-out
+chat set (build_chat_eval -> chat_eval.jsonl, scored by training/eval/eval_chat.py) also only from val-split files.
+The loss mask is 1 on every assistant reply and its <|im_end|>, 0 elsewhere.
 """
 import ast
+import json
 import random
 import re
 import textwrap
+
+from training.data import chat_tasks
+from training.data.chat_tasks import code_facts, doctest_examples, own_identifiers, summary_of
 
 SYSTEM_PROMPT = "You are Attentive, a helpful coding assistant running locally in the editor."
 
@@ -30,11 +36,16 @@ CHAT_TEMPLATE = (
     "{%- endif %}"
 )
 
-KIND_WEIGHTS = {"write": 0.35, "explain": 0.3, "docstring": 0.15, "complete": 0.2}
+# first task of a conversation, among those the function allows (test: only functions with doctest examples, so
+# weighted up; fix: only where a bug can be injected)
+KIND_WEIGHTS = {"write": 0.2, "explain": 0.25, "docstring": 0.1, "complete": 0.15, "fix": 0.2, "test": 0.3}
+FOLLOW_UP_WEIGHTS = {"explain": 0.3, "docstring": 0.2, "test": 0.3, "rename": 0.2}
+MULTI_TURN_RATE = 0.2  # conversations with 2 or 3 user turns (half each) on the same function
 MIN_LINES, MAX_LINES, MAX_CHARS = 3, 60, 2500
 MAX_PER_FILE = 4  # spread examples over many files
-FENCE = {"python": "python", "typescript": "ts", "javascript": "js"}
-LANG_NAME = {"python": "Python", "typescript": "TypeScript", "javascript": "JavaScript"}
+EVAL_MAX_CHARS = 750  # held-out chat set: a reply with the whole function fits 256 new tokens (~3.4 bytes a token)
+EVAL_GROUPS = ("explain", "test", "fix", ("write", "complete"))  # the held-out set's mix, in turn
+REFUSAL = re.compile(r"\b(?:I can(?:'|no)?t|I'm sorry|I am sorry|as an AI|I'm unable|I am unable|I won't)\b", re.I)
 
 
 def render(messages: list[dict], add_generation_prompt: bool = False) -> str:
@@ -45,18 +56,11 @@ def render(messages: list[dict], add_generation_prompt: bool = False) -> str:
     return out + ("<|im_start|>assistant\n" if add_generation_prompt else "")
 
 
-def summary_of(doc: str) -> str | None:
-    """First paragraph of a docstring as one line, if it reads like a sentence."""
-    para = " ".join(doc.strip().split("\n\n")[0].split())
-    if not 15 <= len(para) <= 300 or not para[0].isalpha() or para.startswith((">>>", "..")):
-        return None
-    return para
-
-
 # --- Python -------------------------------------------------------------------------------------------
 
 def python_functions(text: str) -> list[dict]:
-    """Documented functions: {name, signature, doc, full, nodoc, header} (sources dedented)."""
+    """Documented functions: {name, signature, doc, full, nodoc, header, param_docs, returns_doc} (sources dedented;
+    param_docs and returns_doc are JSDoc's, empty here)."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -84,7 +88,7 @@ def python_functions(text: str) -> list[dict]:
         signature = textwrap.dedent("".join(header)).strip()
         out.append({"name": node.name, "signature": signature, "doc": doc.strip(), "full": full, "nodoc": nodoc,
                     "header": textwrap.dedent("".join(lines[start - 1:ds.end_lineno])).rstrip() + "\n",
-                    "params": [], "returns": None})
+                    "param_docs": [], "returns_doc": None})
     return out
 
 
@@ -208,74 +212,161 @@ def js_functions(text: str) -> list[dict]:
         comment = textwrap.dedent(text[comment_start:m.start("indent")]).strip()
         signature = textwrap.dedent(text[decl_start:b]).strip()
         out.append({"name": name, "signature": signature, "doc": desc, "full": comment + "\n" + fn, "nodoc": fn,
-                    "header": comment + "\n" + signature + " {\n", "params": params, "returns": returns})
+                    "header": comment + "\n" + signature + " {\n", "param_docs": params, "returns_doc": returns})
     return out
 
 
 # --- conversations ------------------------------------------------------------------------------------
 
-def _that_clause(summary: str) -> str:
-    """'Returns x.' -> 'that returns x'; 'Return x.' -> 'to return x' (imperative docstrings are the norm)."""
-    s = summary.rstrip(".")
-    first = s.split()[0]
-    s = s[0].lower() + s[1:] if not (len(first) > 1 and first[1].isupper()) else s
-    return ("that " if first.lower().endswith("s") and not first.lower().endswith("ss") else "to ") + s
+def mine_functions(doc: dict) -> list[dict]:
+    """The documented functions of one file that conversations are built on, each with the facts read from its code
+    (fn["facts"]) and, for Python, its doctest examples (fn["examples"])."""
+    if doc["language"] == "python":
+        fns = python_functions(doc["text"])
+    elif doc["path"].endswith(".d.ts"):
+        return []  # declarations have no bodies
+    else:
+        fns = js_functions(doc["text"])
+    out = []
+    for fn in fns:
+        if not summary_of(fn["doc"]) or len(fn["doc"]) > 1500:
+            continue
+        fn["facts"] = code_facts(fn, doc["language"])
+        if fn["facts"] is not None:
+            fn["examples"] = doctest_examples(fn["doc"], fn["name"]) if doc["language"] == "python" else []
+            out.append(fn)
+    return out
 
 
-def make_conversation(fn: dict, language: str, kind: str, rng: random.Random) -> list[dict]:
-    lang, fence = LANG_NAME[language], FENCE[language]
-    block = lambda code: f"```{fence}\n{code.rstrip()}\n```"  # noqa: E731
-    summary = summary_of(fn["doc"])
-    if kind == "write":
-        user = rng.choice([
-            f"Write a {lang} function {_that_clause(summary)}.\nUse this signature: `{fn['signature']}`",
-            f"Implement `{fn['name']}` in {lang}: {summary}\n\n{block(fn['signature'])}",
-            f"Write a {lang} function `{fn['name']}` {_that_clause(summary)}.",
-        ])
-        reply = block(fn["full"])
-    elif kind == "explain":
-        user = rng.choice([
-            f"Explain this code:\n{block(fn['nodoc'])}",
-            f"What does this function do?\n{block(fn['nodoc'])}",
-            f"{block(fn['nodoc'])}\nWhat does `{fn['name']}` do?",
-        ])
-        reply = fn["doc"]
-        if fn["params"]:
-            reply += "\n\nParameters:\n" + "\n".join(f"- `{p}`: {t}" for p, t in fn["params"])
-        if fn["returns"]:
-            reply += f"\n\nReturns: {fn['returns']}"
-    elif kind == "docstring":
-        what = "a docstring" if language == "python" else "a JSDoc comment"
-        user = rng.choice([f"Add {what} to this function:\n{block(fn['nodoc'])}",
-                           f"Document this {lang} function with {what}.\n{block(fn['nodoc'])}"])
-        reply = block(fn["full"])
-    else:  # complete
-        user = rng.choice([f"Complete this function:\n{block(fn['header'])}",
-                           f"Finish the implementation:\n{block(fn['header'])}"])
-        reply = block(fn["full"])
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user},
-            {"role": "assistant", "content": reply}]
+def _draw(weights: dict, kinds: list[str], rng: random.Random) -> str:
+    return rng.choices(kinds, [weights[k] for k in kinds])[0]
 
 
-def build_conversations(docs: list[dict], seed: int = 0) -> list[dict]:
-    """One conversation per documented function (at most MAX_PER_FILE per file), kinds drawn at random."""
+def make_conversation(fn: dict, language: str, rng: random.Random, multi_turn_rate: float = MULTI_TURN_RATE,
+                      first_kind: str | None = None) -> dict | None:
+    """{messages, turns: the kind of each assistant reply} on one function; first_kind forces the first task (else
+    drawn). Follow-ups never repeat a kind, and a rename comes last (later replies would use the old name). None
+    when the forced task cannot be built or a reply would contain refusal phrasing."""
+    kinds = [first_kind] if first_kind else [k for k in KIND_WEIGHTS if k != "test" or fn["examples"]]
+    turn, turns = None, []
+    while kinds and turn is None:
+        kind = _draw(KIND_WEIGHTS, kinds, rng)
+        kinds.remove(kind)
+        turn = chat_tasks.first_turn(fn, language, kind, rng)
+    if turn is None:
+        return None
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    follow_ups = rng.choice([1, 2]) if rng.random() < multi_turn_rate else 0
+    while turn is not None:
+        user, reply, shown = turn
+        messages += [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
+        turns.append(kind)
+        if len(turns) > follow_ups or kind == "rename":
+            break
+        options = [k for k in FOLLOW_UP_WEIGHTS if k not in turns and (k != "rename" or len(turns) == follow_ups)]
+        turn = None
+        while options and turn is None:
+            kind = _draw(FOLLOW_UP_WEIGHTS, options, rng)
+            options.remove(kind)
+            turn = chat_tasks.follow_up(fn, language, kind, rng, shown)
+    if any(REFUSAL.search(m["content"]) for m in messages if m["role"] == "assistant"):
+        return None
+    return {"messages": messages, "turns": turns}
+
+
+def build_conversations(docs: list[dict], seed: int = 0, multi_turn_rate: float = MULTI_TURN_RATE) -> list[dict]:
+    """One conversation per documented function (at most MAX_PER_FILE per file), tasks drawn at random."""
     rng = random.Random(seed)
-    kinds, weights = zip(*KIND_WEIGHTS.items())
     convs = []
     for d in docs:
-        if d["language"] == "python":
-            fns = python_functions(d["text"])
-        elif d["path"].endswith(".d.ts"):
-            continue  # declarations have no bodies
-        else:
-            fns = js_functions(d["text"])
-        fns = [f for f in fns if summary_of(f["doc"]) and len(f["doc"]) <= 1500]
+        fns = mine_functions(d)
         rng.shuffle(fns)
+        fns.sort(key=lambda fn: not fn["examples"])  # functions with doctest examples first: they allow the test task
         for fn in fns[:MAX_PER_FILE]:
-            kind = rng.choices(kinds, weights)[0]
-            convs.append({"messages": make_conversation(fn, d["language"], kind, rng), "kind": kind,
-                          "language": d["language"], "path": d["path"]})
+            conv = make_conversation(fn, d["language"], rng, multi_turn_rate)
+            if conv is not None:
+                convs.append({**conv, "kind": conv["turns"][0], "language": d["language"], "path": d["path"]})
     return convs
+
+
+# --- the held-out chat set ----------------------------------------------------------------------------
+
+def verified_examples(fn: dict, imports: list[str]) -> list[dict]:
+    """fn's doctest examples that pass against fn with only its file's imports around it (as the scorer runs them:
+    the module's other functions and globals are missing); [] unless they still check a call of the function."""
+    if not fn["examples"]:
+        return []
+    passed = chat_tasks.run_examples(fn["full"], fn["examples"], imports)["passed"]
+    kept = [e for e, ok in zip(fn["examples"], passed) if ok]
+    if kept != fn["examples"] and not all(chat_tasks.run_examples(fn["full"], kept, imports)["passed"]):
+        return []  # a dropped example set up what a later one used
+    return kept if chat_tasks.checks_a_call(kept, fn["name"]) else []
+
+
+def build_chat_eval(docs: list[dict], prompts: int = 200, seed: int = 0) -> list[dict]:
+    """Up to `prompts` single-turn prompts on the functions of docs (val-split files), one function each, the tasks
+    taken in turn from EVAL_GROUPS while functions allow them. A record: id, kind, language, path, name, identifiers
+    (the function's name, parameters, locals), params, messages (up to the last user turn), reference (the data's
+    reply), doctest (Python, not for explain: {function_source, imports (the file's), examples that pass against
+    the function}, or None)."""
+    rng = random.Random(seed)
+    fns = [(fn, d) for d in docs for fn in mine_functions(d) if len(fn["full"]) <= EVAL_MAX_CHARS]
+    rng.shuffle(fns)
+    runnable = {}  # function index -> (examples that pass, the file's imports)
+    for i, (fn, d) in enumerate(fns):
+        imports = chat_tasks.file_imports(d["text"]) if fn["examples"] else []
+        if verified := verified_examples(fn, imports):
+            runnable[i] = (verified, imports)
+    # functions with runnable examples are few: every task but explain (which is not run) looks at them first, so
+    # that the turns share them out, and explain last
+    runnable_first = sorted(range(len(fns)), key=lambda i: i not in runnable)
+    used, per_file, out = set(), {}, []
+
+    def record(i: int, group) -> dict | None:
+        fn, d = fns[i]
+        kind = group if isinstance(group, str) else rng.choice(group)
+        if per_file.get(d["path"], 0) >= MAX_PER_FILE:
+            return None
+        examples, imports = runnable.get(i, ([], [])) if kind != "explain" else ([], [])
+        # a test reply states the examples that run when there are such, else all of them (then scored on parsing)
+        conv = make_conversation({**fn, "examples": examples or fn["examples"]}, d["language"], rng, 0, first_kind=kind)
+        if conv is None:
+            return None
+        return {"id": len(out), "kind": kind, "language": d["language"], "path": d["path"], "name": fn["name"],
+                "identifiers": own_identifiers(fn), "params": fn["facts"]["params"], "messages": conv["messages"][:-1],
+                "reference": conv["messages"][-1]["content"],
+                "doctest": {"function_source": fn["full"], "imports": imports, "examples": examples} if examples else None}
+
+    scans = {group: iter(runnable_first[::-1] if group == "explain" else runnable_first) for group in EVAL_GROUPS}
+    while len(out) < prompts and scans:
+        for group in list(scans):
+            for i in scans[group]:
+                rec = None if i in used else record(i, group)
+                if rec is not None:
+                    used.add(i)
+                    per_file[rec["path"]] = per_file.get(rec["path"], 0) + 1
+                    out.append(rec)
+                    break
+            else:
+                del scans[group]  # no function left for this task
+            if len(out) == prompts:
+                break
+    return out
+
+
+def write_chat_eval(path: str, docs: list[dict], prompts: int = 200, seed: int = 0) -> dict:
+    """build_chat_eval's records as JSON lines in `path`; returns the set's figures."""
+    records = build_chat_eval(docs, prompts, seed)
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    stats = {"examples": len(records), "by_kind": {}, "by_language": {},
+             "with_doctests": sum(r["doctest"] is not None for r in records),
+             "doctest_examples": sum(len(r["doctest"]["examples"]) for r in records if r["doctest"])}
+    for r in records:
+        stats["by_kind"][r["kind"]] = stats["by_kind"].get(r["kind"], 0) + 1
+        stats["by_language"][r["language"]] = stats["by_language"].get(r["language"], 0) + 1
+    return stats
 
 
 def tokenize_conversation(messages: list[dict], tok) -> tuple[list[int], list[int]]:
@@ -307,7 +398,8 @@ def tokenize_conversations(convs: list[dict], tok, max_tokens: int | None = None
     random.Random(seed).shuffle(convs)
     eot = tok.token_to_id("<|endoftext|>")
     ids, mask = [], []
-    stats = {"conversations": 0, "by_kind": {}, "by_language": {}}
+    # by_kind counts replies (a multi-turn conversation has several), by_turns conversations by their user turns
+    stats = {"conversations": 0, "by_kind": {}, "by_turns": {}, "by_language": {}}
     for c in convs:
         i, m = tokenize_conversation(c["messages"], tok)
         if max_tokens is not None and len(ids) + len(i) + 1 > max_tokens:
@@ -315,7 +407,10 @@ def tokenize_conversations(convs: list[dict], tok, max_tokens: int | None = None
         ids += i + [eot]
         mask += m + [0]
         stats["conversations"] += 1
-        stats["by_kind"][c["kind"]] = stats["by_kind"].get(c["kind"], 0) + 1
+        for kind in c["turns"]:
+            stats["by_kind"][kind] = stats["by_kind"].get(kind, 0) + 1
+        turns = str(len(c["turns"]))
+        stats["by_turns"][turns] = stats["by_turns"].get(turns, 0) + 1
         stats["by_language"][c["language"]] = stats["by_language"].get(c["language"], 0) + 1
     stats["available_conversations"] = len(convs)
     return ids, mask, stats

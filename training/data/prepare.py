@@ -172,7 +172,8 @@ def write_sft(prefix: str, docs: list[dict], tok: BPETokenizer, seed: int, max_t
     ids, mask, stats = chat_data.tokenize_conversations(convs, tok, max_tokens=max_tokens, seed=seed)
     np.array(ids, dtype=np.uint16).tofile(prefix + ".bin")
     np.array(mask, dtype=np.uint8).tofile(prefix + "_mask.bin")
-    log(f"wrote {prefix}.bin: {len(ids)} tokens, {sum(mask)} masked-in, {stats['conversations']} conversations")
+    log(f"wrote {prefix}.bin: {len(ids)} tokens, {sum(mask)} masked-in, {stats['conversations']} conversations "
+        f"(by user turns {stats['by_turns']}); replies by task {stats['by_kind']}")
     return {"tokens": len(ids), "loss_tokens": int(sum(mask)), **stats}
 
 
@@ -202,6 +203,7 @@ def main(argv=None):
                     help="copy sft_*.bin from this data directory instead of building them")
     ap.add_argument("--val-tokens", type=int, default=None, help="cap on val.bin tokens")
     ap.add_argument("--fim-eval-examples", type=int, default=400, help="held-out editor FIM examples per hole kind (val_fim_<kind>.bin)")
+    ap.add_argument("--chat-eval-examples", type=int, default=200, help="held-out chat prompts (chat_eval.jsonl, for eval_chat)")
     args = ap.parse_args(argv)
     global DATA
     if args.out:
@@ -278,6 +280,9 @@ def main_rest(args, tok, train_docs, val_docs):
     else:
         sft_train = write_sft(os.path.join(DATA, "sft_train"), train_docs, tok, args.seed, args.sft_tokens)
         sft_val = write_sft(os.path.join(DATA, "sft_val"), val_docs, tok, args.seed + 1, None)
+    # prompts on held-out functions with what eval_chat needs to score a model's answers automatically
+    chat_eval = chat_data.write_chat_eval(os.path.join(DATA, "chat_eval.jsonl"), val_docs, args.chat_eval_examples, args.seed)
+    log(f"wrote chat_eval.jsonl: {chat_eval['examples']} prompts {chat_eval['by_kind']}, {chat_eval['with_doctests']} with doctest examples")
 
     meta = {
         "vocab_size": tok.vocab_size,
@@ -295,6 +300,7 @@ def main_rest(args, tok, train_docs, val_docs):
                  "kinds": fim.EDITOR_KIND_RATES,
                  "prefix_chars": args.editor_prefix_chars, "suffix_chars": args.editor_suffix_chars}),
         "fim_eval": fim_eval,
+        "chat_eval": chat_eval,
         "chat_template": chat_data.CHAT_TEMPLATE,
         "system_prompt": chat_data.SYSTEM_PROMPT,
         "seed": args.seed,
