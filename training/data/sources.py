@@ -164,17 +164,22 @@ def npm_licence(pkg_json: dict) -> str | None:
 
 
 def extract_npm_tarball(tgz: str, folder: str) -> str | None:
-    """Extract package.json and the JS/TS files of an npm tarball; returns package.json's licence field."""
+    """Extract the JS/TS files and package.json of an npm tarball (its top folder is `package/`, or the package's
+    own name in @types tarballs); returns package.json's licence field."""
+    licence = None
     with tarfile.open(tgz) as t:
         for m in t.getmembers():
-            keep = m.name.endswith(JS_TS_EXT) or m.name.count("/") == 1 and m.name.endswith("/package.json")
-            if m.isfile() and keep and _safe_member(m.name):
+            if not m.isfile() or not _safe_member(m.name):
+                continue
+            manifest = m.name.count("/") == 1 and m.name.endswith("/package.json")
+            if manifest:
+                try:
+                    licence = npm_licence(json.load(t.extractfile(m)))
+                except ValueError:
+                    pass
+            if manifest or m.name.endswith(JS_TS_EXT):
                 t.extract(m, folder, set_attrs=False)
-    try:
-        with open(os.path.join(folder, "package", "package.json"), encoding="utf-8") as f:
-            return npm_licence(json.load(f))
-    except (OSError, ValueError):
-        return None
+    return licence
 
 
 def fetch_npm(specs: list[str], root: str = SOURCES, jobs: int = 4) -> int:

@@ -59,11 +59,11 @@ def test_newest_wheel_extracted_once(tmp_path):
     assert sources.fetch_pypi([str(house)], root) == 0  # idempotent
 
 
-def make_npm_tarball(path, pkg_json):
+def make_npm_tarball(path, pkg_json, top="package"):
     with tarfile.open(path, "w:gz") as t:
-        for name, text in (("package/package.json", json.dumps(pkg_json)), ("package/src/index.ts", "export const a = 1;\n"),
-                           ("package/lib/index.js", "module.exports = 1;\n"), ("package/README.md", "# readme\n"),
-                           ("package/test/fixtures/package.json", "{}"), ("../evil.js", "boom();\n")):
+        for name, text in ((f"{top}/package.json", json.dumps(pkg_json)), (f"{top}/src/index.ts", "export const a = 1;\n"),
+                           (f"{top}/lib/index.js", "module.exports = 1;\n"), (f"{top}/README.md", "# readme\n"),
+                           (f"{top}/test/fixtures/package.json", "{}"), ("../evil.js", "boom();\n")):
             data = text.encode()
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -78,6 +78,8 @@ def test_npm_tarball_keeps_code_and_manifest_only(tmp_path):
     kept = sorted(os.path.relpath(os.path.join(d, f), folder) for d, _, fs in os.walk(folder) for f in fs)
     assert kept == ["package/lib/index.js", "package/package.json", "package/src/index.ts"]
     assert not (tmp_path / "evil.js").exists()
+    make_npm_tarball(tgz, {"name": "@types/p", "license": "MIT"}, top="p")  # @types tarballs name their top folder
+    assert sources.extract_npm_tarball(tgz, str(tmp_path / "types")) == "MIT"
 
 
 def test_copyright_licence():
