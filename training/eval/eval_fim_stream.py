@@ -36,7 +36,8 @@ def score_kinds(model, data_dir: str, examples: int, kinds=EDITOR_KINDS) -> dict
     """Mean loss (nats) on the held-out editor FIM streams prepare.py writes, one per hole kind (val_fim_<kind>.bin,
     with its index .json): the first middle token (the first holding a character of the middle; for an empty middle
     the <|endoftext|> that must come at once), the rest of the middle, and the <|endoftext|> that ends it, by kind and
-    mode (PSM, SPM variant). At most `examples` per kind, in the file's order."""
+    mode (PSM, SPM variant). At most `examples` per kind, in the file's order; examples longer than the model's
+    context are passed over (counted as `too_long`)."""
     out = {}
     for kind in kinds:
         path = os.path.join(data_dir, f"val_fim_{kind}")
@@ -47,7 +48,11 @@ def score_kinds(model, data_dir: str, examples: int, kinds=EDITOR_KINDS) -> dict
         ends = [e[0] for e in index[1:]] + [len(stream)]  # an example ends where the next begins
         index, ends = index[:examples], ends[:examples]
         parts = {mode: {"first_middle_token": [], "rest_of_middle": [], "stop_token": []} for mode in ("psm", "spm")}
+        too_long = {"psm": 0, "spm": 0}
         for (start, first, mode), end in zip(index, ends):
+            if end - start + 1 > model.config.block_size:
+                too_long[mode] += 1
+                continue
             ids = torch.tensor(np.concatenate([[EOT], stream[start:end]]).astype(np.int64))[None]   # [1, T]
             with torch.no_grad():
                 nll = token_nll(fast_logits(model, ids)[0, :-1], ids[0, 1:])                 # [T-1]: nll[k] scores ids[k+1]
@@ -55,7 +60,8 @@ def score_kinds(model, data_dir: str, examples: int, kinds=EDITOR_KINDS) -> dict
             parts[mode]["first_middle_token"].append(float(nll[f]))
             parts[mode]["rest_of_middle"].extend(float(x) for x in nll[f + 1:-1])
             parts[mode]["stop_token"].append(float(nll[-1]))
-        out[kind] = {mode: {"examples": len(p["first_middle_token"]), **{k: float(np.mean(v)) if v else None for k, v in p.items()}}
+        out[kind] = {mode: {"examples": len(p["first_middle_token"]), "too_long": too_long[mode],
+                            **{k: float(np.mean(v)) if v else None for k, v in p.items()}}
                      for mode, p in parts.items() if p["first_middle_token"]}
     return out
 
