@@ -18,8 +18,10 @@ import random
 import re
 import textwrap
 
-from training.data import chat_tasks
-from training.data.chat_tasks import code_facts, doctest_examples, own_identifiers, summary_of
+from training.data import chat_tasks, docstring_examples
+from training.data.chat_tasks import summary_of
+from training.data.code_facts import code_facts, own_identifiers
+from training.data.docstring_examples import doctest_examples
 
 SYSTEM_PROMPT = "You are Attentive, a helpful coding assistant running locally in the editor."
 
@@ -296,11 +298,11 @@ def verified_examples(fn: dict, imports: list[str]) -> list[dict]:
     the module's other functions and globals are missing); [] unless they still check a call of the function."""
     if not fn["examples"]:
         return []
-    passed = chat_tasks.run_examples(fn["full"], fn["examples"], imports)["passed"]
+    passed = docstring_examples.run_examples(fn["full"], fn["examples"], imports)["passed"]
     kept = [e for e, ok in zip(fn["examples"], passed) if ok]
-    if kept != fn["examples"] and not all(chat_tasks.run_examples(fn["full"], kept, imports)["passed"]):
+    if kept != fn["examples"] and not all(docstring_examples.run_examples(fn["full"], kept, imports)["passed"]):
         return []  # a dropped example set up what a later one used
-    return kept if chat_tasks.checks_a_call(kept, fn["name"]) else []
+    return kept if docstring_examples.checks_a_call(kept, fn["name"]) else []
 
 
 def build_chat_eval(docs: list[dict], prompts: int = 200, seed: int = 0) -> list[dict]:
@@ -314,7 +316,7 @@ def build_chat_eval(docs: list[dict], prompts: int = 200, seed: int = 0) -> list
     rng.shuffle(fns)
     runnable = {}  # function index -> (examples that pass, the file's imports)
     for i, (fn, d) in enumerate(fns):
-        imports = chat_tasks.file_imports(d["text"]) if fn["examples"] else []
+        imports = docstring_examples.file_imports(d["text"]) if fn["examples"] else []
         if verified := verified_examples(fn, imports):
             runnable[i] = (verified, imports)
     # functions with runnable examples are few: every task but explain (which is not run) looks at them first, so

@@ -17,20 +17,15 @@ checked by tokenizing: the buggy code differs from the original in exactly the t
 flip one operator between spaces on one line of code.
 """
 import ast
-import builtins
 import difflib
-import doctest
 import io
-import json
-import os
 import random
 import re
-import resource
-import subprocess
-import sys
-import tempfile
 import tokenize
 from dataclasses import dataclass
+
+from training.data.code_facts import SourceOffsets, quotable, unique
+from training.data.docstring_examples import pytest_function
 
 FENCE = {"python": "python", "typescript": "ts", "javascript": "js"}
 LANG_NAME = {"python": "Python", "typescript": "TypeScript", "javascript": "JavaScript"}
@@ -38,7 +33,6 @@ SHORT_NAMES = {"s": "text", "n": "count", "i": "index", "k": "key", "v": "value"
                "l": "items", "lst": "items", "f": "func", "fn": "func", "e": "error", "c": "char", "p": "path",
                "m": "match", "res": "result", "ret": "result", "tmp": "temp", "val": "value", "idx": "index",
                "msg": "message", "num": "number", "cnt": "count", "buf": "buffer", "arr": "array"}
-MAX_FACT_CHARS = 60  # longer expressions are described, not quoted
 DETERMINERS = {"a", "an", "the", "this", "these", "its", "one", "each", "every", "all", "any", "some"}
 
 
@@ -77,189 +71,6 @@ def _code_list(names: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-def _unique(items) -> list:
-    return list(dict.fromkeys(items))
-
-
-# --- facts read from the code --------------------------------------------------------------------------
-
-class SourceOffsets:
-    """AST positions (line, UTF-8 byte column) as indices in the source text, and the text of nodes."""
-
-    def __init__(self, source: str):
-        self.source, self.lines, self.starts = source, source.split("\n"), [0]
-        for line in self.lines:
-            self.starts.append(self.starts[-1] + len(line) + 1)
-
-    def at(self, lineno: int, col: int) -> int:
-        return self.starts[lineno - 1] + len(self.lines[lineno - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
-
-    def span(self, node) -> tuple[int, int]:
-        return self.at(node.lineno, node.col_offset), self.at(node.end_lineno, node.end_col_offset)
-
-    def text(self, node) -> str:
-        a, e = self.span(node)
-        return self.source[a:e]
-
-
-def _short(text: str | None) -> str | None:
-    """The text if it can be quoted inline: one line, short, no backtick."""
-    return text if text and "\n" not in text and "`" not in text and len(text) <= MAX_FACT_CHARS else None
-
-
-def _dotted(node) -> str | None:
-    """`f`, `os.path.join`, `self.run` for a call's target; None for anything else (subscripts, calls)."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return base and f"{base}.{node.attr}"
-    return None
-
-
-def python_facts(source: str) -> dict | None:
-    """What the function in `source` (one def, dedented) does, read from its AST; None if it does not parse."""
-    try:
-        fn = ast.parse(source).body[0]
-    except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
-        return None
-    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return None
-    seg = SourceOffsets(source).text
-    a = fn.args
-    params = [p.arg for p in a.posonlyargs + a.args + ([a.vararg] if a.vararg else []) + a.kwonlyargs
-              + ([a.kwarg] if a.kwarg else [])]
-    method = bool(params) and params[0] in ("self", "cls")
-    params = params[1:] if method else params
-    parent = {child: node for node in ast.walk(fn) for child in ast.iter_child_nodes(node)}
-    comprehension_targets = {id(n) for c in ast.walk(fn) if isinstance(c, ast.comprehension) for n in ast.walk(c.target)}
-    returns, raises, checks, loops, calls, local_names, yields = [], [], [], [], [], [], False
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Return) and node.value is not None:
-            returns.append(seg(node.value))
-        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
-            yields = True
-        elif isinstance(node, ast.Raise) and node.exc is not None:
-            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-            name, cond = _dotted(exc), parent.get(node)
-            if name:
-                when = _short(seg(cond.test)) if isinstance(cond, ast.If) and node in cond.body else None
-                raises.append((name, when))
-        elif isinstance(node, ast.While) and _short(seg(node.test)):
-            loops.append(("while", seg(node.test)))
-        elif isinstance(node, (ast.If, ast.Assert)) and _short(seg(node.test)):
-            checks.append(seg(node.test))
-        elif isinstance(node, (ast.For, ast.AsyncFor)) and _short(seg(node.iter)) and _short(seg(node.target)):
-            loops.append(("for", seg(node.target), seg(node.iter)))
-        elif isinstance(node, ast.Call) and _dotted(node.func):
-            calls.append(_dotted(node.func))
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and id(node) not in comprehension_targets:
-            local_names.append(node.id)
-    raised = {exc for exc, _ in raises}
-    conditions = {when for _, when in raises}
-    return {"params": params, "method": method, "async": isinstance(fn, ast.AsyncFunctionDef), "generator": yields,
-            "returns": returns, "raises": _unique(raises), "checks": [c for c in _unique(checks) if c not in conditions][:3],
-            "loops": _unique(loops)[:3], "calls": [c for c in _unique(calls) if c != fn.name and c not in raised][:6],
-            "locals": [n for n in _unique(local_names) if n not in params][:8]}
-
-
-_JS_KEYWORDS = {"if", "for", "while", "switch", "catch", "return", "function", "typeof", "new", "await", "super",
-                "import", "with", "do", "else", "in", "of", "void", "delete", "throw", "yield", "async"}
-_IDENT = r"[A-Za-z_$][\w$]*"
-
-
-def _js_blanked(s: str) -> str:
-    """The source with comments and the insides of string and template literals blanked to spaces (line breaks
-    kept): the same length, so a match's span quotes the original."""
-    out, i = list(s), 0
-    blank = lambda a, b: out.__setitem__(slice(a, b), [c if c == "\n" else " " for c in s[a:b]])  # noqa: E731
-    while i < len(s):
-        if s[i] in "'\"`":
-            j = _skip_js_string(s, i)
-            blank(i + 1, max(i + 1, j - 1))
-            i = j
-        elif s.startswith("//", i) or s.startswith("/*", i):
-            j = s.find("\n" if s[i + 1] == "/" else "*/", i + 2)
-            j = len(s) if j < 0 else j + (0 if s[i + 1] == "/" else 2)
-            blank(i, j)
-            i = j
-        else:
-            i += 1
-    return "".join(out)
-
-
-def _skip_js_string(s: str, i: int) -> int:
-    q, i = s[i], i + 1
-    while i < len(s):
-        if s[i] == "\\":
-            i += 2
-        elif s[i] == q:
-            return i + 1
-        elif s[i] == "\n" and q != "`":
-            return i
-        else:
-            i += 1
-    return i
-
-
-def _split_top_level(s: str) -> list[str]:
-    """A parameter list split at its top-level commas (not those inside brackets or a type's <...>)."""
-    parts, depth, cur = [], 0, ""
-    for prev, c in zip(" " + s, s):
-        depth += c in "([{<"
-        depth -= c in ")]}" or c == ">" and prev != "="  # `=>` of an arrow function in a default value
-        if c == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += c
-    return parts + [cur] if cur.strip() else parts
-
-
-def js_facts(fn: dict) -> dict:
-    """The same facts for a JS/TS function, read with regexes from its code (comments and strings blanked)."""
-    source = fn["nodoc"]
-    code = _js_blanked(source)
-    open_paren = code.find("(", code.find(fn["name"]) + len(fn["name"]))
-    depth, close = 0, open_paren
-    for close in range(open_paren, len(code)):
-        depth += code[close] == "("
-        depth -= code[close] == ")"
-        if depth == 0:
-            break
-    params = []
-    for part in _split_top_level(code[open_paren + 1:close]):
-        m = re.match(_IDENT, re.sub(r"^\s*(?:\.\.\.|(?:public|private|protected|readonly)\s+)*", "", part))
-        if m and m.group() != "this":  # destructured parameters ({ a, b }) have no name of their own
-            params.append(m.group())
-    head = code[:open_paren]
-
-    def quoted(pattern: str, group: int = 1) -> list[str]:  # a group's original text in each match in the body
-        return [source[m.start(group):m.end(group)].strip() for m in re.compile(pattern).finditer(code, close + 1)]
-
-    calls = [c for c in re.findall(rf"(?<![\w$.])({_IDENT}(?:\.{_IDENT})*)\s*\(", code[close + 1:])
-             if c.split(".")[0] not in _JS_KEYWORDS and c != fn["name"]]
-    for_of = rf"\bfor\s*\(\s*(?:const|let|var)\s+({_IDENT})\s+of\s+([^)]+)\)"
-    loops = [("for", target, it) for target, it in zip(quoted(for_of), quoted(for_of, 2)) if _short(it)]
-    loops += [("while", t) for t in quoted(r"\bwhile\s*\(([^)]*)\)") if _short(t)]
-    local_names = [n for n in re.findall(rf"\b(?:const|let|var)\s+({_IDENT})", code[close + 1:]) if n not in params]
-    return {"params": params, "method": False, "async": bool(re.search(r"\basync\b", head)),
-            "generator": bool(re.search(r"function\s*\*", head)),
-            "returns": [r for r in quoted(r"\breturn\b([^;\n]*)") if r],
-            "raises": [(e, None) for e in _unique(re.findall(rf"\bthrow\s+(?:new\s+)?({_IDENT})", code[close + 1:]))],
-            "checks": _unique(c for c in quoted(r"\bif\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)") if _short(c))[:3],
-            "loops": _unique(loops)[:3], "calls": _unique(calls)[:6], "locals": _unique(local_names)[:8]}
-
-
-def code_facts(fn: dict, language: str) -> dict | None:
-    return python_facts(fn["full"]) if language == "python" else js_facts(fn)
-
-
-def own_identifiers(fn: dict) -> list[str]:
-    """The function's name, parameters and local names: what an answer about it should mention."""
-    return _unique([fn["name"], *fn["facts"]["params"], *fn["facts"]["locals"]])
-
-
 def _doc_details(doc: str) -> str:
     """The docstring after its summary, each paragraph cut at its first doctest example, at most two paragraphs."""
     paras = [re.split(r"(?m)^\s*>>>", p)[0].strip() for p in doc.strip().split("\n\n")[1:]]
@@ -293,7 +104,7 @@ def explain_reply(fn: dict, language: str) -> str:
         points.append(f"It raises `{exc}`" + (f" when `{when}`." if when else "."))
     if f["locals"]:
         points.append(f"It keeps its intermediate results in {_code_list(f['locals'])}.")
-    quoted = [r for r in _unique(f["returns"]) if _short(r)]
+    quoted = [r for r in unique(f["returns"]) if quotable(r)]
     if fn.get("returns_doc"):
         points.append(f"It returns {lower_first(fn['returns_doc'].rstrip('.'))}.")
     elif f["generator"]:
@@ -307,81 +118,6 @@ def explain_reply(fn: dict, language: str) -> str:
         points.append("It returns `None`.")
     out.append("\n".join(f"- {p}" for p in points))
     return "\n\n".join(out)
-
-
-# --- tests from doctest examples -----------------------------------------------------------------------
-
-def doctest_examples(doc: str, name: str) -> list[dict]:
-    """The docstring's doctest examples that a pytest test can state, as {source, want, exc_msg} (exc_msg: the
-    expected builtin exception's line, else None); [] unless one of them checks a call of `name`."""
-    try:
-        examples = doctest.DocTestParser().get_examples(doc)
-    except ValueError:
-        return []
-    out = []
-    for ex in examples:
-        if "doctest:" in ex.source or "print(" in ex.source:
-            continue
-        try:
-            ast.parse(ex.source)
-        except SyntaxError:
-            continue
-        want = ex.want.strip()
-        if ex.exc_msg is not None:
-            if not isinstance(getattr(builtins, _exception_name(ex.exc_msg), None), type):
-                continue
-        elif want and ("\n" in want or "..." in want or not _is_literal(want)):
-            continue
-        out.append({"source": ex.source, "want": ex.want, "exc_msg": ex.exc_msg})
-    while out and not (out[-1]["want"].strip() or out[-1]["exc_msg"]):
-        out.pop()  # statements after the last checked example set up nothing
-    return out if checks_a_call(out, name) else []
-
-
-def checks_a_call(examples: list[dict], name: str) -> bool:
-    """Whether one of the examples states what a call of `name` gives."""
-    return any(e["want"].strip() and e["exc_msg"] is None and f"{name}(" in e["source"] for e in examples)
-
-
-def _exception_name(exc_msg: str) -> str:
-    return exc_msg.split(":")[0].strip()
-
-
-def _is_literal(text: str) -> bool:
-    try:
-        ast.literal_eval(text)
-        return True
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False
-
-
-def _is_expression(source: str) -> bool:
-    try:
-        ast.parse(source, mode="eval")
-        return True
-    except SyntaxError:
-        return False
-
-
-def _indented(code: str, depth: int = 1) -> str:
-    return "\n".join("    " * depth + line for line in code.split("\n"))
-
-
-def pytest_function(name: str, examples: list[dict]) -> str:
-    """A pytest test that states the examples: `assert f(x) == y`, `pytest.raises` for exceptions."""
-    lines, uses_pytest = [], False
-    for ex in examples:
-        src, want = ex["source"].rstrip("\n"), ex["want"].strip()
-        if ex["exc_msg"] is not None:
-            uses_pytest = True
-            lines.append(f"    with pytest.raises({_exception_name(ex['exc_msg'])}):\n{_indented(src, 2)}")
-        elif want and _is_expression(src):
-            op = "is" if want in ("None", "True", "False") else "=="
-            lines.append(_indented(f"assert {src} {op} {want}"))
-        else:
-            lines.append(_indented(src))
-    test = f"def test_{name.strip('_')}():\n" + "\n".join(lines) + "\n"
-    return ("import pytest\n\n\n" if uses_pytest else "") + test
 
 
 # --- bugs to fix ---------------------------------------------------------------------------------------
@@ -437,13 +173,13 @@ def python_bugs(source: str, facts: dict) -> list[Bug]:
             bugs.append(_operator_site(at, *node.values, {"and": "or", "or": "and"}))
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             (a, _), (b, e) = pos(node), pos(node.operand)
-            if re.fullmatch(r"not\s+", source[a:b]) and _short(source[a:e]):
+            if re.fullmatch(r"not\s+", source[a:b]) and quotable(source[a:e]):
                 bugs.append(Bug(a, b, "", source[b:e], source[a:e]))
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range"
               and 1 <= len(node.args) <= 3 and not node.keywords):
             stop = node.args[0 if len(node.args) == 1 else 1]
             a, e = pos(stop)
-            if isinstance(stop, (ast.Name, ast.Call, ast.Attribute, ast.Subscript)) and _short(source[a:e]):
+            if isinstance(stop, (ast.Name, ast.Call, ast.Attribute, ast.Subscript)) and quotable(source[a:e]):
                 bugs.append(Bug(e, e, " - 1", source[a:e] + " - 1", source[a:e]))
         elif isinstance(node, ast.Return) and isinstance(node.value, ast.Name):
             wrong = [n for n in others if n != node.value.id]
@@ -655,74 +391,3 @@ def follow_up(fn: dict, language: str, kind: str, rng: random.Random, shown: str
             return rng.choice([f"Rename `{old}` to `{new}`.", f"Please call `{old}` `{new}` instead."]), \
                 f"`{name}` with `{old}` renamed to `{new}`:\n\n{block(renamed, language)}", renamed
     return None
-
-
-# --- running doctest examples in isolation -------------------------------------------------------------
-
-def file_imports(text: str) -> list[str]:
-    """The module-level absolute imports of a Python file (what its functions may use besides builtins)."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
-    return [ast.unparse(node) for node in tree.body  # an import has no comments or layout to keep
-            if isinstance(node, ast.Import) or isinstance(node, ast.ImportFrom) and node.level == 0
-            and node.module != "__future__"]
-
-
-EXAMPLE_RUNNER = r"""
-import doctest, json, sys
-job = json.load(open(sys.argv[1], encoding="utf-8"))
-result = {"error": None, "passed": [], "tests": {}}
-globs = {"__name__": "__chat_eval__"}
-for statement in job["imports"]:
-    try:
-        exec(statement, globs)
-    except BaseException:
-        pass  # a module missing here: what needs it fails on its own
-try:
-    exec(compile(job["code"], "<answer>", "exec"), globs)
-except BaseException as e:
-    result["error"] = f"{type(e).__name__}: {e}"[:300]
-if result["error"] is None:
-    runner = doctest.DocTestRunner()
-    for ex in job["examples"]:
-        example = doctest.Example(ex["source"], ex["want"], exc_msg=ex["exc_msg"])
-        test = doctest.DocTest([example], globs, "example", None, 0, None)
-        result["passed"].append(runner.run(test, out=lambda s: None, clear_globs=False).failed == 0)
-    tests = [n for n in list(globs) if n.startswith("test") and callable(globs[n])] if job["run_tests"] else []
-    for name in tests:
-        try:
-            globs[name]()
-            result["tests"][name] = True
-        except BaseException:
-            result["tests"][name] = False
-with open(sys.argv[2], "w", encoding="utf-8") as f:
-    json.dump(result, f)
-"""
-
-
-def _limit_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-
-
-def run_examples(code: str, examples: list[dict], imports: list[str] = (), run_tests: bool = False,
-                 timeout: float = 5.0) -> dict:
-    """Exec each import statement that works, then `code`, in a fresh Python (-I: no user site-packages, no PYTHON*
-    variables; in a temporary folder; 2 GiB of memory), then run each doctest example ({source, want, exc_msg})
-    against its globals, in order, and with run_tests every `test*` function it defines. Returns {"error",
-    "passed": [bool per example], "tests": {name: bool}}; a timeout or a crash is an error with nothing passed."""
-    with tempfile.TemporaryDirectory() as d:
-        job, out = os.path.join(d, "job.json"), os.path.join(d, "out.json")
-        with open(job, "w", encoding="utf-8") as f:
-            json.dump({"imports": list(imports), "code": code, "examples": examples, "run_tests": run_tests}, f)
-        try:
-            subprocess.run([sys.executable, "-I", "-c", EXAMPLE_RUNNER, job, out], cwd=d, timeout=timeout,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           preexec_fn=_limit_memory)
-        except subprocess.TimeoutExpired:
-            return {"error": f"timed out after {timeout:g} s", "passed": [False] * len(examples), "tests": {}}
-        if not os.path.exists(out):
-            return {"error": "the process died", "passed": [False] * len(examples), "tests": {}}
-        with open(out, encoding="utf-8") as f:
-            return json.load(f)

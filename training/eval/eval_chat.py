@@ -18,7 +18,7 @@ prompt) is answered greedily until <|im_end|>, --max-new-tokens or the end of th
   examples_pass      Python prompts whose function has doctest examples that pass against the original function (with
                      its file's imports, see chat_data.verified_examples): a write, complete, docstring, fix or rename
                      answer must define the function, and every example must pass against the answer's code, run in a
-                     fresh `python -I` with a timeout (chat_tasks.run_examples); an answer without the function fails
+                     fresh `python -I` with a timeout (docstring_examples.run_examples); an answer without the function fails
   tests_pass         test answers on such functions: the test functions of the answer, run against the original, pass
 Prints a table by task and overall, and writes every answer with its scores to --out.
 """
@@ -36,7 +36,7 @@ import torch
 
 from training.data.bpe import SPECIAL_TOKENS, BPETokenizer
 from training.data.chat_data import render
-from training.data.chat_tasks import run_examples
+from training.data.docstring_examples import run_examples
 from training.eval.evaluate import write_json
 from training.model.checkpoint import load_model, resolve_ckpt
 from training.paths import DATA, ROOT
