@@ -1,4 +1,5 @@
-"""Training configurations: one per machine kind (cpu, cuda) plus tiny for tests."""
+"""Training configurations: one per machine kind (cpu, cuda) plus tiny for tests, and cuda-v2 for the next bundled
+model."""
 
 from dataclasses import dataclass, field
 
@@ -52,5 +53,15 @@ CONFIGS = {
         sft=dict(lr=5e-4, warmup_steps=20, max_steps=600, batch_size=64, compile=False, max_epochs=3.0,
                  mix_pretrain=0.25,
                  eval_seconds=20),
+    ),
+    # the next bundled model (issue 20): 6 x 512, 8 heads, 23.1M parameters, the largest shape that keeps 4-bit
+    # decode near 300 tokens/s and completion p95 under 200 ms on 2 cores (docs/PERFORMANCE.md "Model shapes").
+    # The v2 corpus (~1.2 GB) is more than ~10 GPU minutes can pass over twice, so no dropout.
+    "cuda-v2": TrainConfig(
+        model=dict(n_layer=6, n_head=8, n_embd=512, block_size=1024, dropout=0.0),
+        batch_size=128, lr=1e-3, warmup_steps=200, max_steps=8000, eval_interval=100000,
+        eval_seconds=60, eval_batches=8, log_interval=25, ckpt_minutes=3.0, compile=True,
+        sft=dict(lr=3e-4, warmup_steps=20, max_steps=1000, batch_size=64, compile=False, max_epochs=3.0,
+                 mix_pretrain=0.25, eval_seconds=20),
     ),
 }

@@ -1,43 +1,42 @@
 #!/usr/bin/env bash
-# Train the shipped model on one GPU: pretrain for PRETRAIN_MIN minutes, then SFT for SFT_MIN minutes.
+# Train the bundled model on one GPU: pretrain for PRETRAIN_MIN minutes, then SFT for SFT_MIN minutes.
 #
 #   bash training/gpu_run.sh OUTDIR PRETRAIN_MIN SFT_MIN [INIT]  (run from the repository root)
 #
-# INIT (4th argument or env INIT=checkpoint dir): continue pretraining from that checkpoint (fresh optimizer,
-# warmup PRE_WARMUP=50 steps, peak PRE_LR=6e-4, cosine to 10%) instead of starting from scratch. An init
-# checkpoint travels best packed to int8 (~13 MB instead of ~28 MB), inside the data's gpu/ folder:
-#   bash training/gpu_run.sh --pack training/.data-fim training/runs/<run>/pretrain
-#   -> training/.data-fim/gpu/ (xz data + init/); carry ["training/.data-fim/gpu"], then on the GPU:
-#   INIT=training/.data-fim/gpu/init DATA=training/.data-fim bash training/gpu_run.sh "$OUT" 2.5 1
-# (when INIT names a path that is not there but $DATA/gpu/init/ is, that one is used).
+# Needs a prepared data folder (DATA, default training/.data: train.bin, val.bin, sft_*.bin, meta.json from
+# training/data/prepare.py). The device tool carries at most 64 MiB per call, and a data folder is larger (the
+# v2 corpus's: see training/README.md "Training on a GPU"), so it travels packed and split:
+#   bash training/gpu_run.sh --pack [DATA] [INIT_CKPT]
+#   -> DATA/gpu/data.tar.xz.part-00, -01, ... (each <= 60 MiB: the bins, meta.json, tokenizer.json in one xz'd tar)
+#      and, with INIT_CKPT, DATA/gpu/init/ (that checkpoint in int8, ~13 MB for the 14M model)
+# On the GPU machine each part is carried by its own call (a warm machine keeps what earlier calls carried); the
+# last call runs this script, which joins the parts into /tmp/attentive-data when DATA has no train.bin.
 #
-# Needs training/.data/ from training/data/prepare.py (train.bin, val.bin, sft_*.bin, meta.json).
-# training/.data/ is ~87 MB, over the device tool's 64 MiB carry limit, so pack it first (gzip, ~35 MB):
-#   bash training/gpu_run.sh --pack            # writes training/.data/gpu/ ; then carry ["training/.data/gpu"]
-# When $DATA/train.bin is absent and $DATA/gpu/ exists, this script unpacks it to /tmp/attentive-data.
-# Writes exactly 8 files (the GPU machine returns at most 8, each <= 16 MiB, 64 MiB in all):
+# INIT (4th argument or env INIT=checkpoint dir): continue pretraining from that checkpoint (fresh optimizer,
+# warmup PRE_WARMUP=50 steps, peak PRE_LR=6e-4, cosine to 10%) instead of starting from scratch (when INIT names
+# a path that is not there but $DATA/gpu/init/ is, that one is used).
+#
+# Writes at most 8 files (the GPU machine returns at most 8, each <= 16 MiB, 64 MiB in all):
 #   OUTDIR/run.log                                  everything printed
 #   OUTDIR/loss.csv                                 stage, step, tokens, train_loss, val_loss, lr, elapsed
-#   OUTDIR/pretrain/{ckpt.json,ckpt-00.npz,ckpt-01.npz}   float16 shards (~27 MB; fp32 would not fit twice)
+#   OUTDIR/pretrain/{ckpt.json,ckpt-00.npz,ckpt-01.npz}   float16 shards (~27 MB for the 14M model)
 #   OUTDIR/sft/{ckpt.json,ckpt-00.npz,ckpt-01.npz}
+# When the float16 checkpoints would not come back (cuda-v2's 23M model: ~46 MB a stage), both are rewritten as
+# int8 rows with a scale per row (checkpoint.pack_int8: ~21 MB a stage, 2 shards each).
+# PART_SIZE (--pack, default 60M), RETURN_MAX_FILES (8) and RETURN_MAX_BYTES (60 MiB) restate the device's limits.
 # Then, on any machine:
-#   /usr/bin/python3 -m training.export.export --ckpt OUTDIR/sft --tokenizer training/.data/tokenizer.json --out models/<name>
+#   /usr/bin/python3 -m training.export.export --ckpt OUTDIR/sft --tokenizer DATA/tokenizer.json --out models/<name>
 set -euo pipefail
 if [ "${1:-}" = "--pack" ]; then
-  # --pack [DATA_DIR] [INIT_CKPT]: gzip -4 (the default) or xz -9 (PACK=xz: ~25% smaller, slower) the bins
-  # into DATA_DIR/gpu/; an INIT_CKPT is written there as init/ in int8 (train.py pack_int8)
   SRC=${2:-training/.data}
+  rm -rf "$SRC/gpu"
   mkdir -p "$SRC/gpu"
-  rm -f "$SRC"/gpu/*.bin.gz "$SRC"/gpu/*.bin.xz
-  for f in train.bin val.bin sft_train.bin sft_train_mask.bin sft_val.bin sft_val_mask.bin; do
-    if [ -f "$SRC/$f" ]; then
-      if [ "${PACK:-gzip}" = xz ]; then nice xz -9e -T2 -c "$SRC/$f" > "$SRC/gpu/$f.xz"
-      else gzip -4 -c "$SRC/$f" > "$SRC/gpu/$f.gz"; fi
-    fi
+  FILES=()
+  for f in train.bin val.bin sft_train.bin sft_train_mask.bin sft_val.bin sft_val_mask.bin meta.json tokenizer.json; do
+    [ -f "$SRC/$f" ] && FILES+=("$f")
   done
-  for f in meta.json tokenizer.json; do [ -f "$SRC/$f" ] && cp "$SRC/$f" "$SRC/gpu/"; done
+  tar -cf - -C "$SRC" "${FILES[@]}" | nice xz -6 -T2 | split -b "${PART_SIZE:-60M}" -d -a 2 - "$SRC/gpu/data.tar.xz.part-"
   if [ -n "${3:-}" ]; then
-    rm -rf "$SRC/gpu/init"
     /usr/bin/python3 -c 'import sys; from training.model.checkpoint import pack_int8; pack_int8(sys.argv[1], sys.argv[2])' "$3" "$SRC/gpu/init"
   fi
   du -sh "$SRC/gpu"; ls -lR "$SRC/gpu"
@@ -59,18 +58,12 @@ PY=${PYTHON:-python3}
 if ! "$PY" -c 'import torch' 2>/dev/null; then PY=/usr/bin/python3; fi
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT"
-if [ ! -f "$DATA/train.bin" ] && [ -d "$DATA/gpu" ]; then
-  mkdir -p /tmp/attentive-data
-  for f in "$DATA"/gpu/*; do
-    [ -f "$f" ] || continue  # init/ stays where it is
-    case "$f" in
-      *.gz) gzip -dc "$f" > "/tmp/attentive-data/$(basename "${f%.gz}")" ;;
-      *.xz) if command -v xz >/dev/null; then xz -dc -T0 "$f" > "/tmp/attentive-data/$(basename "${f%.xz}")"
-            else /usr/bin/python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"), 1 << 24)' \
-                   "$f" "/tmp/attentive-data/$(basename "${f%.xz}")"; fi ;;
-      *) cp "$f" /tmp/attentive-data/ ;;
-    esac
-  done
+if [ ! -f "$DATA/train.bin" ] && compgen -G "$DATA/gpu/data.tar.xz.part-*" > /dev/null; then
+  rm -rf /tmp/attentive-data && mkdir -p /tmp/attentive-data
+  echo "joining $(ls "$DATA"/gpu/data.tar.xz.part-* | wc -l) parts of $DATA/gpu into /tmp/attentive-data"
+  if command -v xz >/dev/null; then cat "$DATA"/gpu/data.tar.xz.part-* | xz -dc -T0 | tar -x -C /tmp/attentive-data
+  else cat "$DATA"/gpu/data.tar.xz.part-* | "$PY" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer, 1 << 24)' \
+         | tar -x -C /tmp/attentive-data; fi
   DATA=/tmp/attentive-data
 fi
 
@@ -89,8 +82,24 @@ run() {
   else
     echo "no SFT data in $DATA (or SFT_MIN=0): skipping sft"
   fi
+  fit_for_return
   echo "== $(date -u +%H:%M:%S) done"
   find "$OUT" -type f -printf '%p %s\n' | sort
+}
+
+fit_for_return() {
+  local files bytes
+  files=$(find "$OUT" -type f | wc -l)
+  bytes=$(du -sb "$OUT" | cut -f1)
+  if [ "$files" -le "${RETURN_MAX_FILES:-8}" ] && [ "$bytes" -le "${RETURN_MAX_BYTES:-$((60 << 20))}" ]; then return; fi
+  echo "$files files, $bytes bytes: more than the GPU machine returns; packing the checkpoints as int8 rows"
+  for stage in pretrain sft; do
+    [ -f "$OUT/$stage/ckpt.json" ] || continue
+    "$PY" -c 'import sys; from training.model.checkpoint import pack_int8; pack_int8(sys.argv[1], sys.argv[2])' \
+        "$OUT/$stage" "$OUT/$stage.int8"
+    rm -rf "$OUT/$stage"
+    mv "$OUT/$stage.int8" "$OUT/$stage"
+  done
 }
 
 run 2>&1 | tee "$OUT/run.log"

@@ -11,11 +11,14 @@ corpus manifest -> BPE tokenizer -> training/.data/
     val_docs_ids.json              Python's ids for each of them (the JS parity test compares)
     sft_train.bin, sft_val.bin     uint16 ChatML conversations
     sft_train_mask.bin, sft_val_mask.bin   uint8, 1 on assistant-reply tokens (the loss mask)
+    val_fim_<kind>.bin, .json      --fim-mode editor: held-out FIM examples of one hole kind each (eval_fim_stream)
+    chat_eval.jsonl                held-out chat prompts with what scores their answers (eval_chat)
     meta.json                      vocab size, special ids, token counts, bytes/token per language
 
-Steps are cached: the manifest and tokenizer.json are reused unless --force. train.bin + the SFT bins
-stay under ~50 MB because they are copied to a GPU machine with a 64 MiB limit, so the corpus is
-SAMPLED (whole files; JS/TS kept up to --js-share, Python sampled to fill) to the token budget.
+Steps are cached: the manifest and tokenizer.json are reused unless --force. The corpus is SAMPLED to the
+token budget (whole files; JS/TS kept up to --js-share, Python sampled to fill): the default budget keeps
+train.bin + the SFT bins under ~50 MB, one carry to a GPU machine (64 MiB a call); larger ones travel in parts
+(gpu_run.sh --pack).
 """
 import argparse
 import json

@@ -100,29 +100,44 @@ def load_shards(path):
 
 
 SCALE_SUFFIX = "::scale"
+NPZ_ENTRY_OVERHEAD = 512  # bytes an array costs in an .npz beyond its data: .npy header, zip local + central headers
 
 
-def pack_int8(src, dst):
-    """Write checkpoint src as a compressed int8 copy at dst (~13 MB instead of ~28 MB in float16), to carry
-    an init checkpoint to the GPU machine within its 64 MiB. Matrices become int8 rows with a float32
-    absmax scale per row (error < 0.4% of each row's largest weight, which continued training washes
-    out); vectors stay float16. load_shards reads it like any checkpoint."""
+def pack_int8(src, dst, max_bytes=SHARD_MAX_BYTES):
+    """Write checkpoint src as a compressed int8 copy at dst (~13 MB instead of ~28 MB in float16 for the 14M
+    model), to carry a checkpoint to or from the GPU machine within its 64 MiB. Matrices become int8 rows with a
+    float32 absmax scale per row (error < 0.4% of each row's largest weight); vectors stay float16. Shards hold at
+    most max_bytes before compression. load_shards reads it like any checkpoint."""
     sd, info = load_shards(src)
     for dst_name in info.get("tied", {}):
         sd.pop(dst_name, None)
-    out = {}
+    pieces = []
     for k, t in sd.items():
         a = t.numpy()
-        if a.ndim == 2:
-            scale = np.maximum(np.abs(a).max(axis=1, keepdims=True), 1e-12) / 127.0
-            out[k] = np.clip(np.round(a / scale), -127, 127).astype(np.int8)
-            out[k + SCALE_SUFFIX] = scale.astype(np.float32)
-        else:
-            out[k] = a.astype(np.float16)
+        if a.ndim != 2:
+            pieces.append({k: a.astype(np.float16)})
+            continue
+        scale = np.maximum(np.abs(a).max(axis=1, keepdims=True), 1e-12) / 127.0
+        q = np.clip(np.round(a / scale), -127, 127).astype(np.int8)
+        rows = max(1, max_bytes // 2 // a.shape[1])  # a matrix larger than a shard goes in parts 'name@@k'
+        parts = [(k, 0, len(q))] if len(q) <= rows else [(f"{k}@@{i}", s, s + rows) for i, s in enumerate(range(0, len(q), rows))]
+        for name, lo, hi in parts:
+            pieces.append({name: q[lo:hi], name + SCALE_SUFFIX: scale[lo:hi].astype(np.float32)})
+    shards, cur, cur_bytes = [], {}, 0
+    for piece in pieces:
+        size = sum(x.nbytes + NPZ_ENTRY_OVERHEAD for x in piece.values())
+        if cur and cur_bytes + size > max_bytes:
+            shards.append(cur)
+            cur, cur_bytes = {}, 0
+        cur.update(piece)
+        cur_bytes += size
+    shards.append(cur)
     os.makedirs(dst, exist_ok=True)
-    with open(os.path.join(dst, "ckpt-00.npz"), "wb") as f:
-        np.savez_compressed(f, **out)
-    meta = dict(info, dtype="int8-rows", shards=["ckpt-00.npz"], packed_from=os.path.abspath(resolve_ckpt(src)))
+    names = [f"ckpt-{i:02d}.npz" for i in range(len(shards))]
+    for name, shard in zip(names, shards):
+        with open(os.path.join(dst, name), "wb") as f:
+            np.savez_compressed(f, **shard)
+    meta = dict(info, dtype="int8-rows", shards=names, packed_from=os.path.abspath(resolve_ckpt(src)))
     with open(os.path.join(dst, "ckpt.json"), "w") as f:
         json.dump(meta, f, indent=1)
     return meta

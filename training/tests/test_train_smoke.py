@@ -140,6 +140,11 @@ def test_continued_pretraining_from_init_and_int8_pack(data_dir, tmp_path):
     assert set(a) == set(b) and info["dtype"] == "int8-rows"
     for k in a:
         assert torch.allclose(a[k], b[k], atol=float(a[k].abs().max()) / 100 + 1e-3), k
+    small = str(tmp_path / "packed-small")  # shards of at most 20 kB: the embedding matrix goes in parts
+    meta = checkpoint.pack_int8(src, small, max_bytes=20_000)
+    c, _ = checkpoint.load_shards(small)
+    assert len(meta["shards"]) > 3 and all(os.path.getsize(os.path.join(small, n)) < 20_000 for n in meta["shards"])
+    assert set(c) == set(a) and all(torch.equal(b[k], c[k]) for k in a)
     out2 = str(tmp_path / "cont")
     train.main(["--stage", "pretrain", *common, "--out", out2, "--init", packed, "--max-steps", "4",
                 "--lr", "6e-4", "--warmup-steps", "2", "--min-lr-ratio", "0.1"])
