@@ -227,8 +227,7 @@ def main(argv=None):
                         args.force and not args.reuse_tokenizer, args.reuse_tokenizer)
     assert tok.vocab_size == args.vocab_size or not args.force
 
-    if not args.reuse_tokenizer:
-        write_val_docs(val_docs, tok)
+    write_val_docs(val_docs, tok)  # with a reused tokenizer too: a new data folder needs its held-out files
     main_rest(args, tok, train_docs, val_docs)
 
 
@@ -243,8 +242,6 @@ def write_val_docs(val_docs, tok):
 
 
 def main_rest(args, tok, train_docs, val_docs):
-    if args.reuse_tokenizer:
-        write_tokenizer_config(tok)
     bpt = bytes_per_token(tok, val_docs)
     log("bytes/token on val: " + ", ".join(f"{k} {v['bytes_per_token']:.2f}" for k, v in bpt.items()))
 

@@ -7,8 +7,9 @@ import onnx
 import pytest
 import torch
 
-from training.eval.evaluate import cosine, feed, ort_unavailable_reason, run_ort
+from training.eval.evaluate import cosine, feed, ort_feeds, ort_unavailable_reason, run_ort
 from training.export.export import export_attentive
+from training.export.onnx_to_ckpt import read_checkpoint
 from training.model.model import GPT, GPTConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -142,3 +143,43 @@ def test_random_shape_folder(tmp_path):
     vocab = config["vocab_size"]
     # embedding (tied output layer, sinusoidal positions: no parameters), per block 12 C^2 + 13 C, the final LayerNorm
     assert config["attentive"]["trained"]["params"] == vocab * 64 + 2 * (12 * 64 * 64 + 13 * 64) + 2 * 64
+
+
+def test_checkpoint_read_back_from_onnx(exported):
+    """onnx_to_ckpt: from model.onnx the trained weights themselves; from model_quantized.onnx weights that compute
+    what the int8 file computes."""
+    model, cfg, out = exported
+    fp32, meta = read_checkpoint(out, "model.onnx")
+    assert meta["model_config"] == cfg.to_dict() and meta["stage"] == "test"
+    want = model.state_dict()
+    for k, v in fp32.state_dict().items():
+        assert torch.equal(v, want[k]), k
+    int8, _ = read_checkpoint(out)
+    assert not torch.equal(int8.wte.weight, model.wte.weight)
+    if ORT_SKIP is None:
+        check_int8_file_matches(int8.eval(), os.path.join(out, "onnx", "model_quantized.onnx"), list(range(20, 60)))
+
+
+def check_int8_file_matches(model, path, prompt, steps=16):
+    """The model's logits on the prompt equal the file's (ONNX Runtime without graph optimizations, which would
+    also round activations to int8), and so do its greedy tokens."""
+    cfg = model.config
+    with torch.no_grad():
+        ref = model(torch.tensor([prompt]))[0][0].numpy()
+        greedy = model.generate_greedy(prompt, steps)
+    run, gen = run_ort([{"cmd": "run", "model": path, "feeds": ort_feeds(prompt, cfg.n_layer, cfg.n_head, cfg.head_dim),
+                         "fetch": ["logits"], "opt": "disabled"},
+                        {"cmd": "greedy", "model": path, "prompt": prompt, "steps": steps, "opt": "disabled"}])
+    assert np.abs(arr(run["outputs"]["logits"])[0] - ref).max() < 1e-4
+    assert gen["tokens"] == greedy
+
+
+@needs_ort
+def test_shipped_model_read_back_from_its_int8_file():
+    """The bundled model's training checkpoint is not in git: evaluations that need one run on this copy, which
+    computes what models/attentive-code-14m/onnx/model_quantized.onnx does."""
+    folder = os.path.join(ROOT, "models", "attentive-code-14m")
+    model, meta = read_checkpoint(folder)
+    assert meta["model_config"]["n_embd"] == 384 and meta["stage"] == "sft"
+    prompt = [6 + (i * 37) % 4000 for i in range(48)]
+    check_int8_file_matches(model.eval(), os.path.join(folder, "onnx", "model_quantized.onnx"), prompt, 24)
