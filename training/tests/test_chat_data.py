@@ -355,3 +355,10 @@ def test_that_clause():
     assert chat_tasks.that_clause("Compute the sum.") == "to compute the sum"
     assert chat_tasks.that_clause("HTTP helper does x") == "to HTTP helper does x"
     assert chat_tasks.that_clause("The sum of x.") == "that gives the sum of x"
+
+
+def test_doctest_examples_skip_what_python_cannot_parse():
+    """A NUL byte in an example (found in a real package's docstring) or bad syntax drops that example, not the run."""
+    from training.data.docstring_examples import doctest_examples
+    doc = "Pad.\n\n>>> pad('ab\x00')\n'ab\\x00 '\n>>> pad(\n'x'\n>>> pad('a')\n'a '\n"
+    assert [e["source"] for e in doctest_examples(doc, "pad")] == ["pad('a')\n"]
