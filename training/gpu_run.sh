@@ -4,10 +4,12 @@
 #   bash training/gpu_run.sh OUTDIR PRETRAIN_MIN SFT_MIN [INIT]  (run from the repository root)
 #
 # Needs a prepared data folder (DATA, default training/.data: train.bin, val.bin, sft_*.bin, meta.json from
-# training/data/prepare.py). The device tool carries at most 64 MiB per call, and a data folder is larger (the
-# v2 corpus's: see training/README.md "Training on a GPU"), so it travels packed and split:
+# training/data/prepare.py). The device tool sends at most 64 MiB per call, the repository's tracked files included
+# (~51 MiB of them, the bundled model's ONNX files mostly), and a data folder is larger (the v2 corpus's: see
+# training/README.md "Training on a GPU"), so it travels packed and split:
 #   bash training/gpu_run.sh --pack [DATA] [INIT_CKPT]
-#   -> DATA/gpu/data.tar.xz.part-00, -01, ... (each <= 60 MiB: the bins, meta.json, tokenizer.json in one xz'd tar)
+#   -> DATA/gpu/data.tar.xz.part-00, -01, ... (the bins, meta.json, tokenizer.json in one xz'd tar, in parts of what
+#      is left of the 64 MiB beside the repository's files, less 1 MiB)
 #      and, with INIT_CKPT, DATA/gpu/init/ (that checkpoint in int8, ~13 MB for the 14M model)
 # On the GPU machine each part is carried by its own call (a warm machine keeps what earlier calls carried); the
 # last call runs this script, which joins the parts into /tmp/attentive-data when DATA has no train.bin.
@@ -23,7 +25,8 @@
 #   OUTDIR/sft/{ckpt.json,ckpt-00.npz,ckpt-01.npz}
 # When the float16 checkpoints would not come back (cuda-v2's 23M model: ~46 MB a stage), both are rewritten as
 # int8 rows with a scale per row (checkpoint.pack_int8: ~21 MB a stage, 2 shards each).
-# PART_SIZE (--pack, default 60M), RETURN_MAX_FILES (8) and RETURN_MAX_BYTES (60 MiB) restate the device's limits.
+# PART_SIZE (--pack, bytes; default from the limit above), RETURN_MAX_FILES (8) and RETURN_MAX_BYTES (60 MiB) restate
+# the device's limits.
 # Then, on any machine:
 #   /usr/bin/python3 -m training.export.export --ckpt OUTDIR/sft --tokenizer DATA/tokenizer.json --out models/<name>
 set -euo pipefail
@@ -35,7 +38,13 @@ if [ "${1:-}" = "--pack" ]; then
   for f in train.bin val.bin sft_train.bin sft_train_mask.bin sft_val.bin sft_val_mask.bin meta.json tokenizer.json; do
     [ -f "$SRC/$f" ] && FILES+=("$f")
   done
-  tar -cf - -C "$SRC" "${FILES[@]}" | nice xz -6 -T2 | split -b "${PART_SIZE:-60M}" -d -a 2 - "$SRC/gpu/data.tar.xz.part-"
+  if [ -z "${PART_SIZE:-}" ]; then  # what travels anyway: tracked files and untracked ones git does not ignore
+    TREE=$( { git ls-files -z; git ls-files -z -o --exclude-standard; } | xargs -0 stat -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}')
+    PART_SIZE=$(( (63 << 20) - TREE ))
+    if [ "$PART_SIZE" -lt $((4 << 20)) ]; then echo "the repository's files leave under 4 MiB per device call" >&2; exit 1; fi
+    echo "repository files: $((TREE >> 20)) MiB; parts of $((PART_SIZE >> 20)) MiB"
+  fi
+  tar -cf - -C "$SRC" "${FILES[@]}" | nice xz -6 -T2 | split -b "$PART_SIZE" -d -a 2 - "$SRC/gpu/data.tar.xz.part-"
   if [ -n "${3:-}" ]; then
     /usr/bin/python3 -c 'import sys; from training.model.checkpoint import pack_int8; pack_int8(sys.argv[1], sys.argv[2])' "$3" "$SRC/gpu/init"
   fi

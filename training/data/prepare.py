@@ -17,8 +17,7 @@ corpus manifest -> BPE tokenizer -> training/.data/
 
 Steps are cached: the manifest and tokenizer.json are reused unless --force. The corpus is SAMPLED to the
 token budget (whole files; JS/TS kept up to --js-share, Python sampled to fill): the default budget keeps
-train.bin + the SFT bins under ~50 MB, one carry to a GPU machine (64 MiB a call); larger ones travel in parts
-(gpu_run.sh --pack).
+train.bin + the SFT bins under ~50 MB; on the way to a GPU machine they travel xz'd in parts (gpu_run.sh --pack).
 """
 import argparse
 import json

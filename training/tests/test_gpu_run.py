@@ -3,6 +3,7 @@ parts, joined again where the run finds no train.bin, both stages trained, and c
 rewritten as int8 rows that load back."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,14 @@ def test_packed_data_runs_both_stages_and_returns_int8_when_over_the_limits(data
     data = tmp_path / "data"
     shutil.copytree(data_dir, data)
     env = dict(os.environ, PART_SIZE="2k", PYTHON=sys.executable)
+    # by default a part is what a device call has left beside the repository's own files (64 MiB a call)
+    auto = subprocess.run(["bash", "training/gpu_run.sh", "--pack", str(data)], cwd=ROOT, check=True,
+                          capture_output=True, text=True, env={k: v for k, v in env.items() if k != "PART_SIZE"}).stdout
+    tree_mib, part_mib = map(int, re.search(r"repository files: (\d+) MiB; parts of (\d+) MiB", auto).groups())
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert tree_mib >= sum(os.path.getsize(os.path.join(ROOT, f)) for f in tracked.split("\0") if f) >> 20
+    assert 62 <= tree_mib + part_mib <= 63
+
     subprocess.run(["bash", "training/gpu_run.sh", "--pack", str(data)], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     parts = sorted(os.listdir(data / "gpu"))
