@@ -30,6 +30,9 @@
 # Then, on any machine:
 #   /usr/bin/python3 -m training.export.export --ckpt OUTDIR/sft --tokenizer DATA/tokenizer.json --out models/<name>
 set -euo pipefail
+pack_int8() {  # PYTHON SRC_CKPT DST_DIR
+  "$1" -c 'import sys; from training.model.checkpoint import pack_int8; pack_int8(sys.argv[1], sys.argv[2])' "$2" "$3"
+}
 if [ "${1:-}" = "--pack" ]; then
   SRC=${2:-training/.data}
   rm -rf "$SRC/gpu"
@@ -46,7 +49,7 @@ if [ "${1:-}" = "--pack" ]; then
   fi
   tar -cf - -C "$SRC" "${FILES[@]}" | nice xz -6 -T2 | split -b "$PART_SIZE" -d -a 2 - "$SRC/gpu/data.tar.xz.part-"
   if [ -n "${3:-}" ]; then
-    /usr/bin/python3 -c 'import sys; from training.model.checkpoint import pack_int8; pack_int8(sys.argv[1], sys.argv[2])' "$3" "$SRC/gpu/init"
+    pack_int8 /usr/bin/python3 "$3" "$SRC/gpu/init"
   fi
   du -sh "$SRC/gpu"; ls -lR "$SRC/gpu"
   exit 0
@@ -104,8 +107,7 @@ fit_for_return() {
   echo "$files files, $bytes bytes: more than the GPU machine returns; packing the checkpoints as int8 rows"
   for stage in pretrain sft; do
     [ -f "$OUT/$stage/ckpt.json" ] || continue
-    "$PY" -c 'import sys; from training.model.checkpoint import pack_int8; pack_int8(sys.argv[1], sys.argv[2])' \
-        "$OUT/$stage" "$OUT/$stage.int8"
+    pack_int8 "$PY" "$OUT/$stage" "$OUT/$stage.int8"
     rm -rf "$OUT/$stage"
     mv "$OUT/$stage.int8" "$OUT/$stage"
   done

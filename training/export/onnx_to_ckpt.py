@@ -12,8 +12,8 @@ Each weight is the one the graph computes with: an initializer as stored, or wha
 what training wrote. From model_quantized.onnx (the default) the PyTorch model computes what ONNX Runtime computes
 with that file without graph optimizations (attentive-code-14m: logits within 1.5e-5 on a 48-token prompt); with
 them, as the engine runs it, ONNX Runtime also rounds activations to int8 (logits within 0.21, the same top token at
-98% of positions). 4-bit files (MatMulNBits) are not read. The output layer is tied to the embedding as in training: the two
-must dequantize equal (the exporter quantizes both per vocabulary row), or this stops.
+98% of positions). 4-bit files (MatMulNBits) are not read. The output layer is tied to the embedding as in training:
+the two must dequantize equal (the exporter quantizes both per vocabulary row), or this stops.
 """
 import argparse
 import json
@@ -55,6 +55,7 @@ def graph_weights(graph) -> dict[str, np.ndarray]:
             shape = [1] * q.ndim
             shape[axis] = -1  # per-channel along `axis`
             dequantized[node.output[0]] = (q.astype(np.float32) - zp.reshape(shape)) * scale.reshape(shape)
+
     def module(node, op):  # "/model/blocks.0/attn/c_attn/MatMul" -> "blocks.0.attn.c_attn"
         return node.name[len("/model/"):-len(op) - 1].replace("/", ".")
 

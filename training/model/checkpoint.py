@@ -12,50 +12,72 @@ import torch
 from training.model.model import GPT, GPTConfig
 
 SHARD_MAX_BYTES = 15 * 1024 * 1024
+NPZ_ENTRY_OVERHEAD = 512  # bytes an array costs in an .npz beyond its data: .npy header, zip local + central headers
 CKPT_FORMAT = "attentive-shards-v1"
 
 
 def save_shards(model, out_dir, meta, dtype="float32", max_bytes=SHARD_MAX_BYTES):
     """Write the state dict as ckpt-XX.npz shards + ckpt.json. Tensors larger than a shard are split
     along dim 0 into parts named 'name@@k'."""
-    os.makedirs(out_dir, exist_ok=True)
     np_dtype = {"float32": np.float32, "float16": np.float16}[dtype]
     sd = {k: v for k, v in model.state_dict().items() if k != "lm_head.weight"}  # tied to wte.weight
     pieces = []  # (name, array)
     for name, t in sd.items():
         a = t.detach().float().cpu().numpy().astype(np_dtype)
-        if a.nbytes <= max_bytes or a.ndim == 0:
-            pieces.append((name, a))
-        else:
-            rows = max(1, max_bytes // (a.nbytes // a.shape[0]))
-            for k, s in enumerate(range(0, a.shape[0], rows)):
-                pieces.append((f"{name}@@{k}", a[s:s + rows]))
-    shards, cur, cur_bytes = [], {}, 0
-    for name, a in pieces:
-        if cur and cur_bytes + a.nbytes > max_bytes - min(64 * 1024, max_bytes // 16):  # room for zip headers
-            shards.append(cur)
-            cur, cur_bytes = {}, 0
-        cur[name] = a
-        cur_bytes += a.nbytes
-    if cur:
-        shards.append(cur)
-    names = []
-    for i, shard in enumerate(shards):
-        fn = f"ckpt-{i:02d}.npz"
-        tmp = os.path.join(out_dir, fn + ".tmp")
-        with open(tmp, "wb") as f:
-            np.savez(f, **shard)
-        os.replace(tmp, os.path.join(out_dir, fn))
-        names.append(fn)
-    for fn in os.listdir(out_dir):  # remove stale shards of an earlier, larger checkpoint
-        if fn.startswith("ckpt-") and fn.endswith(".npz") and fn not in names:
-            os.remove(os.path.join(out_dir, fn))
+        row_bytes = a.nbytes // a.shape[0] if a.ndim and a.shape[0] else a.nbytes
+        pieces += [(part, a[rows]) for part, rows in row_parts(name, a.shape, row_bytes, max_bytes)]
+    names = write_npz_shards(pieces, out_dir, max_bytes)
     info = dict(meta, format=CKPT_FORMAT, dtype=dtype, shards=names, tied={"lm_head.weight": "wte.weight"})
     tmp = os.path.join(out_dir, "ckpt.json.tmp")
     with open(tmp, "w") as f:
         json.dump(info, f, indent=1)
     os.replace(tmp, os.path.join(out_dir, "ckpt.json"))
     return info
+
+
+def shard_capacity(max_bytes):
+    """Bytes of arrays (each counted with NPZ_ENTRY_OVERHEAD) one shard holds: room is left for the zip's own."""
+    return max_bytes - min(64 * 1024, max_bytes // 16)
+
+
+def row_parts(name, shape, row_bytes, max_bytes):
+    """[(name, ...)] for a tensor that fits a shard with room for a companion array (an int8 matrix's scales), else
+    [('name@@k', rows slice)] parts of whole rows; row_bytes counts the companion's share of a row too."""
+    budget = shard_capacity(max_bytes) - 2 * NPZ_ENTRY_OVERHEAD
+    if not shape or shape[0] * row_bytes <= budget:
+        return [(name, ...)]
+    rows = max(1, budget // row_bytes)
+    return [(f"{name}@@{k}", slice(s, s + rows)) for k, s in enumerate(range(0, shape[0], rows))]
+
+
+def write_npz_shards(pieces, out_dir, max_bytes, compressed=False):
+    """Group (name, array) pieces, in order, into ckpt-XX.npz files of at most max_bytes (each array counted with
+    its .npz overhead, and room left for the zip's own), written atomically; shards of an earlier, larger
+    checkpoint in out_dir are removed. -> the shard file names."""
+    limit = shard_capacity(max_bytes)
+    shards, cur, cur_bytes = [], {}, 0
+    for name, a in pieces:
+        size = a.nbytes + NPZ_ENTRY_OVERHEAD
+        if cur and cur_bytes + size > limit:
+            shards.append(cur)
+            cur, cur_bytes = {}, 0
+        cur[name] = a
+        cur_bytes += size
+    if cur:
+        shards.append(cur)
+    os.makedirs(out_dir, exist_ok=True)
+    names = []
+    for i, shard in enumerate(shards):
+        fn = f"ckpt-{i:02d}.npz"
+        tmp = os.path.join(out_dir, fn + ".tmp")
+        with open(tmp, "wb") as f:
+            (np.savez_compressed if compressed else np.savez)(f, **shard)
+        os.replace(tmp, os.path.join(out_dir, fn))
+        names.append(fn)
+    for fn in os.listdir(out_dir):
+        if fn.startswith("ckpt-") and fn.endswith(".npz") and fn not in names:
+            os.remove(os.path.join(out_dir, fn))
+    return names
 
 
 def resolve_ckpt(path):
@@ -100,7 +122,6 @@ def load_shards(path):
 
 
 SCALE_SUFFIX = "::scale"
-NPZ_ENTRY_OVERHEAD = 512  # bytes an array costs in an .npz beyond its data: .npy header, zip local + central headers
 
 
 def pack_int8(src, dst, max_bytes=SHARD_MAX_BYTES):
@@ -111,32 +132,17 @@ def pack_int8(src, dst, max_bytes=SHARD_MAX_BYTES):
     sd, info = load_shards(src)
     for dst_name in info.get("tied", {}):
         sd.pop(dst_name, None)
-    pieces = []
+    pieces = []  # (name, array); an int8 matrix and its scales may land in different shards
     for k, t in sd.items():
         a = t.numpy()
         if a.ndim != 2:
-            pieces.append({k: a.astype(np.float16)})
+            pieces.append((k, a.astype(np.float16)))
             continue
         scale = np.maximum(np.abs(a).max(axis=1, keepdims=True), 1e-12) / 127.0
         q = np.clip(np.round(a / scale), -127, 127).astype(np.int8)
-        rows = max(1, max_bytes // 2 // a.shape[1])  # a matrix larger than a shard goes in parts 'name@@k'
-        parts = [(k, 0, len(q))] if len(q) <= rows else [(f"{k}@@{i}", s, s + rows) for i, s in enumerate(range(0, len(q), rows))]
-        for name, lo, hi in parts:
-            pieces.append({name: q[lo:hi], name + SCALE_SUFFIX: scale[lo:hi].astype(np.float32)})
-    shards, cur, cur_bytes = [], {}, 0
-    for piece in pieces:
-        size = sum(x.nbytes + NPZ_ENTRY_OVERHEAD for x in piece.values())
-        if cur and cur_bytes + size > max_bytes:
-            shards.append(cur)
-            cur, cur_bytes = {}, 0
-        cur.update(piece)
-        cur_bytes += size
-    shards.append(cur)
-    os.makedirs(dst, exist_ok=True)
-    names = [f"ckpt-{i:02d}.npz" for i in range(len(shards))]
-    for name, shard in zip(names, shards):
-        with open(os.path.join(dst, name), "wb") as f:
-            np.savez_compressed(f, **shard)
+        for name, rows in row_parts(k, q.shape, q.shape[1] + 4, max_bytes):  # int8 row + its float32 scale
+            pieces += [(name, q[rows]), (name + SCALE_SUFFIX, scale[rows].astype(np.float32))]
+    names = write_npz_shards(pieces, dst, max_bytes, compressed=True)
     meta = dict(info, dtype="int8-rows", shards=names, packed_from=os.path.abspath(resolve_ckpt(src)))
     with open(os.path.join(dst, "ckpt.json"), "w") as f:
         json.dump(meta, f, indent=1)
